@@ -1,0 +1,151 @@
+// All configuration is read and validated here, once, at start-up. Everything else receives a typed Config.
+// A bad value stops the start with one line naming the variable and the fix.
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import { loadPolicy, PolicyError, type Policy } from './core/policy.js';
+
+export interface Config {
+  port: number;
+  host: string;
+  production: boolean;
+  /** HS256 key, built once: jsonwebtoken is many times slower when handed a string secret per call. */
+  tokenKey: KeyObject;
+  tokenTtlSeconds: number;
+  policy: Policy;
+  /** Canonical environment name this instance guards, if pinned. */
+  guardEnvironment?: string;
+  actionSecret?: string;
+  /** Lower-case, as Node presents header names. */
+  actionSecretHeader: string;
+  fourEyes: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  metricsEnabled: boolean;
+  graphiqlEnabled: boolean;
+  replayCacheMax: number;
+  maxBodyBytes: number;
+  shutdownTimeoutMs: number;
+  /** Things worth a warning in the start-up log (a random development key, no action secret, ...). */
+  warnings: string[];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export const MIN_SECRET_BYTES = 32;
+export const MIN_ACTION_SECRET_LENGTH = 16;
+
+const bool = (name: string) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { error: `${name} must be true or false` })
+    .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const int = (name: string, min: number, max: number, unit = '') =>
+  z
+    .string()
+    .regex(/^\d+$/, `${name} must be a whole number from ${min} to ${max}${unit}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `${name} must be a whole number from ${min} to ${max}${unit}`);
+
+const envSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  PORT: int('PORT', 0, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  TOKEN_SECRET: z.string().optional(),
+  TOKEN_TTL_SECONDS: int('TOKEN_TTL_SECONDS', 10, 3600, ' seconds').default(300),
+  POLICY_FILE: z.string().optional(),
+  GUARD_ENVIRONMENT: z.string().optional(),
+  ACTION_SECRET: z
+    .string()
+    .min(MIN_ACTION_SECRET_LENGTH, `ACTION_SECRET must be at least ${MIN_ACTION_SECRET_LENGTH} characters; use a random value, e.g. openssl rand -hex 32`)
+    .optional(),
+  ACTION_SECRET_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'ACTION_SECRET_HEADER must be a header name: letters, digits, "-" or "_"')
+    .default('ACTION_SECRET'),
+  FOUR_EYES: bool('FOUR_EYES').default(false),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  METRICS_ENABLED: bool('METRICS_ENABLED').default(true),
+  GRAPHIQL_ENABLED: bool('GRAPHIQL_ENABLED').optional(),
+  REPLAY_CACHE_MAX: int('REPLAY_CACHE_MAX', 1000, 10_000_000).default(100_000),
+  SHUTDOWN_TIMEOUT_MS: int('SHUTDOWN_TIMEOUT_MS', 0, 120_000, ' milliseconds').default(10_000),
+});
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable counts as unset: `FOO=` in a compose file should mean "default", not "invalid".
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0]);
+    const message = issue.message.startsWith(variable) ? issue.message : `${variable}: ${issue.message}`;
+    throw new ConfigError(message);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const warnings: string[] = [];
+
+  let secret: Buffer;
+  if (e.TOKEN_SECRET !== undefined) {
+    secret = Buffer.from(e.TOKEN_SECRET, 'utf8');
+    if (secret.length < MIN_SECRET_BYTES) {
+      throw new ConfigError(
+        `TOKEN_SECRET must be at least ${MIN_SECRET_BYTES} bytes (it has ${secret.length}); set it to a random value, e.g. openssl rand -base64 48`,
+      );
+    }
+  } else if (production) {
+    throw new ConfigError(
+      'TOKEN_SECRET is required when NODE_ENV=production; set it to a random value of at least 32 bytes, e.g. openssl rand -base64 48',
+    );
+  } else {
+    secret = randomBytes(48);
+    warnings.push('TOKEN_SECRET is not set: using a random key, so tokens die with this process and replicas cannot verify each other\'s. Set TOKEN_SECRET outside development.');
+  }
+
+  let policy: Policy;
+  try {
+    policy = loadPolicy(e.POLICY_FILE);
+  } catch (err) {
+    if (err instanceof PolicyError) throw new ConfigError(`POLICY_FILE: ${err.message}`);
+    throw err;
+  }
+
+  let guardEnvironment: string | undefined;
+  if (e.GUARD_ENVIRONMENT !== undefined) {
+    const environment = policy.findEnvironment(e.GUARD_ENVIRONMENT);
+    if (!environment) {
+      const known = policy.environments.map((x) => x.name).join(', ');
+      throw new ConfigError(`GUARD_ENVIRONMENT: "${e.GUARD_ENVIRONMENT}" is not an environment of the policy; use one of ${known}`);
+    }
+    guardEnvironment = environment.name;
+  }
+
+  if (e.ACTION_SECRET === undefined) {
+    warnings.push(`ACTION_SECRET is not set: anyone who reaches this port can call the guard and claim any x-hasura-user-id. Set it, and configure Hasura to send it.`);
+  }
+
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    production,
+    tokenKey: createSecretKey(secret),
+    tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
+    policy,
+    guardEnvironment,
+    actionSecret: e.ACTION_SECRET,
+    actionSecretHeader: e.ACTION_SECRET_HEADER.toLowerCase(),
+    fourEyes: e.FOUR_EYES,
+    logLevel: e.LOG_LEVEL,
+    metricsEnabled: e.METRICS_ENABLED,
+    // An interactive query page is a development convenience; production turns it on explicitly.
+    graphiqlEnabled: e.GRAPHIQL_ENABLED ?? !production,
+    replayCacheMax: e.REPLAY_CACHE_MAX,
+    maxBodyBytes: 64 * 1024,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    warnings,
+  };
+}

@@ -1,0 +1,168 @@
+// The policy: which environments exist, which class an operation belongs to, and what each environment
+// does with each class (allow / confirm / deny). Pure data and pure functions; no I/O except loadPolicy.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+export type Level = 'allow' | 'confirm' | 'deny';
+const LEVEL_RANK: Record<Level, number> = { allow: 0, confirm: 1, deny: 2 };
+
+export const DEFAULT_POLICY_FILE = fileURLToPath(new URL('../../policies/default.yaml', import.meta.url));
+
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, "_" or "-", starting with a letter');
+
+const policySchema = z.strictObject({
+  unknown_operations: name,
+  operation_classes: z
+    .record(
+      name,
+      z.strictObject({
+        description: z.string().optional(),
+        operations: z.array(z.string().trim().min(1, 'must not be empty')).min(1, 'must list at least one pattern'),
+        instead: z.string().optional(),
+      }),
+    )
+    .refine((classes) => Object.keys(classes).length > 0, 'must define at least one class'),
+  environments: z
+    .record(
+      name,
+      z.strictObject({
+        aliases: z.array(name).default([]),
+        levels: z.record(name, z.enum(['allow', 'confirm', 'deny'])),
+      }),
+    )
+    .refine((envs) => Object.keys(envs).length > 0, 'must define at least one environment'),
+});
+
+type PolicyDocument = z.infer<typeof policySchema>;
+
+export interface OperationClass {
+  name: string;
+  description: string;
+  instead?: string;
+  patterns: RegExp[];
+}
+
+export interface Environment {
+  name: string;
+  aliases: string[];
+  levels: Record<string, Level>;
+}
+
+export interface PolicyDecision {
+  level: Level;
+  operationClass: OperationClass;
+}
+
+export interface Policy {
+  /** Where the policy came from, for the start-up log and the README's "active policy". */
+  source: string;
+  environments: Environment[];
+  classes: OperationClass[];
+  unknownOperations: OperationClass;
+  /** Resolves a name or alias, case-insensitively; undefined when the policy does not know it. */
+  findEnvironment(raw: string): Environment | undefined;
+  decide(operation: string, environment: Environment): PolicyDecision;
+}
+
+/** A policy file that cannot be used; the message names the file, the key and the problem. */
+export class PolicyError extends Error {
+  override name = 'PolicyError';
+}
+
+export function normalizeOperation(operation: string): string {
+  return operation.trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const escaped = normalizeOperation(pattern)
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${escaped}$`);
+}
+
+export function compilePolicy(doc: PolicyDocument, source: string): Policy {
+  const fail = (key: string, problem: string): never => {
+    throw new PolicyError(`${source}: ${key}: ${problem}`);
+  };
+
+  const classes: OperationClass[] = Object.entries(doc.operation_classes).map(([className, c]) => ({
+    name: className,
+    description: c.description ?? className,
+    instead: c.instead,
+    patterns: c.operations.map(globToRegExp),
+  }));
+  const classNames = classes.map((c) => c.name);
+  const unknownOperations =
+    classes.find((c) => c.name === doc.unknown_operations) ??
+    fail('unknown_operations', `"${doc.unknown_operations}" is not a class in operation_classes (${classNames.join(', ')})`);
+
+  const byName = new Map<string, Environment>();
+  const environments = Object.entries(doc.environments).map(([envName, e]) => {
+    for (const className of classNames) {
+      if (!(className in e.levels)) fail(`environments.${envName}.levels`, `no level for class "${className}"`);
+    }
+    for (const className of Object.keys(e.levels)) {
+      if (!classNames.includes(className)) {
+        fail(`environments.${envName}.levels.${className}`, `"${className}" is not a class in operation_classes`);
+      }
+    }
+    const environment: Environment = { name: envName, aliases: e.aliases, levels: e.levels };
+    for (const key of [envName, ...e.aliases]) {
+      const taken = byName.get(key);
+      if (taken) fail(`environments.${envName}.aliases`, `"${key}" already names environment "${taken.name}"`);
+      byName.set(key, environment);
+    }
+    return environment;
+  });
+
+  return {
+    source,
+    environments,
+    classes,
+    unknownOperations,
+    findEnvironment: (raw) => byName.get(raw.trim().toLowerCase()),
+    decide(operation, environment) {
+      const normalized = normalizeOperation(operation);
+      const candidates = [normalized, ...normalized.split(' ')];
+      const matching = classes.filter((c) => c.patterns.some((p) => candidates.some((w) => p.test(w))));
+      if (matching.length === 0) matching.push(unknownOperations);
+      // The strictest class wins; on a tie, the one declared first.
+      let decision: PolicyDecision | undefined;
+      for (const operationClass of matching) {
+        const level = environment.levels[operationClass.name] ?? 'deny';
+        if (!decision || LEVEL_RANK[level] > LEVEL_RANK[decision.level]) decision = { level, operationClass };
+      }
+      return decision!;
+    },
+  };
+}
+
+/** Reads a YAML or JSON policy file (JSON is YAML), validates it and compiles it. */
+export function loadPolicy(file: string = DEFAULT_POLICY_FILE): Policy {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new PolicyError(`${file}: cannot read the file (${code})`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    const firstLine = String((err as Error).message).split('\n')[0];
+    throw new PolicyError(`${file}: not valid YAML or JSON: ${firstLine}`);
+  }
+  const parsed = policySchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    throw new PolicyError(`${file}: ${key}: ${issue.message}`);
+  }
+  return compilePolicy(parsed.data, file);
+}

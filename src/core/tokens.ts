@@ -1,0 +1,122 @@
+// Confirmation tokens: HS256 JWTs bound to one operation, table, environment and requester.
+// Stateless on purpose: any replica holding TOKEN_SECRET can verify them; only single use needs memory.
+import { randomBytes, type KeyObject } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { z } from 'zod';
+import type { Clock } from './clock.js';
+
+export const TOKEN_ISSUER = 'hasura-metadata-guard';
+export const TOKEN_AUDIENCE = 'hasura-metadata-change';
+/** Seconds of clock skew accepted between replicas for exp / nbf / iat: a token expires 5 s after its exp, not before. */
+export const CLOCK_TOLERANCE_SECONDS = 5;
+/** Our tokens are ~350 characters; anything far longer is refused before any decoding work. */
+export const MAX_TOKEN_LENGTH = 2048;
+
+export interface ChangeClaims {
+  /** operation as the requester wrote it */
+  op: string;
+  /** table name */
+  tbl: string;
+  /** canonical environment name */
+  env: string;
+  /** requester identity, see identityOf() */
+  sub: string;
+}
+
+export interface VerifiedClaims extends ChangeClaims {
+  jti: string;
+  iat: number;
+  exp: number;
+}
+
+export type TokenFailure = 'TOKEN_MALFORMED' | 'TOKEN_BAD_SIGNATURE' | 'TOKEN_EXPIRED' | 'TOKEN_NOT_YET_VALID';
+
+export type VerifyResult = { ok: true; claims: VerifiedClaims } | { ok: false; code: TokenFailure; message: string };
+
+const claimsSchema = z.object({
+  op: z.string().min(1),
+  tbl: z.string().min(1),
+  env: z.string().min(1),
+  sub: z.string().min(1),
+  jti: z.string().min(1),
+  iat: z.number().int(),
+  exp: z.number().int(),
+});
+
+export interface TokenService {
+  ttlSeconds: number;
+  issue(claims: ChangeClaims): { token: string; jti: string; expiresAt: number };
+  verify(token: string): VerifyResult;
+}
+
+export function createTokenService(options: { key: KeyObject; ttlSeconds: number; clock: Clock }): TokenService {
+  const { key, ttlSeconds, clock } = options;
+  const nowSeconds = () => Math.floor(clock() / 1000);
+
+  return {
+    ttlSeconds,
+
+    issue(claims) {
+      const iat = nowSeconds();
+      const exp = iat + ttlSeconds;
+      const jti = randomBytes(16).toString('base64url');
+      // iat/exp come from our clock (jsonwebtoken keeps a given iat), so a controlled clock governs both ends.
+      const token = jwt.sign({ ...claims, jti, iat, exp }, key, {
+        algorithm: 'HS256',
+        issuer: TOKEN_ISSUER,
+        audience: TOKEN_AUDIENCE,
+      });
+      return { token, jti, expiresAt: exp };
+    },
+
+    verify(token) {
+      if (token.length === 0) return { ok: false, code: 'TOKEN_MALFORMED', message: 'the token is empty' };
+      if (token.length > MAX_TOKEN_LENGTH) {
+        return { ok: false, code: 'TOKEN_MALFORMED', message: `the token is longer than ${MAX_TOKEN_LENGTH} characters` };
+      }
+      const now = nowSeconds();
+      let payload: unknown;
+      try {
+        payload = jwt.verify(token, key, {
+          algorithms: ['HS256'],
+          issuer: TOKEN_ISSUER,
+          audience: TOKEN_AUDIENCE,
+          clockTimestamp: now,
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
+          maxAge: ttlSeconds, // jsonwebtoken adds clockTolerance to this too
+        });
+      } catch (err) {
+        return classifyVerifyError(err);
+      }
+      const parsed = claimsSchema.safeParse(payload);
+      if (!parsed.success) {
+        return { ok: false, code: 'TOKEN_MALFORMED', message: 'the token does not carry the claims of a confirmation token' };
+      }
+      // jsonwebtoken does not look at iat on its own; a token "issued" in the future was not issued by a sane clock.
+      if (parsed.data.iat > now + CLOCK_TOLERANCE_SECONDS) {
+        return { ok: false, code: 'TOKEN_NOT_YET_VALID', message: 'the token is not valid yet (issued in the future)' };
+      }
+      return { ok: true, claims: parsed.data };
+    },
+  };
+}
+
+function classifyVerifyError(err: unknown): VerifyResult {
+  if (err instanceof jwt.TokenExpiredError) {
+    return { ok: false, code: 'TOKEN_EXPIRED', message: 'the token has expired' };
+  }
+  if (err instanceof jwt.NotBeforeError) {
+    return { ok: false, code: 'TOKEN_NOT_YET_VALID', message: 'the token is not valid yet' };
+  }
+  const message = err instanceof Error ? err.message : '';
+  if (
+    message === 'invalid signature' ||
+    message === 'jwt signature is required' ||
+    message === 'invalid algorithm' ||
+    message.startsWith('jwt issuer invalid') ||
+    message.startsWith('jwt audience invalid')
+  ) {
+    return { ok: false, code: 'TOKEN_BAD_SIGNATURE', message: 'the token was not signed by this guard' };
+  }
+  return { ok: false, code: 'TOKEN_MALFORMED', message: 'the token is not a well-formed confirmation token' };
+}

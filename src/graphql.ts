@@ -1,0 +1,84 @@
+// The GraphQL front door: schema.graphql as the contract, resolvers that only translate to the guard.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import type { ChangeRequest, Guard } from './core/guard.js';
+import { requesterFrom } from './http/requester.js';
+
+export const SCHEMA_FILE = fileURLToPath(new URL('../schema.graphql', import.meta.url));
+
+/** Limits on what one document may ask for. Our deepest real query is 2 levels; Hasura's introspection is exempt. */
+export const GRAPHQL_LIMITS = { depth: 6, aliases: 10, tokens: 1000, directives: 10 } as const;
+
+interface Context {
+  request: Request;
+}
+
+export function createGuardSchema(guard: Guard) {
+  const requester = (ctx: Context) => requesterFrom((name) => ctx.request.headers.get(name) ?? undefined);
+  return makeExecutableSchema<Context>({
+    typeDefs: readFileSync(SCHEMA_FILE, 'utf8'),
+    resolvers: {
+      Query: {
+        previewMetadataChange: (_: unknown, args: { input: ChangeRequest }) => guard.preview(args.input),
+      },
+      Mutation: {
+        validateMetadataChange: (_: unknown, args: { input: ChangeRequest }, ctx: Context) =>
+          guard.validate(args.input, requester(ctx)),
+        confirmMetadataChange: (_: unknown, args: { input: { confirmation_token: string } }, ctx: Context) =>
+          guard.confirm(args.input.confirmation_token, requester(ctx)),
+      },
+    },
+  });
+}
+
+export function createGuardYoga(options: { guard: Guard; logger: Logger; graphiql: boolean }): YogaServerInstance<object, object> {
+  const log = options.logger.child({ component: 'graphql' });
+  return createYoga({
+    schema: createGuardSchema(options.guard),
+    graphqlEndpoint: '/graphql',
+    // Served from the package itself (no CDN), so it works in an air-gapped cluster.
+    graphiql: options.graphiql ? { title: 'Hasura metadata guard', defaultQuery: EXAMPLE_QUERY } : false,
+    renderGraphiQL,
+    landingPage: false,
+    // Hasura calls server to server and GraphiQL is same-origin: no browser on another origin needs us.
+    cors: false,
+    batching: false,
+    // Only errors created as GraphQLErrors reach a client; anything else becomes "Unexpected error.".
+    maskedErrors: true,
+    healthCheckEndpoint: '/yoga-health',
+    logging: {
+      debug: (...args) => log.debug(args.map(String).join(' ')),
+      info: (...args) => log.info(args.map(String).join(' ')),
+      warn: (...args) => log.warn(args.map(String).join(' ')),
+      // The unmasked error goes to the server log only; the client saw the masked one.
+      error: (...args) => log.error({ err: args.find((a) => a instanceof Error) }, 'graphql error'),
+    },
+    plugins: [
+      maxDepthPlugin({ n: GRAPHQL_LIMITS.depth, ignoreIntrospection: true }),
+      maxAliasesPlugin({ n: GRAPHQL_LIMITS.aliases }),
+      maxTokensPlugin({ n: GRAPHQL_LIMITS.tokens }),
+      maxDirectivesPlugin({ n: GRAPHQL_LIMITS.directives }),
+    ],
+  });
+}
+
+const EXAMPLE_QUERY = `# Ask the guard about a change. In production a critical change returns a confirmation_token;
+# pass it to confirmMetadataChange to confirm. With ACTION_SECRET set, add it under Headers below.
+mutation Validate {
+  validateMetadataChange(
+    input: { operation: "DROP TABLE", table_name: "public.patients", environment: "production" }
+  ) {
+    success
+    message
+    confirmation_token
+  }
+}
+`;

@@ -1,0 +1,48 @@
+// Starts the server: read the configuration, build the app, listen, and shut down gracefully on a signal.
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { startServer } from './server.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  // One line, naming the variable and the fix; no stack trace for a configuration mistake.
+  process.stderr.write(`Configuration error: ${err.message}\n`);
+  process.exit(1);
+}
+
+const app = createApp(config);
+for (const warning of config.warnings) app.logger.warn(warning);
+
+const running = await startServer(app.listener, {
+  port: config.port,
+  host: config.host,
+  shutdownTimeoutMs: config.shutdownTimeoutMs,
+  onShutdownStart: app.markShuttingDown,
+});
+app.logger.info(
+  {
+    url: running.url,
+    policy: config.policy.source,
+    guardEnvironment: config.guardEnvironment ?? null,
+    graphiql: config.graphiqlEnabled,
+    metrics: config.metricsEnabled,
+    fourEyes: config.fourEyes,
+  },
+  `listening on ${config.host}:${(running.server.address() as { port: number }).port}`,
+);
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    app.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    void running.shutdown().then(() => {
+      app.logger.info('stopped');
+      process.exit(0);
+    });
+  });
+}

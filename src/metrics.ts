@@ -1,0 +1,32 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Decision } from './core/guard.js';
+
+export interface Metrics {
+  registry: Registry;
+  recordDecision(decision: Decision): void;
+  recordRequest(route: string, method: string, status: number, seconds: number): void;
+}
+
+/** A registry of our own (not prom-client's global one), so several servers can live in one test process. */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const decisions = new Counter({
+    name: 'guard_decisions_total',
+    help: 'Decisions taken by the guard, by action and outcome.',
+    labelNames: ['action', 'outcome'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'guard_http_request_duration_seconds',
+    help: 'HTTP request latency by route, method and status.',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+  return {
+    registry,
+    recordDecision: (d) => decisions.inc({ action: d.action, outcome: d.outcome }),
+    recordRequest: (route, method, status, seconds) => latency.observe({ route, method, status: String(status) }, seconds),
+  };
+}

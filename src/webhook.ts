@@ -1,0 +1,93 @@
+// The REST adapter: Hasura action webhooks over the same guard. It parses Hasura's payload, calls the guard
+// and shapes the answer the way Hasura validates it (see shared/hasura/CONTRACT.md). It decides nothing.
+import { z } from 'zod';
+import type { Guard } from './core/guard.js';
+import { requesterFrom } from './http/requester.js';
+
+export const WEBHOOK_ROUTES = {
+  '/validate-metadata-change': 'validateMetadataChange',
+  '/confirm-metadata-change': 'confirmMetadataChange',
+  '/actions': 'dispatch',
+} as const;
+
+export type WebhookRoute = keyof typeof WEBHOOK_ROUTES;
+
+export interface WebhookResponse {
+  status: number;
+  body: unknown;
+}
+
+/** The one error shape Hasura accepts from a 4xx webhook answer: a single object with a string message. */
+export function webhookError(status: number, code: string, message: string): WebhookResponse {
+  return { status, body: { message, extensions: { code } } };
+}
+
+const payloadSchema = z.looseObject({
+  // Hasura sends {name}; older docs show a plain string. Both cost nothing to accept.
+  action: z.union([z.looseObject({ name: z.string() }), z.string()]),
+  input: z.record(z.string(), z.unknown()),
+  session_variables: z.record(z.string(), z.string()).nullish(),
+  request_query: z.string().nullish(),
+});
+
+const field = (name: string) =>
+  z.string({ error: (issue) => (issue.input === undefined ? `"${name}" is required (String!)` : `"${name}" must be a String`) });
+
+const validateInputSchema = z.looseObject({
+  operation: field('operation'),
+  table_name: field('table_name'),
+  environment: field('environment'),
+});
+const confirmInputSchema = z.looseObject({ confirmation_token: field('confirmation_token') });
+
+export function handleWebhook(guard: Guard, route: WebhookRoute, rawBody: Buffer): WebhookResponse {
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    return webhookError(400, 'INVALID_JSON', 'The request body is not valid JSON.');
+  }
+  const payload = payloadSchema.safeParse(json);
+  if (!payload.success) {
+    const key = payload.error.issues[0]?.path.join('.') || 'body';
+    return webhookError(400, 'INVALID_PAYLOAD', `The request body is not a Hasura action payload: "${key}" is missing or has the wrong type.`);
+  }
+  const { action, input, session_variables } = payload.data;
+  const actionName = typeof action === 'string' ? action : action.name;
+  const name = WEBHOOK_ROUTES[route] === 'dispatch' ? actionName : WEBHOOK_ROUTES[route];
+
+  // The action's one argument is named `input`, so Hasura sends {input: {input: {...}}}; an action declared
+  // with the fields as top-level arguments sends them flat. Both carry the same fields.
+  const args = isObject(input.input) ? input.input : input;
+  // Hasura lower-cases session keys already; lower-casing again makes a hand-written payload behave the same.
+  const session = new Map(Object.entries(session_variables ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const requester = requesterFrom((key) => session.get(key));
+
+  switch (name) {
+    case 'validateMetadataChange': {
+      const parsed = validateInputSchema.safeParse(args);
+      if (!parsed.success) return invalidInput(name, parsed.error);
+      return { status: 200, body: guard.validate(parsed.data, requester) };
+    }
+    case 'confirmMetadataChange': {
+      const parsed = confirmInputSchema.safeParse(args);
+      if (!parsed.success) return invalidInput(name, parsed.error);
+      return { status: 200, body: guard.confirm(parsed.data.confirmation_token, requester) };
+    }
+    default:
+      return webhookError(
+        400,
+        'UNKNOWN_ACTION',
+        `Unknown action "${String(actionName).slice(0, 64)}": this handler serves validateMetadataChange and confirmMetadataChange.`,
+      );
+  }
+}
+
+function invalidInput(action: string, error: z.ZodError): WebhookResponse {
+  const problems = error.issues.map((i) => i.message).join('; ');
+  return webhookError(400, 'INVALID_INPUT', `Invalid input for ${action}: ${problems}.`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
