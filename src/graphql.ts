@@ -7,7 +7,7 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { ChangeRequest, Guard } from './core/guard.js';
 import { requesterFrom } from './http/requester.js';
@@ -66,8 +66,30 @@ export function createGuardYoga(options: { guard: Guard; logger: Logger; graphiq
       maxAliasesPlugin({ n: GRAPHQL_LIMITS.aliases }),
       maxTokensPlugin({ n: GRAPHQL_LIMITS.tokens }),
       maxDirectivesPlugin({ n: GRAPHQL_LIMITS.directives }),
+      useInputErrorCode(),
     ],
   });
+}
+
+/**
+ * graphql-js reports variables that do not fit their type (a missing table_name, a number for a String) as
+ * bare errors; give them a code like every other refusal, so clients can switch on extensions.code.
+ */
+function useInputErrorCode(): Plugin {
+  return {
+    onExecute: () => ({
+      onExecuteDone({ result, setResult }) {
+        // Such errors come back before execution starts: errors and no data at all.
+        if (!('errors' in result) || !result.errors || 'data' in result) return;
+        setResult({
+          ...result,
+          errors: result.errors.map((e) =>
+            e.extensions?.code ? e : createGraphQLError(e.message, { nodes: e.nodes, extensions: { ...e.extensions, code: 'BAD_USER_INPUT' } }),
+          ),
+        });
+      },
+    }),
+  };
 }
 
 const EXAMPLE_QUERY = `# Ask the guard about a change. In production a critical change returns a confirmation_token;
