@@ -18,7 +18,8 @@ describe('action secret', () => {
   const routes = ['/graphql', '/actions', '/validate-metadata-change', '/confirm-metadata-change'];
   it.each(routes)('%s refuses a missing or wrong secret with 401 and a JSON message, deciding nothing', async (path) => {
     const body = path === '/graphql' ? { query: VALIDATE, variables: { input: drop } } : hasuraPayload('validateMetadataChange', drop);
-    for (const headers of [{}, { 'x-guard-secret': 'wrong' }, { 'x-guard-secret': `${ACTION_SECRET}x` }, { 'x-guard-secret': ACTION_SECRET.slice(0, -1) }, { action_secret: ACTION_SECRET }]) {
+    const attempts: Record<string, string>[] = [{}, { 'x-guard-secret': 'wrong' }, { 'x-guard-secret': `${ACTION_SECRET}x` }, { 'x-guard-secret': ACTION_SECRET.slice(0, -1) }, { action_secret: ACTION_SECRET }];
+    for (const headers of attempts) {
       const r = await postJson(`${server.url}${path}`, body, headers);
       expect(r.status).toBe(401);
       expect(r.json).toEqual({ message: 'Missing or wrong action secret in the x-guard-secret header.', extensions: { code: 'UNAUTHORIZED' } });
