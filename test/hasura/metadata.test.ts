@@ -1,0 +1,120 @@
+// The hasura/ folder: what `hasura metadata apply` and the trial stack read, checked against the server.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildSchema, printType } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { WEBHOOK_ROUTES } from '../../src/webhook.js';
+import { expectHasuraAccepts } from '../hasura-check.js';
+import { ACTION_SECRET, HASURA_HEADERS, hasuraPayload, postJson, startTestServer, type TestServer } from '../helpers.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const meta = join(root, 'hasura', 'metadata');
+const yaml = (file: string) => parseYaml(readFileSync(file, 'utf8'));
+const actionsYaml = yaml(join(meta, 'actions.yaml'));
+const remoteSchemas = yaml(join(meta, 'remote_schemas.yaml'));
+const compose = yaml(join(root, 'hasura', 'docker-compose.yaml'));
+
+type Header = { name: string; value?: string; value_from_env?: string };
+
+describe('hasura/ CLI project', () => {
+  it('is a config v3 project with the files metadata apply reads', () => {
+    expect(yaml(join(root, 'hasura', 'config.yaml'))).toMatchObject({ version: 3, metadata_directory: 'metadata' });
+    expect(yaml(join(meta, 'version.yaml'))).toEqual({ version: 3 });
+    for (const f of ['actions.graphql', 'actions.yaml', 'remote_schemas.yaml', 'databases/databases.yaml']) expect(existsSync(join(meta, f)), f).toBe(true);
+    for (const f of readdirSync(meta).filter((x) => x.endsWith('.yaml'))) expect(() => yaml(join(meta, f)), f).not.toThrow();
+  });
+
+  it('declares in actions.graphql exactly the types of the public contract', () => {
+    // The CLI writes one `type Mutation` block per action; as one schema, the later ones are extensions.
+    let blocks = 0;
+    const sdl = readFileSync(join(meta, 'actions.graphql'), 'utf8').replace(/^type Mutation\b/gm, (m) => (blocks++ ? `extend ${m}` : m));
+    const actions = buildSchema(sdl);
+    const contract = buildSchema(readFileSync(join(root, 'schema.graphql'), 'utf8'));
+    for (const name of ['ValidateMetadataChangeInput', 'ValidateMetadataChangeOutput', 'ConfirmMetadataChangeInput', 'ConfirmMetadataChangeOutput']) {
+      expect(printType(actions.getType(name)!)).toBe(printType(contract.getType(name)!).replace(/^\s*"[^"]*"\n/gm, ''));
+    }
+    for (const field of ['validateMetadataChange', 'confirmMetadataChange']) {
+      const a = actions.getMutationType()!.getFields()[field]!;
+      const c = contract.getMutationType()!.getFields()[field]!;
+      expect(`${a.args.map((x) => `${x.name}:${x.type}`)}->${a.type}`).toBe(`${c.args.map((x) => `${x.name}:${x.type}`)}->${c.type}`);
+    }
+    const declared = actionsYaml.custom_types;
+    expect(declared.input_objects.map((t: { name: string }) => t.name).sort()).toEqual(['ConfirmMetadataChangeInput', 'ValidateMetadataChangeInput']);
+    expect(declared.objects.map((t: { name: string }) => t.name).sort()).toEqual(['ConfirmMetadataChangeOutput', 'ValidateMetadataChangeOutput']);
+  });
+
+  it.each(actionsYaml.actions.map((a: { name: string }) => [a.name, a]))('%s: templated handler, secret from env, no forwarded client headers, a role', (_n, action: any) => {
+    const d = action.definition;
+    expect(d.handler).toMatch(/^\{\{GUARD_BASE_URL\}\}\//);
+    expect(Object.keys(WEBHOOK_ROUTES)).toContain(d.handler.replace('{{GUARD_BASE_URL}}', ''));
+    expect(d.kind).toBe('synchronous');
+    expect(d.forward_client_headers).toBe(false);
+    for (const h of d.headers as Header[]) {
+      expect(h.value, 'a secret only through value_from_env').toBeUndefined();
+      expect(h.value_from_env).not.toMatch(/^HASURA_GRAPHQL_/);
+    }
+    expect(action.permissions.length).toBeGreaterThan(0);
+  });
+
+  it('registers the remote schema from env, with its secret header from env and a customization against clashes', () => {
+    expect(remoteSchemas).toHaveLength(1);
+    const d = remoteSchemas[0].definition;
+    expect(d.url_from_env).toBe('GUARD_GRAPHQL_URL');
+    expect(d.url).toBeUndefined();
+    expect(d.forward_client_headers).toBe(false);
+    for (const h of d.headers as Header[]) {
+      expect(h.value).toBeUndefined();
+      expect(h.value_from_env).not.toMatch(/^HASURA_GRAPHQL_/);
+    }
+    expect(d.customization.type_names.prefix).toMatch(/^\w+_$/);
+    expect(d.customization.root_fields_namespace).toBe('guard');
+  });
+});
+
+describe('the metadata against the real server', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ ACTION_SECRET });
+  });
+  afterAll(() => server.close());
+
+  it.each(actionsYaml.actions.map((a: { name: string }) => [a.name, a]))('%s: the handler Hasura resolves answers with the configured header', async (name, action: any) => {
+    // What Hasura does with this definition: resolve the template, add the configured headers.
+    const url = action.definition.handler.replace('{{GUARD_BASE_URL}}', server.url);
+    const env: Record<string, string> = { GUARD_ACTION_SECRET: ACTION_SECRET };
+    const headers = Object.fromEntries((action.definition.headers as Header[]).map((h) => [h.name, h.value ?? env[h.value_from_env!]!]));
+    const input = name === 'validateMetadataChange' ? { operation: 'DROP', table_name: 't', environment: 'prod' } : { confirmation_token: 'x.y.z' };
+    const r = await postJson(url, hasuraPayload(name, input), { ...HASURA_HEADERS, ...headers });
+    expect(r.status).toBe(200);
+    expectHasuraAccepts(name, r.status, r.text);
+  });
+});
+
+describe('hasura/docker-compose.yaml (trial stack)', () => {
+  const hasura = compose.services.hasura;
+  const guard = compose.services.guard;
+
+  it('pins a v2 graphql-engine that applies ./metadata at start', () => {
+    expect(hasura.image).toMatch(/^hasura\/graphql-engine:v2\.\d+\.\d+\.cli-migrations-v3$/);
+    expect(hasura.volumes).toContain('./metadata:/hasura-metadata:ro');
+  });
+
+  it('gives Hasura every variable the metadata refers to', () => {
+    const text = ['actions.yaml', 'remote_schemas.yaml', 'databases/databases.yaml'].map((f) => readFileSync(join(meta, f), 'utf8')).join('\n');
+    const referenced = new Set([...text.matchAll(/(?:value_from_env|url_from_env|from_env):\s*(\w+)|\{\{(\w+)\}\}/g)].map((m) => m[1] ?? m[2]));
+    expect([...referenced].sort()).toEqual(['GUARD_ACTION_SECRET', 'GUARD_BASE_URL', 'GUARD_GRAPHQL_URL', 'PG_DATABASE_URL']);
+    for (const name of referenced) expect(hasura.environment, name).toHaveProperty(name!);
+    expect(hasura.environment.GUARD_BASE_URL).toBe('http://guard:3000');
+    expect(hasura.environment.GUARD_GRAPHQL_URL).toBe('http://guard:3000/graphql');
+  });
+
+  it('wires one action secret to both sides and builds the guard from the Dockerfile, guarding production', () => {
+    expect(guard.environment.ACTION_SECRET).toMatch(/^\$\{GUARD_ACTION_SECRET[:}]/);
+    expect(hasura.environment.GUARD_ACTION_SECRET).toBe('${GUARD_ACTION_SECRET}');
+    expect(guard.build).toEqual({ context: '..', dockerfile: 'Dockerfile' });
+    expect(existsSync(join(root, 'Dockerfile'))).toBe(true);
+    expect(guard.environment).toMatchObject({ NODE_ENV: 'production', GUARD_ENVIRONMENT: 'production' });
+    expect(hasura.depends_on.guard.condition).toBe('service_healthy');
+  });
+});
