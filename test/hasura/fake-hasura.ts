@@ -59,7 +59,7 @@ const fail = (code: string, error: string, path = '$.args'): Answer => ({ status
 
 export async function startFakeHasura(adminSecret: string) {
   const state = {
-    custom_types: { input_objects: [{ name: 'SomeoneElsesInput', fields: [{ name: 'x', type: 'Int' }] }], objects: [] as { name: string }[], scalars: [], enums: [] } as z.infer<typeof customTypes>,
+    custom_types: { input_objects: [{ name: 'SomeoneElsesInput', fields: [{ name: 'x', type: 'Int' }] }], objects: [], scalars: [], enums: [] } as z.infer<typeof customTypes>,
     actions: new Map<string, z.infer<typeof actionArgs> & { permissions: { role: string }[] }>(),
     remote_schemas: new Map<string, z.infer<typeof remoteSchemaArgs>>(),
   };

@@ -12,6 +12,7 @@ const root = join(import.meta.dirname, '..', '..');
 const meta = join(root, 'hasura', 'metadata');
 const yaml = (file: string) => parseYaml(readFileSync(file, 'utf8'));
 const actionsYaml = yaml(join(meta, 'actions.yaml'));
+const actionCases: [string, any][] = actionsYaml.actions.map((a: { name: string }) => [a.name, a]);
 const remoteSchemas = yaml(join(meta, 'remote_schemas.yaml'));
 const compose = yaml(join(root, 'hasura', 'docker-compose.yaml'));
 
@@ -44,7 +45,7 @@ describe('hasura/ CLI project', () => {
     expect(declared.objects.map((t: { name: string }) => t.name).sort()).toEqual(['ConfirmMetadataChangeOutput', 'ValidateMetadataChangeOutput']);
   });
 
-  it.each(actionsYaml.actions.map((a: { name: string }) => [a.name, a]))('%s: templated handler, secret from env, no forwarded client headers, a role', (_n, action: any) => {
+  it.each(actionCases)('%s: templated handler, secret from env, no forwarded client headers, a role', (_n, action) => {
     const d = action.definition;
     expect(d.handler).toMatch(/^\{\{GUARD_BASE_URL\}\}\//);
     expect(Object.keys(WEBHOOK_ROUTES)).toContain(d.handler.replace('{{GUARD_BASE_URL}}', ''));
@@ -79,7 +80,7 @@ describe('the metadata against the real server', () => {
   });
   afterAll(() => server.close());
 
-  it.each(actionsYaml.actions.map((a: { name: string }) => [a.name, a]))('%s: the handler Hasura resolves answers with the configured header', async (name, action: any) => {
+  it.each(actionCases)('%s: the handler Hasura resolves answers with the configured header', async (name, action) => {
     // What Hasura does with this definition: resolve the template, add the configured headers.
     const url = action.definition.handler.replace('{{GUARD_BASE_URL}}', server.url);
     const env: Record<string, string> = { GUARD_ACTION_SECRET: ACTION_SECRET };
@@ -87,7 +88,7 @@ describe('the metadata against the real server', () => {
     const input = name === 'validateMetadataChange' ? { operation: 'DROP', table_name: 't', environment: 'prod' } : { confirmation_token: 'x.y.z' };
     const r = await postJson(url, hasuraPayload(name, input), { ...HASURA_HEADERS, ...headers });
     expect(r.status).toBe(200);
-    expectHasuraAccepts(name, r.status, r.text);
+    expectHasuraAccepts(name as 'validateMetadataChange' | 'confirmMetadataChange', r.status, r.text);
   });
 });
 
