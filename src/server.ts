@@ -133,8 +133,10 @@ export function startServer(
         clearTimeout(timer);
         resolve();
       });
-      // Keep-alive connections that are idle now would otherwise hold close() open until they time out.
+      // Keep-alive connections that are idle now would otherwise hold close() open until they time out, and
+      // a connection whose request is still in flight would idle for keepAliveTimeout after answering it.
       server.closeIdleConnections();
+      server.keepAliveTimeout = 1;
     });
     return closing;
   }

@@ -1,0 +1,168 @@
+// The production start path: the compiled build, started exactly as the Dockerfile's CMD starts it.
+// (No Docker engine runs here; this is what the image runs.)
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasuraPayload, postJson, TEST_SECRET } from './helpers.js';
+
+const root = join(import.meta.dirname, '..');
+const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+const run = promisify(execFile);
+
+/** The CMD and ENV of the Dockerfile's final stage. */
+function imageStart() {
+  const finalStage = dockerfile.split(/^FROM /m).at(-1)!;
+  const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(finalStage)![1]!) as string[];
+  const env = Object.fromEntries([...(/^ENV (.*)$/m.exec(finalStage)![1]!.matchAll(/(\w+)=(\S+)/g))].map((m) => [m[1]!, m[2]!]));
+  return { cmd, env, finalStage };
+}
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  lines: Record<string, any>[];
+  /** Resolves with the first log line that matches. */
+  waitForLine(match: (line: Record<string, any>) => boolean): Promise<Record<string, any>>;
+  exited: Promise<number | null>;
+}
+
+async function startCompiled(env: Record<string, string>): Promise<Started> {
+  const { cmd, env: imageEnv } = imageStart();
+  const child = spawn(cmd[0]!, cmd.slice(1), {
+    cwd: root,
+    env: { PATH: process.env.PATH, ...imageEnv, PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, any>[] = [];
+  const waiters: { match: (l: Record<string, any>) => boolean; resolve: (l: Record<string, any>) => void }[] = [];
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    const line = JSON.parse(text);
+    lines.push(line);
+    for (const w of [...waiters]) if (w.match(line)) waiters.splice(waiters.indexOf(w), 1), w.resolve(line);
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitForLine = (match: (l: Record<string, any>) => boolean) =>
+    new Promise<Record<string, any>>((resolve, reject) => {
+      const seen = lines.find(match);
+      if (seen) return resolve(seen);
+      waiters.push({ match, resolve });
+      void exited.then((code) => reject(new Error(`server exited (${code}) before the expected log line`)));
+    });
+  const listening = await waitForLine((l) => typeof l.url === 'string');
+  return { child, url: listening.url, lines, waitForLine, exited };
+}
+
+beforeAll(async () => {
+  await run('npm', ['run', '-s', 'build'], { cwd: root });
+}, 120_000);
+
+describe('Dockerfile', () => {
+  it('is multi-stage, runs node on the compiled build as a non-root user, with a HEALTHCHECK', () => {
+    const { cmd, finalStage } = imageStart();
+    expect(dockerfile.match(/^FROM /gm)!.length).toBeGreaterThanOrEqual(2);
+    expect(cmd).toEqual(['node', 'dist/index.js']);
+    expect(finalStage).toMatch(/^USER node$/m);
+    expect(finalStage).toMatch(/^HEALTHCHECK /m);
+    expect(finalStage).not.toMatch(/tsx/);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n');
+    for (const entry of ['node_modules', 'test', '.git']) expect(ignored).toContain(entry);
+  });
+});
+
+describe('the compiled server, started as the image starts it', () => {
+  let server: Started;
+  beforeAll(async () => {
+    server = await startCompiled({ TOKEN_SECRET: TEST_SECRET });
+  });
+  afterAll(async () => {
+    server.child.kill('SIGTERM');
+    await server.exited;
+  });
+
+  it('answers health, readiness and the GraphQL API', async () => {
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+    const r = await postJson(`${server.url}/graphql`, { query: '{ previewMetadataChange(input: {operation: "DROP", table_name: "t", environment: "prod"}) { level } }' });
+    expect(r.json).toEqual({ data: { previewMetadataChange: { level: 'confirm' } } });
+  });
+
+  it('passes the image HEALTHCHECK command', async () => {
+    const check = JSON.parse(/HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])/.exec(dockerfile)![1]!) as string[];
+    const port = new URL(server.url).port;
+    const result = await run(check[0]!, check.slice(1), { env: { PATH: process.env.PATH, PORT: port } }).then(() => 0, (e) => e.code);
+    expect(result).toBe(0);
+  });
+
+  it('keeps GraphiQL off under NODE_ENV=production by default', async () => {
+    const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(page.headers.get('content-type') ?? '').not.toMatch(/text\/html/);
+  });
+
+  it('writes one JSON audit line per decision, without the token or any header value', async () => {
+    const v = await postJson(`${server.url}/validate-metadata-change`, hasuraPayload('validateMetadataChange', { operation: 'DROP', table_name: 'public.patients', environment: 'production' }), { 'x-custom-header': 'header-value-that-must-not-be-logged' });
+    const token = v.json.confirmation_token as string;
+    await postJson(`${server.url}/confirm-metadata-change`, hasuraPayload('confirmMetadataChange', { confirmation_token: token }));
+    const confirmed = await server.waitForLine((l) => l.audit?.outcome === 'confirmed');
+    const issued = server.lines.find((l) => l.audit?.outcome === 'confirmation_required')!;
+    expect(issued.audit).toEqual({ action: 'validate', outcome: 'confirmation_required', reason: 'CONFIRMATION_REQUIRED', userId: '42', role: 'developer', operation: 'DROP', table: 'public.patients', environment: 'production', tokenId: expect.any(String) });
+    expect(confirmed.audit).toMatchObject({ action: 'confirm', userId: '42', role: 'developer', tokenId: issued.audit.tokenId });
+    expect(issued).toMatchObject({ level: 30, time: expect.any(Number), msg: 'decision validate confirmation_required' });
+    const all = JSON.stringify(server.lines);
+    expect(all).not.toContain(token);
+    expect(all).not.toContain(token.split('.')[2]);
+    expect(all).not.toContain('header-value-that-must-not-be-logged');
+    expect(all).not.toContain(TEST_SECRET);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('on SIGTERM: stops accepting, finishes the request in flight, exits 0', async () => {
+    const server = await startCompiled({ TOKEN_SECRET: TEST_SECRET, SHUTDOWN_TIMEOUT_MS: '10000' });
+    const body = JSON.stringify(hasuraPayload('validateMetadataChange', { operation: 'DROP', table_name: 'patients', environment: 'production' }));
+    const { hostname, port } = new URL(server.url);
+
+    // A request that is in flight: headers and half the body sent.
+    const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request({ hostname, port, path: '/actions', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, text }));
+      });
+      req.on('error', reject);
+      req.write(body.slice(0, 20));
+      server.waitForLine((l) => l.msg === 'shutting down: finishing in-flight requests').then(() => req.end(body.slice(20)));
+    });
+    // SIGTERM only once the server has the request (its socket is open and the headers are parsed).
+    await new Promise((r) => setImmediate(r));
+    await waitUntilConnected(server.url);
+    server.child.kill('SIGTERM');
+
+    const answered = await response;
+    expect(answered.status).toBe(200);
+    expect(JSON.parse(answered.text)).toMatchObject({ success: true, confirmation_token: expect.any(String) });
+    expect(await server.exited).toBe(0);
+    expect(server.lines.at(-1)).toMatchObject({ msg: 'stopped' });
+    await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+  });
+
+  it('exits 0 within the bound even when a request never finishes', async () => {
+    const server = await startCompiled({ TOKEN_SECRET: TEST_SECRET, SHUTDOWN_TIMEOUT_MS: '300' });
+    const { hostname, port } = new URL(server.url);
+    const req = request({ hostname, port, path: '/actions', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': 1000 } });
+    req.on('error', () => {});
+    req.write('{');
+    await waitUntilConnected(server.url);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+});
+
+/** The server answers on a second connection: it is accepting, so the first connection's request is in. */
+async function waitUntilConnected(url: string) {
+  expect((await fetch(`${url}/health`)).status).toBe(200);
+}
