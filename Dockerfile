@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Production image: compiled JavaScript on node, production dependencies only, non-root, with a health check.
-# Expected size: about 230 MB (node:20-bookworm-slim is ~200 MB of it; see README, "Deployment").
+# Expected size: about 250 MB (node:20-bookworm-slim is ~200 MB of it; see README, "Deployment").
 
 # 1. Compile the TypeScript.
 FROM node:20.20-bookworm-slim AS build
@@ -30,5 +30,5 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# node itself is PID 1's child-free process here and handles SIGTERM (graceful shutdown in src/index.ts).
+# node runs as PID 1 and handles SIGTERM itself (graceful shutdown in src/index.ts).
 CMD ["node", "dist/index.js"]
