@@ -27,8 +27,8 @@ export interface App {
 export function createApp(config: Config, options: { clock?: Clock; logDestination?: DestinationStream } = {}): App {
   const clock = options.clock ?? systemClock;
   const logger = createLogger(config.logLevel, options.logDestination);
-  const metrics = config.metricsEnabled ? createMetrics() : undefined;
   const replay = createReplayCache(config.replayCacheMax);
+  const metrics = config.metricsEnabled ? createMetrics({ replayEntries: () => replay.size }) : undefined;
   const guard = createGuard({
     policy: config.policy,
     tokens: createTokenService({ key: config.tokenKey, ttlSeconds: config.tokenTtlSeconds, clock }),

@@ -21,6 +21,10 @@ const running = await startServer(app.listener, {
   host: config.host,
   shutdownTimeoutMs: config.shutdownTimeoutMs,
   onShutdownStart: app.markShuttingDown,
+}).catch((err: NodeJS.ErrnoException) => {
+  const why = err.code === 'EADDRINUSE' ? 'the address is in use; set PORT to a free port' : `${err.code ?? err.message}; check HOST and PORT`;
+  process.stderr.write(`Cannot listen on ${config.host}:${config.port}: ${why}\n`);
+  process.exit(1);
 });
 app.logger.info(
   {

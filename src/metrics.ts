@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Decision } from './core/guard.js';
 
 export interface Metrics {
@@ -8,7 +8,7 @@ export interface Metrics {
 }
 
 /** A registry of our own (not prom-client's global one), so several servers can live in one test process. */
-export function createMetrics(): Metrics {
+export function createMetrics(options: { replayEntries: () => number }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const decisions = new Counter({
@@ -23,6 +23,14 @@ export function createMetrics(): Metrics {
     labelNames: ['route', 'method', 'status'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry],
+  });
+  new Gauge({
+    name: 'guard_replay_cache_entries',
+    help: 'Confirmed token ids remembered until they expire (bounded by REPLAY_CACHE_MAX).',
+    registers: [registry],
+    collect() {
+      this.set(options.replayEntries());
+    },
   });
   return {
     registry,

@@ -86,7 +86,7 @@ export function createTokenService(options: { key: KeyObject; ttlSeconds: number
           maxAge: ttlSeconds, // jsonwebtoken adds clockTolerance to this too
         });
       } catch (err) {
-        return classifyVerifyError(err);
+        return classifyVerifyError(err, token);
       }
       const parsed = claimsSchema.safeParse(payload);
       if (!parsed.success) {
@@ -101,7 +101,7 @@ export function createTokenService(options: { key: KeyObject; ttlSeconds: number
   };
 }
 
-function classifyVerifyError(err: unknown): VerifyResult {
+function classifyVerifyError(err: unknown, token: string): VerifyResult {
   if (err instanceof jwt.TokenExpiredError) {
     return { ok: false, code: 'TOKEN_EXPIRED', message: 'the token has expired' };
   }
@@ -109,12 +109,17 @@ function classifyVerifyError(err: unknown): VerifyResult {
     return { ok: false, code: 'TOKEN_NOT_YET_VALID', message: 'the token is not valid yet' };
   }
   const message = err instanceof Error ? err.message : '';
+  // Only a token that decodes to a JWT (object header and payload) can be "signed by someone else"; the rest is
+  // malformed. Decoding again costs nothing on the success path: it only happens here.
+  const decoded = jwt.decode(token, { complete: true });
+  const isJwt = decoded !== null && typeof decoded.header === 'object' && typeof decoded.payload === 'object';
   if (
-    message === 'invalid signature' ||
-    message === 'jwt signature is required' ||
-    message === 'invalid algorithm' ||
-    message.startsWith('jwt issuer invalid') ||
-    message.startsWith('jwt audience invalid')
+    isJwt &&
+    (message === 'invalid signature' ||
+      message === 'jwt signature is required' ||
+      message === 'invalid algorithm' ||
+      message.startsWith('jwt issuer invalid') ||
+      message.startsWith('jwt audience invalid'))
   ) {
     return { ok: false, code: 'TOKEN_BAD_SIGNATURE', message: 'the token was not signed by this guard' };
   }
