@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { TEST_SECRET } from './helpers.js';
@@ -65,5 +66,19 @@ describe('configuration', () => {
     const err = await run(tsx, ['src/index.ts'], { cwd: join(import.meta.dirname, '..'), env: { ...process.env, NODE_ENV: 'production', TOKEN_SECRET: '' } }).catch((e) => e);
     expect(err.code).toBe(1);
     expect(err.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Configuration error: TOKEN_SECRET is required when NODE_ENV=production/)]);
+  });
+
+  it('a port already in use is one line too, not a stack trace', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = String((blocker.address() as { port: number }).port);
+    try {
+      const tsx = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tsx');
+      const err = await run(tsx, ['src/index.ts'], { cwd: join(import.meta.dirname, '..'), env: { ...process.env, PORT: port, HOST: '127.0.0.1', LOG_LEVEL: 'silent' } }).catch((e) => e);
+      expect(err.code).toBe(1);
+      expect(err.stderr.trim()).toBe(`Cannot listen on 127.0.0.1:${port}: the address is in use; set PORT to a free port`);
+    } finally {
+      blocker.close();
+    }
   });
 });
