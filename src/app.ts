@@ -1,13 +1,12 @@
 // The composition root: builds the guard from a validated Config and puts the front doors over it.
 import type { DestinationStream, Logger } from 'pino';
 import type { RequestListener } from 'node:http';
-import type { YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { createGuard, type Guard } from './core/guard.js';
 import { createReplayCache, type ReplayCache } from './core/replay.js';
 import { createTokenService } from './core/tokens.js';
-import { createGuardYoga } from './graphql.js';
+import type { GuardYoga } from './graphql.js';
 import { auditDecision, createLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRequestListener } from './server.js';
@@ -16,7 +15,10 @@ export interface App {
   config: Config;
   guard: Guard;
   replay: ReplayCache;
-  yoga: YogaServerInstance<object, object>;
+  /** The GraphQL door, loaded once, on first use or by warmUp(). */
+  graphql(): Promise<GuardYoga>;
+  /** Starts loading what the first requests will need, without waiting for it. */
+  warmUp(): void;
   logger: Logger;
   metrics?: Metrics;
   listener: RequestListener;
@@ -41,17 +43,39 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
       metrics?.recordDecision(decision);
     },
   });
-  const yoga = createGuardYoga({ guard, logger, graphiql: config.graphiqlEnabled });
-  let ready = true;
+  // graphql-yoga and graphql-js take longer to load than the rest of the server together, so the GraphQL door
+  // loads once the server listens: webhooks and /health answer at once, /ready answers 503 until GraphQL is
+  // loaded too, and a GraphQL request that arrives before then waits for it instead of failing.
+  let yoga: Promise<GuardYoga> | undefined;
+  let graphqlLoaded = false;
+  const graphql = () =>
+    (yoga ??= import('./graphql.js')
+      .then(({ createGuardYoga }) => createGuardYoga({ guard, logger, graphiql: config.graphiqlEnabled }))
+      .then((loaded) => {
+        graphqlLoaded = true;
+        logger.info('ready: the GraphQL door is loaded');
+        return loaded;
+      }));
+  let shuttingDown = false;
   const listener = createRequestListener({
     guard,
-    yoga,
+    graphql,
     logger,
     metrics,
     actionSecret: config.actionSecret,
     actionSecretHeader: config.actionSecretHeader,
     maxBodyBytes: config.maxBodyBytes,
-    isReady: () => ready,
+    isReady: () => graphqlLoaded && !shuttingDown,
   });
-  return { config, guard, replay, yoga, logger, metrics, listener, markShuttingDown: () => void (ready = false) };
+  return {
+    config,
+    guard,
+    replay,
+    graphql,
+    warmUp: () => void graphql().catch((err: unknown) => logger.error({ err }, 'the GraphQL door failed to load')),
+    logger,
+    metrics,
+    listener,
+    markShuttingDown: () => void (shuttingDown = true),
+  };
 }

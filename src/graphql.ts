@@ -1,18 +1,17 @@
 // The GraphQL front door: schema.graphql as the contract, resolvers that only translate to the guard.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { ChangeRequest, Guard } from './core/guard.js';
 import { requesterFrom } from './http/requester.js';
+import { packageFile } from './paths.js';
 
-export const SCHEMA_FILE = fileURLToPath(new URL('../schema.graphql', import.meta.url));
+export const SCHEMA_FILE = packageFile('schema.graphql');
 
 /** Limits on what one document may ask for. Our deepest real query is 2 levels; Hasura's introspection is exempt. */
 export const GRAPHQL_LIMITS = { depth: 6, aliases: 10, tokens: 1000, directives: 10 } as const;
@@ -39,8 +38,12 @@ export function createGuardSchema(guard: Guard) {
   });
 }
 
-export function createGuardYoga(options: { guard: Guard; logger: Logger; graphiql: boolean }): YogaServerInstance<object, object> {
+export type GuardYoga = YogaServerInstance<object, object>;
+
+export async function createGuardYoga(options: { guard: Guard; logger: Logger; graphiql: boolean }): Promise<GuardYoga> {
   const log = options.logger.child({ component: 'graphql' });
+  // GraphiQL's page and editor are ~9 MB of JavaScript: load them only when GraphiQL is on.
+  const renderGraphiQL = options.graphiql ? (await import('@graphql-yoga/render-graphiql')).renderGraphiQL : undefined;
   return createYoga({
     schema: createGuardSchema(options.guard),
     graphqlEndpoint: '/graphql',

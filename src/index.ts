@@ -26,6 +26,7 @@ const running = await startServer(app.listener, {
   process.stderr.write(`Cannot listen on ${config.host}:${config.port}: ${why}\n`);
   process.exit(1);
 });
+app.warmUp();
 app.logger.info(
   {
     url: running.url,
@@ -46,7 +47,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     app.logger.info({ signal }, 'shutting down: finishing in-flight requests');
     void running.shutdown().then(() => {
       app.logger.info('stopped');
-      process.exit(0);
+      app.logger.flush(() => process.exit(0));
     });
   });
 }

@@ -3,8 +3,8 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { YogaServerInstance } from 'graphql-yoga';
 import type { Guard } from './core/guard.js';
+import type { GuardYoga } from './graphql.js';
 import { BodyTooLargeError, readBody } from './http/body.js';
 import { createSecretCheck } from './http/secret.js';
 import type { Metrics } from './metrics.js';
@@ -12,18 +12,18 @@ import { handleWebhook, WEBHOOK_ROUTES, webhookError, type WebhookResponse, type
 
 export interface ListenerOptions {
   guard: Guard;
-  yoga: YogaServerInstance<object, object>;
+  graphql: () => Promise<GuardYoga>;
   logger: Logger;
   metrics?: Metrics;
   actionSecret?: string;
   actionSecretHeader: string;
   maxBodyBytes: number;
-  /** false while shutting down: /ready answers 503 so a load balancer stops sending. */
+  /** false until every door is loaded and again once shutting down: /ready answers 503 then. */
   isReady: () => boolean;
 }
 
 export function createRequestListener(options: ListenerOptions): RequestListener {
-  const { guard, yoga, logger, metrics, actionSecretHeader, maxBodyBytes } = options;
+  const { guard, graphql, logger, metrics, actionSecretHeader, maxBodyBytes } = options;
   const secretMatches = createSecretCheck(options.actionSecret);
   const unauthorized = webhookError(401, 'UNAUTHORIZED', `Missing or wrong action secret in the ${actionSecretHeader} header.`);
   const tooLarge = webhookError(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${maxBodyBytes} bytes.`);
@@ -64,7 +64,7 @@ export function createRequestListener(options: ListenerOptions): RequestListener
       // Read (and bound) the body here; @whatwg-node/server uses a body already on the request instead of the stream.
       (req as IncomingMessage & { body?: Buffer }).body = await readBody(req, maxBodyBytes);
     }
-    await yoga.requestListener(req, res);
+    await (await graphql()).requestListener(req, res);
     return res.statusCode;
   }
 

@@ -79,7 +79,15 @@ describe('limits, health and metrics', () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
 
-  it('GET /ready answers 200, and 503 once shutdown has begun', async () => {
+  it('GET /ready answers 503 until the GraphQL door is loaded, 200 then, and 503 once shutdown has begun', async () => {
+    const fresh = await startTestServer();
+    expect((await fetch(`${fresh.url}/ready`)).status).toBe(503);
+    // a GraphQL request before the door is loaded waits for it rather than failing
+    const early = await postJson(`${fresh.url}/graphql`, { query: '{ __typename }' });
+    expect(early.json).toEqual({ data: { __typename: 'Query' } });
+    expect((await fetch(`${fresh.url}/ready`)).status).toBe(200);
+    await fresh.close();
+    await server.app.graphql();
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
     server.app.markShuttingDown();
     const r = await fetch(`${server.url}/ready`);
@@ -121,8 +129,7 @@ describe('nothing internal leaks', () => {
   it('GraphQL masks an unexpected error; the webhook answers 500 with a generic message', async () => {
     const logs = logCapture();
     const logger = createLogger('info', logs.stream);
-    const yoga = createGuardYoga({ guard: brokenGuard, logger, graphiql: false });
-    const listener = createRequestListener({ guard: brokenGuard, yoga, logger, actionSecretHeader: 'action_secret', maxBodyBytes: 65536, isReady: () => true });
+    const listener = createRequestListener({ guard: brokenGuard, graphql: () => createGuardYoga({ guard: brokenGuard, logger, graphiql: false }), logger, actionSecretHeader: 'action_secret', maxBodyBytes: 65536, isReady: () => true });
     const running = await startServer(listener, { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 1000 });
     try {
       const g = await postJson(`${running.url}/graphql`, { query: VALIDATE, variables: { input: drop } });

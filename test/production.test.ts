@@ -86,6 +86,7 @@ describe('the compiled server, started as the image starts it', () => {
 
   it('answers health, readiness and the GraphQL API', async () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    await server.waitForLine((l) => l.msg === 'ready: the GraphQL door is loaded');
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
     const r = await postJson(`${server.url}/graphql`, { query: '{ previewMetadataChange(input: {operation: "DROP", table_name: "t", environment: "prod"}) { level } }' });
     expect(r.json).toEqual({ data: { previewMetadataChange: { level: 'confirm' } } });

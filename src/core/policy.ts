@@ -1,14 +1,14 @@
 // The policy: which environments exist, which class an operation belongs to, and what each environment
 // does with each class (allow / confirm / deny). Pure data and pure functions; no I/O except loadPolicy.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { packageFile } from '../paths.js';
 
 export type Level = 'allow' | 'confirm' | 'deny';
 const LEVEL_RANK: Record<Level, number> = { allow: 0, confirm: 1, deny: 2 };
 
-export const DEFAULT_POLICY_FILE = fileURLToPath(new URL('../../policies/default.yaml', import.meta.url));
+export const DEFAULT_POLICY_FILE = packageFile('policies', 'default.yaml');
 
 const name = z
   .string()
@@ -43,7 +43,8 @@ export interface OperationClass {
   name: string;
   description: string;
   instead?: string;
-  patterns: RegExp[];
+  /** All of the class's patterns as one anchored alternation: one test per word instead of one per pattern. */
+  matcher: RegExp;
 }
 
 export interface Environment {
@@ -77,12 +78,14 @@ export function normalizeOperation(operation: string): string {
   return operation.trim().replace(/\s+/g, ' ').toLowerCase();
 }
 
-function globToRegExp(pattern: string): RegExp {
-  const escaped = normalizeOperation(pattern)
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${escaped}$`);
+function globsToRegExp(patterns: string[]): RegExp {
+  const alternatives = patterns.map((pattern) =>
+    normalizeOperation(pattern)
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*'),
+  );
+  return new RegExp(`^(?:${alternatives.join('|')})$`);
 }
 
 export function compilePolicy(doc: PolicyDocument, source: string): Policy {
@@ -94,7 +97,7 @@ export function compilePolicy(doc: PolicyDocument, source: string): Policy {
     name: className,
     description: c.description ?? className,
     instead: c.instead,
-    patterns: c.operations.map(globToRegExp),
+    matcher: globsToRegExp(c.operations),
   }));
   const classNames = classes.map((c) => c.name);
   const unknownOperations =
@@ -129,7 +132,7 @@ export function compilePolicy(doc: PolicyDocument, source: string): Policy {
     decide(operation, environment) {
       const normalized = normalizeOperation(operation);
       const candidates = [normalized, ...normalized.split(' ')];
-      const matching = classes.filter((c) => c.patterns.some((p) => candidates.some((w) => p.test(w))));
+      const matching = classes.filter((c) => candidates.some((w) => c.matcher.test(w)));
       if (matching.length === 0) matching.push(unknownOperations);
       // The strictest class wins; on a tie, the one declared first.
       let decision: PolicyDecision | undefined;

@@ -3,11 +3,11 @@
 // guard's own objects and leaves the rest of the instance's metadata alone.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Kind, parse, print, type FieldDefinitionNode, type InputValueDefinitionNode } from 'graphql';
 import { parse as parseYaml } from 'yaml';
+import { packageFile } from '../paths.js';
 
-export const METADATA_DIR = fileURLToPath(new URL('../../hasura/metadata', import.meta.url));
+export const METADATA_DIR = packageFile('hasura', 'metadata');
 
 export interface MetadataRequest {
   type: string;

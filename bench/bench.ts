@@ -1,0 +1,116 @@
+// npm run bench: the compiled server against a hand-written node:http reference doing the same work, in one
+// run, interleaved, on 127.0.0.1 only and for a bounded time. Prints medians and ratios; asserts nothing.
+//   BENCH_SECONDS (5) per measurement, BENCH_ROUNDS (3) rounds, BENCH_CONNECTIONS (32), BENCH_RSS_SECONDS (30)
+import { execFileSync } from 'node:child_process';
+import { createSecretKey } from 'node:crypto';
+import { cpus, totalmem } from 'node:os';
+import jwt from 'jsonwebtoken';
+import { createTokenService } from '../src/core/tokens.js';
+import { coldStartMs, confirmPair, graphqlValidate, load, median, REST_VALIDATE, ROOT, SECRET, startNode, type LoadResult, type Scenario } from './lib.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const RSS_SECONDS = Number(process.env.BENCH_RSS_SECONDS ?? 30);
+const PROJECT = 'dist/index.js';
+const REFERENCE = 'bench/reference-server.mjs';
+const PROJECT_ENV = { NODE_ENV: 'production' };
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+log(`# Benchmark: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
+log(`# ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections, 127.0.0.1\n`);
+execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+
+const project = await startNode(PROJECT, PROJECT_ENV);
+const reference = await startNode(REFERENCE, {});
+
+type Row = { scenario: string; project: LoadResult[]; reference: LoadResult[] };
+const rows: Row[] = [];
+const scenarios: [Scenario, Scenario][] = [
+  [REST_VALIDATE, REST_VALIDATE],
+  [graphqlValidate(false), graphqlValidate(true)],
+  [confirmPair('/validate-metadata-change', '/confirm-metadata-change'), confirmPair('/', '/')],
+];
+
+// Warm both up (JIT, caches) before measuring.
+await load(project.url, REST_VALIDATE, 2, CONNECTIONS);
+await load(project.url, graphqlValidate(false), 2, CONNECTIONS);
+await load(reference.url, REST_VALIDATE, 2, CONNECTIONS);
+
+for (const [forProject, forReference] of scenarios) {
+  const row: Row = { scenario: forProject.name, project: [], reference: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternate who goes first, so drift on a noisy machine does not favour one side.
+    const order = round % 2 === 0 ? (['project', 'reference'] as const) : (['reference', 'project'] as const);
+    for (const who of order) {
+      const result = await load(who === 'project' ? project.url : reference.url, who === 'project' ? forProject : forReference, SECONDS, CONNECTIONS);
+      if (result.errors || result.non2xx) log(`!! ${who} ${forProject.name}: ${result.errors} errors, ${result.non2xx} non-2xx`);
+      row[who].push(result);
+    }
+  }
+  rows.push(row);
+}
+await project.stop();
+await reference.stop();
+
+log('| scenario | project req/s | p50 / p99 ms | reference req/s | p50 / p99 ms | ratio (median of rounds) |');
+log('|---|---:|---:|---:|---:|---:|');
+for (const r of rows) {
+  const ratios = r.project.map((p, i) => p.rps / r.reference[i]!.rps);
+  const m = (xs: LoadResult[], k: keyof LoadResult) => median(xs.map((x) => x[k]));
+  log(`| ${r.scenario} | ${fmt(m(r.project, 'rps'))} | ${m(r.project, 'p50')} / ${m(r.project, 'p99')} | ${fmt(m(r.reference, 'rps'))} | ${m(r.reference, 'p50')} / ${m(r.reference, 'p99')} | ${fmt(median(ratios), 2)} |`);
+}
+
+// Tokens on one core: this process, one thread.
+function perSecond(fn: () => void): number {
+  const results: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    let n = 0;
+    const end = performance.now() + 1000;
+    while (performance.now() < end) {
+      for (let i = 0; i < 100; i++) fn();
+      n += 100;
+    }
+    results.push(n);
+  }
+  return median(results);
+}
+const tokens = createTokenService({ key: createSecretKey(Buffer.from(SECRET)), ttlSeconds: 300, clock: Date.now });
+const claims = { op: 'DROP TABLE', tbl: 'public.patients', env: 'production', sub: 'user:42' };
+const sample = tokens.issue(claims).token;
+const sign = perSecond(() => tokens.issue(claims));
+const verify = perSecond(() => tokens.verify(sample));
+const stringSign = perSecond(() => jwt.sign({ ...claims, jti: 'x' }, SECRET, { algorithm: 'HS256', issuer: 'i', audience: 'a' }));
+log(`\n| tokens, one core | per second |`);
+log('|---|---:|');
+log(`| sign (project, KeyObject built once) | ${fmt(sign)} |`);
+log(`| verify (project) | ${fmt(verify)} |`);
+log(`| sign with a string secret (what the KeyObject avoids) | ${fmt(stringSign)} |`);
+
+// Cold start: spawn to first 200 on /health, interleaved.
+const cold = { project: [] as number[], reference: [] as number[] };
+for (let i = 0; i < 5; i++) {
+  cold.project.push(await coldStartMs(PROJECT, PROJECT_ENV));
+  cold.reference.push(await coldStartMs(REFERENCE));
+}
+log(`\n| cold start (spawn → first 200), median of 5 | ms |`);
+log('|---|---:|');
+log(`| project (node ${PROJECT}) | ${fmt(median(cold.project))} |`);
+log(`| reference (node ${REFERENCE}) | ${fmt(median(cold.reference))} |`);
+log(`| ratio | ${fmt(median(cold.project) / median(cold.reference), 2)} |`);
+
+// Memory after a sustained load of validate + confirm pairs.
+const rss: Record<string, { before: number; after: number; requests: number }> = {};
+for (const [who, file, env] of [['project', PROJECT, PROJECT_ENV], ['reference', REFERENCE, {}]] as const) {
+  const server = await startNode(file, env);
+  const before = server.rssMb();
+  const scenario = who === 'project' ? confirmPair('/validate-metadata-change', '/confirm-metadata-change') : confirmPair('/', '/');
+  const result = await load(server.url, scenario, RSS_SECONDS, CONNECTIONS);
+  rss[who] = { before, after: server.rssMb(), requests: result.requests };
+  await server.stop();
+}
+log(`\n| RSS, ${RSS_SECONDS} s of validate + confirm at ${CONNECTIONS} connections | before MB | after MB | requests |`);
+log('|---|---:|---:|---:|');
+for (const [who, r] of Object.entries(rss)) log(`| ${who} | ${fmt(r.before)} | ${fmt(r.after)} | ${fmt(r.requests)} |`);

@@ -1,0 +1,84 @@
+// The reference for the benchmark (plain JavaScript, so it starts as the compiled project does: node FILE): the fastest thing that does the guard's work on this stack, by hand.
+// node:http, JSON.parse of Hasura's body, the same decision for the benchmark's inputs, the same JWT signed with
+// jsonwebtoken and a KeyObject built once, an in-memory replay set, one JSON audit line per decision.
+// No routing library, no GraphQL, no validation library, no metrics: that is what the project adds on top.
+import { createSecretKey, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import jwt from 'jsonwebtoken';
+
+const key = createSecretKey(Buffer.from(process.env.TOKEN_SECRET ?? 'reference-secret-that-is-long-enough-000'));
+const ttl = 300;
+const used = new Map();
+const CRITICAL = /^(drop|delete|truncate|alter|rename)\b|drop|untrack|delete/i;
+const PRODUCTION = new Set(['production', 'prod', 'live']);
+const audit = (record) => process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), audit: record })}\n`);
+
+function validate(input, session) {
+  if (typeof input?.operation !== 'string' || typeof input.table_name !== 'string' || typeof input.environment !== 'string') {
+    return { status: 400, body: { message: 'invalid input', extensions: { code: 'INVALID_INPUT' } } };
+  }
+  const production = PRODUCTION.has(input.environment.toLowerCase());
+  if (!production || !CRITICAL.test(input.operation)) {
+    audit({ action: 'validate', outcome: 'allowed' });
+    return { status: 200, body: { success: true, message: 'Validated automatically.', confirmation_token: null } };
+  }
+  const iat = Math.floor(Date.now() / 1000);
+  const jti = randomBytes(16).toString('base64url');
+  const sub = session?.['x-hasura-user-id'] ? `user:${session['x-hasura-user-id']}` : 'anonymous';
+  const token = jwt.sign({ op: input.operation, tbl: input.table_name, env: 'production', sub, jti, iat, exp: iat + ttl }, key, {
+    algorithm: 'HS256',
+    issuer: 'hasura-metadata-guard',
+    audience: 'hasura-metadata-change',
+  });
+  audit({ action: 'validate', outcome: 'confirmation_required', tokenId: jti });
+  return { status: 200, body: { success: true, message: 'Confirm within 300 seconds.', confirmation_token: token } };
+}
+
+function confirm(input, session) {
+  if (typeof input?.confirmation_token !== 'string') return { status: 400, body: { message: 'invalid input', extensions: { code: 'INVALID_INPUT' } } };
+  try {
+    const claims = jwt.verify(input.confirmation_token, key, {
+      algorithms: ['HS256'],
+      issuer: 'hasura-metadata-guard',
+      audience: 'hasura-metadata-change',
+      maxAge: ttl,
+    });
+    const sub = session?.['x-hasura-user-id'] ? `user:${session['x-hasura-user-id']}` : 'anonymous';
+    if (claims.sub !== sub || used.has(claims.jti)) throw new Error('refused');
+    used.set(claims.jti, claims.exp);
+    audit({ action: 'confirm', outcome: 'confirmed', tokenId: claims.jti });
+    return { status: 200, body: { success: true, message: 'Confirmed.' } };
+  } catch {
+    audit({ action: 'confirm', outcome: 'refused' });
+    return { status: 200, body: { success: false, message: 'Not confirmed.' } };
+  }
+}
+
+const server = createServer((req, res) => {
+  if (req.url === '/health') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"status":"ok"}');
+    return;
+  }
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    let answer;
+    try {
+      const payload = JSON.parse(Buffer.concat(chunks).toString());
+      const input = payload.input?.input ?? payload.input;
+      answer = (payload.action?.name ?? payload.action) === 'confirmMetadataChange' ? confirm(input, payload.session_variables) : validate(input, payload.session_variables);
+    } catch {
+      answer = { status: 400, body: { message: 'invalid JSON', extensions: { code: 'INVALID_JSON' } } };
+    }
+    const body = JSON.stringify(answer.body);
+    res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+});
+
+server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
+  const address = server.address();
+  process.stdout.write(`${JSON.stringify({ msg: 'listening', url: `http://127.0.0.1:${address.port}` })}\n`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
