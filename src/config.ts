@@ -1,7 +1,7 @@
 // All configuration is read and validated here, once, at start-up. Everything else receives a typed Config.
 // A bad value stops the start with one line naming the variable and the fix.
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { z } from 'zod';
+import * as z from './zod.js';
 import { loadPolicy, PolicyError, type Policy } from './core/policy.js';
 
 export interface Config {
@@ -35,44 +35,55 @@ export class ConfigError extends Error {
 export const MIN_SECRET_BYTES = 32;
 export const MIN_ACTION_SECRET_LENGTH = 16;
 
+const BOOLEAN_WORDS = ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'] as const;
 const bool = (name: string) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { error: `${name} must be true or false` })
-    .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+  z.pipe(
+    z.enum(BOOLEAN_WORDS, { error: `${name} must be true or false` }),
+    z.transform((v: (typeof BOOLEAN_WORDS)[number]) => ['true', '1', 'yes', 'on'].includes(v)),
+  );
 
-const int = (name: string, min: number, max: number, unit = '') =>
-  z
-    .string()
-    .regex(/^\d+$/, `${name} must be a whole number from ${min} to ${max}${unit}`)
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, `${name} must be a whole number from ${min} to ${max}${unit}`);
+const int = (name: string, min: number, max: number, unit = '') => {
+  const message = `${name} must be a whole number from ${min} to ${max}${unit}`;
+  return z.pipe(
+    z.string().check(
+      z.regex(/^\d+$/, message),
+      z.refine((s: string) => Number(s) >= min && Number(s) <= max, message),
+    ),
+    z.transform(Number),
+  );
+};
 
 const envSchema = z.object({
-  NODE_ENV: z.string().optional(),
-  PORT: int('PORT', 0, 65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  TOKEN_SECRET: z.string().optional(),
-  TOKEN_TTL_SECONDS: int('TOKEN_TTL_SECONDS', 10, 3600, ' seconds').default(300),
-  POLICY_FILE: z.string().optional(),
-  GUARD_ENVIRONMENT: z.string().optional(),
-  ACTION_SECRET: z
-    .string()
-    .min(MIN_ACTION_SECRET_LENGTH, `ACTION_SECRET must be at least ${MIN_ACTION_SECRET_LENGTH} characters; use a random value, e.g. openssl rand -hex 32`)
-    .optional(),
-  ACTION_SECRET_HEADER: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'ACTION_SECRET_HEADER must be a header name: letters, digits, "-" or "_"')
-    .default('ACTION_SECRET'),
-  FOUR_EYES: bool('FOUR_EYES').default(false),
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+  NODE_ENV: z.optional(z.string()),
+  PORT: z._default(int('PORT', 0, 65535), 3000),
+  HOST: z._default(z.string(), '0.0.0.0'),
+  TOKEN_SECRET: z.optional(z.string()),
+  TOKEN_TTL_SECONDS: z._default(int('TOKEN_TTL_SECONDS', 10, 3600, ' seconds'), 300),
+  POLICY_FILE: z.optional(z.string()),
+  GUARD_ENVIRONMENT: z.optional(z.string()),
+  ACTION_SECRET: z.optional(
+    z.string().check(
+      z.minLength(
+        MIN_ACTION_SECRET_LENGTH,
+        `ACTION_SECRET must be at least ${MIN_ACTION_SECRET_LENGTH} characters; use a random value, e.g. openssl rand -hex 32`,
+      ),
+    ),
+  ),
+  ACTION_SECRET_HEADER: z._default(
+    z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'ACTION_SECRET_HEADER must be a header name: letters, digits, "-" or "_"')),
+    'ACTION_SECRET',
+  ),
+  FOUR_EYES: z._default(bool('FOUR_EYES'), false),
+  LOG_LEVEL: z._default(
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
-    })
-    .default('info'),
-  METRICS_ENABLED: bool('METRICS_ENABLED').default(true),
-  GRAPHIQL_ENABLED: bool('GRAPHIQL_ENABLED').optional(),
-  REPLAY_CACHE_MAX: int('REPLAY_CACHE_MAX', 1000, 10_000_000).default(100_000),
-  SHUTDOWN_TIMEOUT_MS: int('SHUTDOWN_TIMEOUT_MS', 0, 120_000, ' milliseconds').default(10_000),
+    }),
+    'info',
+  ),
+  METRICS_ENABLED: z._default(bool('METRICS_ENABLED'), true),
+  GRAPHIQL_ENABLED: z.optional(bool('GRAPHIQL_ENABLED')),
+  REPLAY_CACHE_MAX: z._default(int('REPLAY_CACHE_MAX', 1000, 10_000_000), 100_000),
+  SHUTDOWN_TIMEOUT_MS: z._default(int('SHUTDOWN_TIMEOUT_MS', 0, 120_000, ' milliseconds'), 10_000),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

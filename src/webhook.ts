@@ -1,6 +1,6 @@
 // The REST adapter: Hasura action webhooks over the same guard. It parses Hasura's payload, calls the guard
 // and shapes the answer the way Hasura validates it (see shared/hasura/CONTRACT.md). It decides nothing.
-import { z } from 'zod';
+import * as z from './zod.js';
 import type { Guard } from './core/guard.js';
 import { requesterFrom } from './http/requester.js';
 
@@ -26,8 +26,8 @@ const payloadSchema = z.looseObject({
   // Hasura sends {name}; older docs show a plain string. Both cost nothing to accept.
   action: z.union([z.looseObject({ name: z.string() }), z.string()]),
   input: z.record(z.string(), z.unknown()),
-  session_variables: z.record(z.string(), z.string()).nullish(),
-  request_query: z.string().nullish(),
+  session_variables: z.nullish(z.record(z.string(), z.string())),
+  request_query: z.nullish(z.string()),
 });
 
 const field = (name: string) =>
@@ -83,7 +83,7 @@ export function handleWebhook(guard: Guard, route: WebhookRoute, rawBody: Buffer
   }
 }
 
-function invalidInput(action: string, error: z.ZodError): WebhookResponse {
+function invalidInput(action: string, error: z.core.$ZodError): WebhookResponse {
   const problems = error.issues.map((i) => i.message).join('; ');
   return webhookError(400, 'INVALID_INPUT', `Invalid input for ${action}: ${problems}.`);
 }

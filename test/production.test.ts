@@ -1,7 +1,8 @@
 // The production start path: the compiled build, started exactly as the Dockerfile's CMD starts it.
 // (No Docker engine runs here; this is what the image runs.)
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,6 +13,24 @@ import { hasuraPayload, postJson, TEST_SECRET } from './helpers.js';
 const root = join(import.meta.dirname, '..');
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
 const run = promisify(execFile);
+
+/**
+ * The image's /app, laid out by the final stage's COPY lines (the build stage's /app/dist is our dist/), in a
+ * folder of its own: no node_modules, no sources. What the bundle needs and does not have fails here.
+ */
+function imageFolder(): string {
+  const { finalStage } = imageStart();
+  const app = mkdtempSync(join(tmpdir(), 'guard-image-'));
+  for (const [, from, args] of finalStage.matchAll(/^COPY (--from=\S+ )?(.+)$/gm)) {
+    const parts = args!.split(/\s+/);
+    const target = parts.pop()!;
+    for (const source of parts) {
+      const local = from ? source.replace(/^\/app\//, '') : source;
+      cpSync(join(root, local), target.endsWith('/') ? join(app, target, local.split('/').at(-1)!) : join(app, target), { recursive: true });
+    }
+  }
+  return app;
+}
 
 /** The CMD and ENV of the Dockerfile's final stage. */
 function imageStart() {
@@ -33,7 +52,7 @@ interface Started {
 async function startCompiled(env: Record<string, string>): Promise<Started> {
   const { cmd, env: imageEnv } = imageStart();
   const child = spawn(cmd[0]!, cmd.slice(1), {
-    cwd: root,
+    cwd: appFolder,
     env: { PATH: process.env.PATH, ...imageEnv, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -56,19 +75,26 @@ async function startCompiled(env: Record<string, string>): Promise<Started> {
   return { child, url: listening.url, lines, waitForLine, exited };
 }
 
+let appFolder: string;
 beforeAll(async () => {
   await run('npm', ['run', '-s', 'build'], { cwd: root });
+  appFolder = imageFolder();
 }, 120_000);
 
 describe('Dockerfile', () => {
+  it('lays out /app with the bundle and its data files only', async () => {
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(appFolder).sort()).toEqual(['dist', 'hasura', 'package.json', 'policies', 'schema.graphql']);
+  });
+
   it('is multi-stage, runs node on the compiled build as a non-root user, with a HEALTHCHECK', () => {
     const { cmd, finalStage } = imageStart();
     expect(dockerfile.match(/^FROM /gm)!.length).toBeGreaterThanOrEqual(2);
     expect(cmd).toEqual(['node', 'dist/index.js']);
     expect(finalStage).toMatch(/^USER node$/m);
     expect(finalStage).toMatch(/^HEALTHCHECK /m);
-    expect(finalStage).not.toMatch(/tsx/);
-    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(finalStage).not.toMatch(/tsx|node_modules|npm (ci|install)/);
+    expect(finalStage).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
     const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n');
     for (const entry of ['node_modules', 'test', '.git']) expect(ignored).toContain(entry);
   });
@@ -118,6 +144,26 @@ describe('the compiled server, started as the image starts it', () => {
     expect(all).not.toContain(token.split('.')[2]);
     expect(all).not.toContain('header-value-that-must-not-be-logged');
     expect(all).not.toContain(TEST_SECRET);
+  });
+});
+
+describe('the rest of the image', () => {
+  it('serves GraphiQL from the bundle when GRAPHIQL_ENABLED=true', async () => {
+    const server = await startCompiled({ TOKEN_SECRET: TEST_SECRET, GRAPHIQL_ENABLED: 'true' });
+    try {
+      const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('Hasura metadata guard');
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+
+  it('runs the register command: node dist/hasura/register-cli.js --dry-run', async () => {
+    const { stdout } = await run('node', ['dist/hasura/register-cli.js', '--dry-run'], { cwd: appFolder, env: { PATH: process.env.PATH, HASURA_GRAPHQL_ENDPOINT: 'http://hasura:8080' } });
+    expect(stdout).toMatch(/^# dry run: the requests for POST http:\/\/hasura:8080\/v1\/metadata/);
+    expect(stdout).toContain('"type":"create_action"');
   });
 });
 

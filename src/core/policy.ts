@@ -1,8 +1,8 @@
 // The policy: which environments exist, which class an operation belongs to, and what each environment
 // does with each class (allow / confirm / deny). Pure data and pure functions; no I/O except loadPolicy.
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import { load as parseYaml } from 'js-yaml';
+import * as z from '../zod.js';
 import { packageFile } from '../paths.js';
 
 export type Level = 'allow' | 'confirm' | 'deny';
@@ -10,9 +10,8 @@ const LEVEL_RANK: Record<Level, number> = { allow: 0, confirm: 1, deny: 2 };
 
 export const DEFAULT_POLICY_FILE = packageFile('policies', 'default.yaml');
 
-const name = z
-  .string()
-  .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, "_" or "-", starting with a letter');
+const name = z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, "_" or "-", starting with a letter'));
+const nonEmpty = (what: string) => z.refine((record: unknown) => Object.keys(record as object).length > 0, `must define at least one ${what}`);
 
 const policySchema = z.strictObject({
   unknown_operations: name,
@@ -20,21 +19,21 @@ const policySchema = z.strictObject({
     .record(
       name,
       z.strictObject({
-        description: z.string().optional(),
-        operations: z.array(z.string().trim().min(1, 'must not be empty')).min(1, 'must list at least one pattern'),
-        instead: z.string().optional(),
+        description: z.optional(z.string()),
+        operations: z.array(z.string().check(z.trim(), z.minLength(1, 'must not be empty'))).check(z.minLength(1, 'must list at least one pattern')),
+        instead: z.optional(z.string()),
       }),
     )
-    .refine((classes) => Object.keys(classes).length > 0, 'must define at least one class'),
+    .check(nonEmpty('class')),
   environments: z
     .record(
       name,
       z.strictObject({
-        aliases: z.array(name).default([]),
+        aliases: z._default(z.array(name), []),
         levels: z.record(name, z.enum(['allow', 'confirm', 'deny'])),
       }),
     )
-    .refine((envs) => Object.keys(envs).length > 0, 'must define at least one environment'),
+    .check(nonEmpty('environment')),
 });
 
 type PolicyDocument = z.infer<typeof policySchema>;

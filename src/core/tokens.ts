@@ -2,7 +2,7 @@
 // Stateless on purpose: any replica holding TOKEN_SECRET can verify them; only single use needs memory.
 import { randomBytes, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { z } from 'zod';
+import * as z from '../zod.js';
 import type { Clock } from './clock.js';
 
 export const TOKEN_ISSUER = 'hasura-metadata-guard';
@@ -33,15 +33,8 @@ export type TokenFailure = 'TOKEN_MALFORMED' | 'TOKEN_BAD_SIGNATURE' | 'TOKEN_EX
 
 export type VerifyResult = { ok: true; claims: VerifiedClaims } | { ok: false; code: TokenFailure; message: string };
 
-const claimsSchema = z.object({
-  op: z.string().min(1),
-  tbl: z.string().min(1),
-  env: z.string().min(1),
-  sub: z.string().min(1),
-  jti: z.string().min(1),
-  iat: z.number().int(),
-  exp: z.number().int(),
-});
+const text = z.string().check(z.minLength(1));
+const claimsSchema = z.object({ op: text, tbl: text, env: text, sub: text, jti: text, iat: z.int(), exp: z.int() });
 
 export interface TokenService {
   ttlSeconds: number;

@@ -3,14 +3,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSchema, printType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
+import { load as parseYaml } from 'js-yaml';
 import { WEBHOOK_ROUTES } from '../../src/webhook.js';
 import { expectHasuraAccepts } from '../hasura-check.js';
 import { ACTION_SECRET, HASURA_HEADERS, hasuraPayload, postJson, startTestServer, type TestServer } from '../helpers.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const meta = join(root, 'hasura', 'metadata');
-const yaml = (file: string) => parseYaml(readFileSync(file, 'utf8'));
+const yaml = (file: string): any => parseYaml(readFileSync(file, 'utf8'));
 const actionsYaml = yaml(join(meta, 'actions.yaml'));
 const actionCases: [string, any][] = actionsYaml.actions.map((a: { name: string }) => [a.name, a]);
 const remoteSchemas = yaml(join(meta, 'remote_schemas.yaml'));
