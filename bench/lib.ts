@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 
 export const ROOT = join(import.meta.dirname, '..');
@@ -16,29 +16,41 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Spawns `node FILE` and resolves once it logs a line with its URL; also reports how long that took. */
-export async function startNode(file: string, env: Record<string, string>): Promise<ServerProcess & { startedMs: number }> {
-  const started = performance.now();
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls url until it answers 200 (every millisecond); resolves with the time that took. */
+async function waitFor200(url: string, started: number, child: ChildProcess): Promise<number> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before answering ${url}`);
+    if (await fetch(url).then((r) => r.status === 200, () => false)) return performance.now() - started;
+    if (performance.now() - started > 20_000) throw new Error(`${url} did not answer 200 within 20 s`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** Spawns `node FILE` on a free port of 127.0.0.1 and resolves once it is ready (the project: GraphQL loaded too). */
+export async function startNode(file: string, env: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort();
   const child = spawn(process.execPath, [file], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', TOKEN_SECRET: SECRET, ...env },
+    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', TOKEN_SECRET: SECRET, ...env },
+    // The audit log is drained and dropped, as a log collector would take it.
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      if (!line.includes('"url"')) return;
-      resolve(JSON.parse(line).url);
-      // Keep draining stdout (the audit log) so the server never blocks on a full pipe.
-      lines.removeAllListeners('line');
-      child.stdout!.resume();
-    });
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before listening`)));
-  });
+  child.stdout!.resume();
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor200(`${url}${file.includes('reference') ? '/health' : '/ready'}`, performance.now(), child);
   return {
     url,
     child,
-    startedMs: performance.now() - started,
     rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
     stop: () =>
       new Promise<void>((resolve) => {
@@ -48,21 +60,17 @@ export async function startNode(file: string, env: Record<string, string>): Prom
   };
 }
 
-/** Time from spawn to the first 200 on /health, polling every millisecond. */
-export async function coldStartMs(file: string, env: Record<string, string> = {}): Promise<number> {
+/** Time from spawn to the first 200 on `path`, polling every millisecond. */
+export async function coldStartMs(file: string, path: string, env: Record<string, string> = {}): Promise<number> {
+  const port = await freePort();
   const started = performance.now();
   const child = spawn(process.execPath, [file], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: '39123', HOST: '127.0.0.1', TOKEN_SECRET: SECRET, LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', TOKEN_SECRET: SECRET, ...env },
     stdio: 'ignore',
   });
   try {
-    for (;;) {
-      const ok = await fetch('http://127.0.0.1:39123/health').then((r) => r.status === 200, () => false);
-      if (ok) return performance.now() - started;
-      if (performance.now() - started > 20_000) throw new Error(`${file} did not answer /health within 20 s`);
-      await new Promise((r) => setTimeout(r, 1));
-    }
+    return await waitFor200(`http://127.0.0.1:${port}${path}`, started, child);
   } finally {
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());

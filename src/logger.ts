@@ -7,7 +7,7 @@ import type { Decision } from './core/guard.js';
  * Header values are never logged anywhere.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino({ level, base: { service: 'hasura-metadata-guard' } }, destination ?? pino.destination({ dest: 1, sync: false }));
+  return pino({ level, base: { service: 'hasura-metadata-guard' } }, destination ?? process.stdout);
 }
 
 /** One audit line per decision: who, what, where, the outcome and why, and the token id (never the token). */

@@ -1,0 +1,43 @@
+// npm run profile -- <rest|graphql|confirm>: a CPU profile of the compiled server under one benchmark scenario.
+// Writes a .cpuprofile into ./profiles (open it in Chrome DevTools) and prints the top functions by self time.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { confirmPair, freePort, graphqlValidate, load, REST_VALIDATE, ROOT, SECRET } from './lib.js';
+
+const which = process.argv[2] ?? 'rest';
+const scenario = which === 'graphql' ? graphqlValidate(false) : which === 'confirm' ? confirmPair('/validate-metadata-change', '/confirm-metadata-change') : REST_VALIDATE;
+const dir = join(ROOT, 'profiles');
+mkdirSync(dir, { recursive: true });
+execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+
+const port = await freePort();
+const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, 'dist/index.js'], {
+  cwd: ROOT,
+  env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', TOKEN_SECRET: SECRET, NODE_ENV: 'production', ...JSON.parse(process.env.PROFILE_ENV ?? '{}') },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+const url = `http://127.0.0.1:${port}`;
+while (!(await fetch(`${url}/ready`).then((r) => r.ok, () => false))) await new Promise((r) => setTimeout(r, 10));
+await load(url, scenario, 2, 32); // warm up
+const before = new Set(readdirSync(dir));
+const result = await load(url, scenario, 5, 32);
+await new Promise<void>((resolve) => {
+  child.once('exit', () => resolve());
+  child.kill('SIGINT');
+});
+const file = readdirSync(dir).find((f) => !before.has(f) && f.endsWith('.cpuprofile'))!;
+console.log(`${scenario.name}: ${Math.round(result.rps)} req/s; profile: profiles/${file}`);
+
+type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] };
+const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+const self = new Map<string, number>();
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+profile.samples.forEach((id, i) => {
+  const f = byId.get(id)!.callFrame;
+  const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${f.lineNumber}`;
+  self.set(key, (self.get(key) ?? 0) + profile.timeDeltas[i]!);
+});
+const total = [...self.values()].reduce((a, b) => a + b, 0);
+for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${key}`);
