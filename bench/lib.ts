@@ -39,7 +39,7 @@ async function waitFor200(url: string, started: number, child: ChildProcess): Pr
 /** Spawns `node FILE` on a free port of 127.0.0.1 and resolves once it is ready (the project: GraphQL loaded too). */
 export async function startNode(file: string, env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [file], {
+  const child = spawn(process.execPath, [...(env.NODE_ARGS ? env.NODE_ARGS.split(' ') : []), file], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', TOKEN_SECRET: SECRET, ...env },
     // The audit log is drained and dropped, as a log collector would take it.

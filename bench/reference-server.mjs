@@ -2,7 +2,7 @@
 // node:http, JSON.parse of Hasura's body, the same decision for the benchmark's inputs, the same JWT signed with
 // jsonwebtoken and a KeyObject built once, an in-memory replay set, one JSON audit line per decision.
 // No routing library, no GraphQL, no validation library, no metrics: that is what the project adds on top.
-import { createSecretKey, randomBytes } from 'node:crypto';
+import { createSecretKey, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import jwt from 'jsonwebtoken';
 
@@ -20,10 +20,13 @@ function validate(input, session) {
   const production = PRODUCTION.has(input.environment.toLowerCase());
   if (!production || !CRITICAL.test(input.operation)) {
     audit({ action: 'validate', outcome: 'allowed' });
-    return { status: 200, body: { success: true, message: 'Validated automatically.', confirmation_token: null } };
+    return {
+      status: 200,
+      body: { success: true, message: `Validated automatically: ${input.operation} on ${input.table_name} is a critical change, which staging allows without confirmation.`, confirmation_token: null },
+    };
   }
   const iat = Math.floor(Date.now() / 1000);
-  const jti = randomBytes(16).toString('base64url');
+  const jti = randomUUID();
   const sub = session?.['x-hasura-user-id'] ? `user:${session['x-hasura-user-id']}` : 'anonymous';
   const token = jwt.sign({ op: input.operation, tbl: input.table_name, env: 'production', sub, jti, iat, exp: iat + ttl }, key, {
     algorithm: 'HS256',
@@ -31,7 +34,9 @@ function validate(input, session) {
     audience: 'hasura-metadata-change',
   });
   audit({ action: 'validate', outcome: 'confirmation_required', tokenId: jti });
-  return { status: 200, body: { success: true, message: 'Confirm within 300 seconds.', confirmation_token: token } };
+  // The same answer, word for word, as the project gives: identical work includes an identical response.
+  const message = `${input.operation} on ${input.table_name} is a critical change in production. Confirm it with confirmMetadataChange and this confirmation_token within ${ttl} seconds.`;
+  return { status: 200, body: { success: true, message, confirmation_token: token } };
 }
 
 function confirm(input, session) {
@@ -47,10 +52,10 @@ function confirm(input, session) {
     if (claims.sub !== sub || used.has(claims.jti)) throw new Error('refused');
     used.set(claims.jti, claims.exp);
     audit({ action: 'confirm', outcome: 'confirmed', tokenId: claims.jti });
-    return { status: 200, body: { success: true, message: 'Confirmed.' } };
+    return { status: 200, body: { success: true, message: `Confirmed: ${claims.op} on ${claims.tbl} in ${claims.env}. Go ahead with the change.` } };
   } catch {
     audit({ action: 'confirm', outcome: 'refused' });
-    return { status: 200, body: { success: false, message: 'Not confirmed.' } };
+    return { status: 200, body: { success: false, message: 'Not confirmed: the token has already been used. Validate the change again to get a new token.' } };
   }
 }
 
@@ -72,7 +77,7 @@ const server = createServer((req, res) => {
       answer = { status: 400, body: { message: 'invalid JSON', extensions: { code: 'INVALID_JSON' } } };
     }
     const body = JSON.stringify(answer.body);
-    res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   });
 });

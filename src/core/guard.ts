@@ -45,6 +45,14 @@ export interface PreviewResult {
 
 export type Outcome = 'allowed' | 'confirmation_required' | 'denied' | 'invalid' | 'confirmed' | 'refused';
 
+/** What a decision was about. */
+interface Subject {
+  operation: string;
+  table: string;
+  environment: string;
+  tokenId?: string;
+}
+
 /** One record per decision, for the audit log and metrics. Never holds the token itself. */
 export interface Decision {
   action: 'validate' | 'confirm';
@@ -133,24 +141,32 @@ export function createGuard(options: GuardOptions): Guard {
     return `${c.operation} on ${c.table} is a ${c.className} change`;
   }
 
+  /** Emits one decision record. Always the same shape (a literal, no spreads): it is built on every request. */
+  function decide(action: Decision['action'], outcome: Outcome, reason: string, requester: Requester, subject?: Subject): void {
+    onDecision({
+      action,
+      outcome,
+      reason,
+      userId: requester.userId,
+      role: requester.role,
+      operation: subject?.operation,
+      table: subject?.table,
+      environment: subject?.environment,
+      tokenId: subject?.tokenId,
+    });
+  }
+
   return {
     validate(change, requester) {
       const c = check(change);
-      const audit = { action: 'validate', userId: requester.userId, role: requester.role } as const;
       if (!c.ok) {
-        onDecision({
-          ...audit,
-          outcome: 'invalid',
-          reason: c.reason,
-          operation: printable(change.operation),
-          table: printable(change.table_name),
-          environment: printable(change.environment),
-        });
+        const raw = { operation: printable(change.operation), table: printable(change.table_name), environment: printable(change.environment) };
+        decide('validate', 'invalid', c.reason, requester, raw);
         return { success: false, message: c.message, confirmation_token: null };
       }
-      const subject = { ...audit, operation: c.operation, table: c.table, environment: c.environment.name };
+      const subject: Subject = { operation: c.operation, table: c.table, environment: c.environment.name };
       if (c.level === 'deny') {
-        onDecision({ ...subject, outcome: 'denied', reason: 'DENIED_BY_POLICY' });
+        decide('validate', 'denied', 'DENIED_BY_POLICY', requester, subject);
         const instead = c.instead ? ` Instead, ${c.instead}` : '';
         return {
           success: false,
@@ -159,7 +175,7 @@ export function createGuard(options: GuardOptions): Guard {
         };
       }
       if (c.level === 'allow') {
-        onDecision({ ...subject, outcome: 'allowed', reason: 'ALLOWED' });
+        decide('validate', 'allowed', 'ALLOWED', requester, subject);
         return {
           success: true,
           message: `Validated automatically: ${describe(c)}, which ${c.environment.name} allows without confirmation.`,
@@ -167,7 +183,8 @@ export function createGuard(options: GuardOptions): Guard {
         };
       }
       const { token, jti } = tokens.issue({ op: c.operation, tbl: c.table, env: c.environment.name, sub: identityOf(requester) });
-      onDecision({ ...subject, outcome: 'confirmation_required', reason: 'CONFIRMATION_REQUIRED', tokenId: jti });
+      subject.tokenId = jti;
+      decide('validate', 'confirmation_required', 'CONFIRMATION_REQUIRED', requester, subject);
       const who = fourEyes ? 'Another user must confirm it' : 'Confirm it';
       return {
         success: true,
@@ -177,9 +194,8 @@ export function createGuard(options: GuardOptions): Guard {
     },
 
     confirm(token, requester) {
-      const audit = { action: 'confirm', userId: requester.userId, role: requester.role } as const;
-      const refuse = (reason: string, why: string, fix: string, extra: Partial<Decision> = {}): ConfirmResult => {
-        onDecision({ ...audit, ...extra, outcome: 'refused', reason });
+      const refuse = (reason: string, why: string, fix: string, subject?: Subject): ConfirmResult => {
+        decide('confirm', 'refused', reason, requester, subject);
         return { success: false, message: `Not confirmed: ${why}. ${fix}` };
       };
 
@@ -192,7 +208,7 @@ export function createGuard(options: GuardOptions): Guard {
         return refuse(verified.code, verified.message, fix);
       }
       const claims = verified.claims;
-      const subject = { operation: claims.op, table: claims.tbl, environment: claims.env, tokenId: claims.jti };
+      const subject: Subject = { operation: claims.op, table: claims.tbl, environment: claims.env, tokenId: claims.jti };
 
       if (guardEnvironment && claims.env !== guardEnvironment) {
         return refuse('TOKEN_ENVIRONMENT_MISMATCH', `the token is for ${claims.env}, and this guard protects ${guardEnvironment}`, `Confirm it at the ${claims.env} guard.`, subject);
@@ -220,7 +236,7 @@ export function createGuard(options: GuardOptions): Guard {
       if (remembered === 'full') {
         return refuse('REPLAY_CACHE_FULL', 'too many confirmations are in flight to track them safely', 'Try again in a minute.', subject);
       }
-      onDecision({ ...audit, ...subject, outcome: 'confirmed', reason: 'CONFIRMED' });
+      decide('confirm', 'confirmed', 'CONFIRMED', requester, subject);
       return { success: true, message: `Confirmed: ${claims.op} on ${claims.tbl} in ${claims.env}. Go ahead with the change.` };
     },
 
