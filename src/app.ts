@@ -6,7 +6,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import { createGuard, type Guard } from './core/guard.js';
 import { createReplayCache, type ReplayCache } from './core/replay.js';
 import { createTokenService } from './core/tokens.js';
-import type { GuardYoga } from './graphql.js';
+import type { GraphQLDoor } from './graphql.js';
 import { auditDecision, createLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRequestListener } from './server.js';
@@ -16,7 +16,7 @@ export interface App {
   guard: Guard;
   replay: ReplayCache;
   /** The GraphQL door, loaded once, on first use or by warmUp(). */
-  graphql(): Promise<GuardYoga>;
+  graphql(): Promise<GraphQLDoor>;
   /** Starts loading what the first requests will need, without waiting for it. */
   warmUp(): void;
   logger: Logger;
@@ -46,11 +46,11 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
   // graphql-yoga and graphql-js take longer to load than the rest of the server together, so the GraphQL door
   // loads once the server listens: webhooks and /health answer at once, /ready answers 503 until GraphQL is
   // loaded too, and a GraphQL request that arrives before then waits for it instead of failing.
-  let yoga: Promise<GuardYoga> | undefined;
+  let door: Promise<GraphQLDoor> | undefined;
   let graphqlLoaded = false;
   const graphql = () =>
-    (yoga ??= import('./graphql.js')
-      .then(({ createGuardYoga }) => createGuardYoga({ guard, logger, graphiql: config.graphiqlEnabled }))
+    (door ??= import('./graphql.js')
+      .then(async ({ createGuardYoga, createGraphQLDoor }) => createGraphQLDoor(await createGuardYoga({ guard, logger, graphiql: config.graphiqlEnabled })))
       .then((loaded) => {
         graphqlLoaded = true;
         logger.info('ready: the GraphQL door is loaded');

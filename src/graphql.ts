@@ -1,14 +1,16 @@
 // The GraphQL front door: schema.graphql as the contract, resolvers that only translate to the guard.
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { useGraphQlJit } from '@envelop/graphql-jit';
+import { getOperationAST } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import type { ChangeRequest, Guard } from './core/guard.js';
+import type { ChangeRequest, Guard, Requester } from './core/guard.js';
 import { requesterFrom } from './http/requester.js';
 import { packageFile } from './paths.js';
 
@@ -17,12 +19,14 @@ export const SCHEMA_FILE = packageFile('schema.graphql');
 /** Limits on what one document may ask for. Our deepest real query is 2 levels; Hasura's introspection is exempt. */
 export const GRAPHQL_LIMITS = { depth: 6, aliases: 10, tokens: 1000, directives: 10 } as const;
 
+/** yoga's context holds the fetch Request; the fast path (below) hands over the requester directly. */
 interface Context {
-  request: Request;
+  request?: Request;
+  requester?: Requester;
 }
 
 export function createGuardSchema(guard: Guard) {
-  const requester = (ctx: Context) => requesterFrom((name) => ctx.request.headers.get(name) ?? undefined);
+  const requester = (ctx: Context) => ctx.requester ?? requesterFrom((name) => ctx.request?.headers.get(name) ?? undefined);
   return makeExecutableSchema<Context>({
     typeDefs: readFileSync(SCHEMA_FILE, 'utf8'),
     resolvers: {
@@ -115,3 +119,96 @@ mutation Validate {
   }
 }
 `;
+
+export interface GraphQLDoor {
+  yoga: GuardYoga;
+  /** How many requests each path answered (the tests check the fast path is taken). */
+  served: { fast: number; full: number };
+  /** Answers a request to /graphql; a POST's body has already been read (and bounded) by the HTTP layer. */
+  handle(req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Promise<void>;
+}
+
+/**
+ * The GraphQL door. The request Hasura sends — a POST of one JSON operation that parses and validates — runs
+ * through yoga's own parse, validate and execute (getEnveloped: every plugin, cache, limit and the error mask
+ * apply) without the fetch Request and Response yoga builds around it, which the profile showed to be most of
+ * a GraphQL request's cost. Everything else goes through yoga in full, and so does any request that fails to
+ * parse or validate or is refused before execution, so error answers are always yoga's own.
+ */
+export function createGraphQLDoor(yoga: GuardYoga): GraphQLDoor {
+  async function fastPath(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<boolean> {
+    if (!acceptsPlainJson(req)) return false;
+    let params: unknown;
+    try {
+      params = JSON.parse(body.toString('utf8'));
+    } catch {
+      return false;
+    }
+    if (!isOperationRequest(params)) return false;
+    const requester = requesterFrom((name) => req.headers[name]);
+    const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ requester });
+    let document;
+    try {
+      document = parse(params.query);
+      // Limits (graphql-armor) throw from validate instead of returning errors; either way yoga answers.
+      if (validate(schema, document).length > 0) return false;
+    } catch {
+      return false;
+    }
+    // graphql-jit runs a document's only operation whatever operationName says; graphql-js refuses a name that
+    // matches nothing. Leave any request that does not name exactly one operation to yoga.
+    if (!getOperationAST(document, params.operationName)) return false;
+    const result = await execute({
+      schema,
+      document,
+      variableValues: params.variables,
+      operationName: params.operationName,
+      contextValue: await contextFactory(),
+    });
+    // No subscriptions, @defer or @stream in this schema: a result is always one object. Without `data`, the
+    // request was refused before any resolver ran (bad variables, no such operation): let yoga answer it.
+    if (Symbol.asyncIterator in result || !('data' in result)) return false;
+    // graphql-jit hands back a serializer compiled for the document's shape.
+    const json = (result as { stringify?: (r: unknown) => string }).stringify?.(result) ?? JSON.stringify(result);
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
+    res.end(json);
+    return true;
+  }
+
+  const served = { fast: 0, full: 0 };
+  return {
+    yoga,
+    served,
+    async handle(req, res, body) {
+      if (body && (await fastPath(req, res, body))) {
+        served.fast++;
+        return;
+      }
+      served.full++;
+      // @whatwg-node/server uses a body already on the request instead of the (consumed) stream.
+      if (body) (req as IncomingMessage & { body?: Buffer }).body = body;
+      await yoga.requestListener(req, res);
+    },
+  };
+}
+
+/** POST application/json, answered as application/json: what Hasura and most clients send and expect. */
+function acceptsPlainJson(req: IncomingMessage): boolean {
+  const accept = req.headers.accept;
+  return (
+    req.method === 'POST' &&
+    /^application\/json\b/i.test(req.headers['content-type'] ?? '') &&
+    (accept === undefined || accept === '*/*' || (/\bapplication\/json\b/.test(accept) && !accept.includes('graphql-response')))
+  );
+}
+
+function isOperationRequest(value: unknown): value is { query: string; variables?: Record<string, unknown>; operationName?: string } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { query, variables, operationName, extensions } = value as Record<string, unknown>;
+  return (
+    typeof query === 'string' &&
+    (variables == null || (typeof variables === 'object' && !Array.isArray(variables))) &&
+    (operationName == null || typeof operationName === 'string') &&
+    extensions === undefined
+  );
+}

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Guard } from './core/guard.js';
-import type { GuardYoga } from './graphql.js';
+import type { GraphQLDoor } from './graphql.js';
 import { BodyTooLargeError, readBody } from './http/body.js';
 import { createSecretCheck } from './http/secret.js';
 import type { Metrics } from './metrics.js';
@@ -12,7 +12,7 @@ import { handleWebhook, WEBHOOK_ROUTES, webhookError, type WebhookResponse, type
 
 export interface ListenerOptions {
   guard: Guard;
-  graphql: () => Promise<GuardYoga>;
+  graphql: () => Promise<GraphQLDoor>;
   logger: Logger;
   metrics?: Metrics;
   actionSecret?: string;
@@ -60,11 +60,8 @@ export function createRequestListener(options: ListenerOptions): RequestListener
       return send(res, handleWebhook(guard, webhook, await readBody(req, maxBodyBytes)));
     }
 
-    if (method === 'POST') {
-      // Read (and bound) the body here; @whatwg-node/server uses a body already on the request instead of the stream.
-      (req as IncomingMessage & { body?: Buffer }).body = await readBody(req, maxBodyBytes);
-    }
-    await (await graphql()).requestListener(req, res);
+    const body = method === 'POST' ? await readBody(req, maxBodyBytes) : undefined;
+    await (await graphql()).handle(req, res, body);
     return res.statusCode;
   }
 

@@ -8,7 +8,7 @@ const INTROSPECTION = readFileSync(new URL('../../shared/hasura/introspection.gr
 function inProcess(env: Record<string, string> = {}) {
   const t = testApp(env);
   const gql = async (query: string, variables?: unknown, headers: Record<string, string> = {}) => {
-    const yoga = await t.app.graphql();
+    const { yoga } = await t.app.graphql();
     const res = await yoga.fetch('http://guard/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
@@ -68,7 +68,7 @@ describe('GraphQL API (in-process)', () => {
   it('answers the introspection query Hasura sends, with the contract types', async () => {
     const { app } = inProcess();
     // Hasura sends no session headers on this call.
-    const res = await (await app.graphql()).fetch('http://guard/graphql', {
+    const res = await (await app.graphql()).yoga.fetch('http://guard/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'hasura-graphql-engine/v2.44.0' },
       body: JSON.stringify({ query: INTROSPECTION, variables: null, operationName: 'IntrospectionQuery' }),

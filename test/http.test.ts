@@ -1,7 +1,7 @@
 // The HTTP layer both doors share: action secret, body limit, health, readiness, metrics, error masking.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Guard } from '../src/core/guard.js';
-import { createGuardYoga } from '../src/graphql.js';
+import { createGraphQLDoor, createGuardYoga } from '../src/graphql.js';
 import { createLogger } from '../src/logger.js';
 import { createRequestListener, startServer } from '../src/server.js';
 import { ACTION_SECRET, hasuraPayload, logCapture, postJson, startTestServer, VALIDATE, type TestServer } from './helpers.js';
@@ -129,7 +129,7 @@ describe('nothing internal leaks', () => {
   it('GraphQL masks an unexpected error; the webhook answers 500 with a generic message', async () => {
     const logs = logCapture();
     const logger = createLogger('info', logs.stream);
-    const listener = createRequestListener({ guard: brokenGuard, graphql: () => createGuardYoga({ guard: brokenGuard, logger, graphiql: false }), logger, actionSecretHeader: 'action_secret', maxBodyBytes: 65536, isReady: () => true });
+    const listener = createRequestListener({ guard: brokenGuard, graphql: async () => createGraphQLDoor(await createGuardYoga({ guard: brokenGuard, logger, graphiql: false })), logger, actionSecretHeader: 'action_secret', maxBodyBytes: 65536, isReady: () => true });
     const running = await startServer(listener, { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 1000 });
     try {
       const g = await postJson(`${running.url}/graphql`, { query: VALIDATE, variables: { input: drop } });
