@@ -32,9 +32,22 @@ export function createMetrics(options: { replayEntries: () => number }): Metrics
       this.set(options.replayEntries());
     },
   });
+  // prom-client hashes the label values on every call; the label sets here are few, so keep each child.
+  const decisionChildren = new Map<string, ReturnType<typeof decisions.labels>>();
+  const latencyChildren = new Map<string, ReturnType<typeof latency.labels>>();
   return {
     registry,
-    recordDecision: (d) => decisions.inc({ action: d.action, outcome: d.outcome }),
-    recordRequest: (route, method, status, seconds) => latency.observe({ route, method, status: String(status) }, seconds),
+    recordDecision(d) {
+      const key = `${d.action} ${d.outcome}`;
+      let child = decisionChildren.get(key);
+      if (!child) decisionChildren.set(key, (child = decisions.labels(d.action, d.outcome)));
+      child.inc();
+    },
+    recordRequest(route, method, status, seconds) {
+      const key = `${route} ${method} ${status}`;
+      let child = latencyChildren.get(key);
+      if (!child) latencyChildren.set(key, (child = latency.labels(route, method, String(status))));
+      child.observe(seconds);
+    },
   };
 }

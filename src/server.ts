@@ -93,13 +93,10 @@ function pathOf(url: string | undefined): string {
   return q === -1 ? raw : raw.slice(0, q);
 }
 
-function send(res: ServerResponse, response: WebhookResponse, headers: Record<string, string> = {}): number {
+function send(res: ServerResponse, response: WebhookResponse, extraHeaders?: Record<string, string>): number {
   const body = JSON.stringify(response.body);
-  res.writeHead(response.status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    ...headers,
-  });
+  if (extraHeaders) for (const [name, value] of Object.entries(extraHeaders)) res.setHeader(name, value);
+  res.writeHead(response.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
   return response.status;
 }

@@ -59,9 +59,9 @@ export function handleWebhook(guard: Guard, route: WebhookRoute, rawBody: Buffer
   // The action's one argument is named `input`, so Hasura sends {input: {input: {...}}}; an action declared
   // with the fields as top-level arguments sends them flat. Both carry the same fields.
   const args = isObject(input.input) ? input.input : input;
-  // Hasura lower-cases session keys already; lower-casing again makes a hand-written payload behave the same.
-  const session = new Map(Object.entries(session_variables ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  const requester = requesterFrom((key) => session.get(key));
+  // Hasura sends session keys lower-case; a hand-written payload may not.
+  const session = session_variables ?? {};
+  const requester = requesterFrom((key) => session[key] ?? Object.entries(session).find(([k]) => k.toLowerCase() === key)?.[1]);
 
   switch (name) {
     case 'validateMetadataChange': {
