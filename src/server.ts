@@ -66,7 +66,7 @@ export function createRequestListener(options: ListenerOptions): RequestListener
   }
 
   return (req, res) => {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const path = pathOf(req.url);
     route(req, res, path)
       .catch((err: unknown) => {
@@ -79,7 +79,7 @@ export function createRequestListener(options: ListenerOptions): RequestListener
         return send(res, webhookError(500, 'INTERNAL_ERROR', 'Internal error; the server log has the details.'));
       })
       .then((status) => {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const seconds = (performance.now() - started) / 1000;
         metrics?.recordRequest(path in WEBHOOK_ROUTES || KNOWN_PATHS.has(path) ? path : 'other', req.method ?? '', status, seconds);
       });
   };
