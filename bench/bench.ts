@@ -7,13 +7,12 @@ import { createSecretKey } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import jwt from 'jsonwebtoken';
 import { createTokenService } from '../src/core/tokens.js';
-import { coldStartMs, confirmPair, graphqlValidate, load, median, REST_VALIDATE, ROOT, SECRET, startNode, type LoadResult, type Scenario } from './lib.js';
+import { coldStartMs, confirmPair, graphqlValidate, load, median, PROJECT, PROJECT_COMMAND, REST_VALIDATE, ROOT, SECRET, startNode, type LoadResult, type Scenario } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const RSS_SECONDS = Number(process.env.BENCH_RSS_SECONDS ?? 30);
-const PROJECT = 'dist/index.js';
 const REFERENCE = 'bench/reference-server.mjs';
 const PROJECT_ENV = { NODE_ENV: 'production' };
 
@@ -36,9 +35,9 @@ const scenarios: [Scenario, Scenario][] = [
 ];
 
 // Warm both up (JIT, caches) before measuring.
-await load(project.url, REST_VALIDATE, 2, CONNECTIONS);
-await load(project.url, graphqlValidate(false), 2, CONNECTIONS);
-await load(reference.url, REST_VALIDATE, 2, CONNECTIONS);
+await load(project, REST_VALIDATE, 2, CONNECTIONS);
+await load(project, graphqlValidate(false), 2, CONNECTIONS);
+await load(reference, REST_VALIDATE, 2, CONNECTIONS);
 
 for (const [forProject, forReference] of scenarios) {
   const row: Row = { scenario: forProject.name, project: [], reference: [] };
@@ -46,7 +45,7 @@ for (const [forProject, forReference] of scenarios) {
     // Alternate who goes first, so drift on a noisy machine does not favour one side.
     const order = round % 2 === 0 ? (['project', 'reference'] as const) : (['reference', 'project'] as const);
     for (const who of order) {
-      const result = await load(who === 'project' ? project.url : reference.url, who === 'project' ? forProject : forReference, SECONDS, CONNECTIONS);
+      const result = await load(who === 'project' ? project : reference, who === 'project' ? forProject : forReference, SECONDS, CONNECTIONS);
       if (result.errors || result.non2xx) log(`!! ${who} ${forProject.name}: ${result.errors} errors, ${result.non2xx} non-2xx`);
       row[who].push(result);
     }
@@ -56,12 +55,15 @@ for (const [forProject, forReference] of scenarios) {
 await project.stop();
 await reference.stop();
 
-log('| scenario | project req/s | p50 / p99 ms | reference req/s | p50 / p99 ms | ratio (median of rounds) |');
-log('|---|---:|---:|---:|---:|---:|');
+log('| scenario | project req/s | p50 / p99 ms | CPU µs/req | reference req/s | p50 / p99 ms | CPU µs/req | ratio req/s (median of rounds) |');
+log('|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   const ratios = r.project.map((p, i) => p.rps / r.reference[i]!.rps);
   const m = (xs: LoadResult[], k: keyof LoadResult) => median(xs.map((x) => x[k]));
-  log(`| ${r.scenario} | ${fmt(m(r.project, 'rps'))} | ${m(r.project, 'p50')} / ${m(r.project, 'p99')} | ${fmt(m(r.reference, 'rps'))} | ${m(r.reference, 'p50')} / ${m(r.reference, 'p99')} | ${fmt(median(ratios), 2)} |`);
+  log(
+    `| ${r.scenario} | ${fmt(m(r.project, 'rps'))} | ${m(r.project, 'p50')} / ${m(r.project, 'p99')} | ${fmt(m(r.project, 'cpuPerRequest'))} ` +
+      `| ${fmt(m(r.reference, 'rps'))} | ${m(r.reference, 'p50')} / ${m(r.reference, 'p99')} | ${fmt(m(r.reference, 'cpuPerRequest'))} | ${fmt(median(ratios), 2)} |`,
+  );
 }
 
 if (process.env.BENCH_ONLY === 'throughput') process.exit(0);
@@ -101,7 +103,7 @@ for (let i = 0; i < 11; i++) {
 }
 log(`\n| cold start (spawn → first 200), median of 11 | ms | ratio to reference |`);
 log('|---|---:|---:|');
-log(`| project /health (webhooks served) | ${fmt(median(cold.project))} | ${fmt(median(cold.project) / median(cold.reference), 2)} |`);
+log(`| project /health (webhooks served; ${PROJECT_COMMAND.join(' ')}) | ${fmt(median(cold.project))} | ${fmt(median(cold.project) / median(cold.reference), 2)} |`);
 log(`| project /ready (GraphQL loaded too) | ${fmt(median(cold.ready))} | ${fmt(median(cold.ready) / median(cold.reference), 2)} |`);
 log(`| reference /health | ${fmt(median(cold.reference))} | 1.00 |`);
 
@@ -111,7 +113,7 @@ for (const [who, file, env] of [['project', PROJECT, PROJECT_ENV], ['reference',
   const server = await startNode(file, env);
   const before = server.rssMb();
   const scenario = who === 'project' ? confirmPair('/validate-metadata-change', '/confirm-metadata-change') : confirmPair('/', '/');
-  const result = await load(server.url, scenario, RSS_SECONDS, CONNECTIONS);
+  const result = await load(server, scenario, RSS_SECONDS, CONNECTIONS);
   rss[who] = { before, after: server.rssMb(), requests: result.requests };
   await server.stop();
 }

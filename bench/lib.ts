@@ -6,11 +6,18 @@ import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 
 export const ROOT = join(import.meta.dirname, '..');
+
+/** The project's server as the image starts it: the Dockerfile's CMD, so the benchmark runs what ships. */
+export const PROJECT_COMMAND: string[] = JSON.parse(/^CMD (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))![1]!);
+export const PROJECT = PROJECT_COMMAND.at(-1)!;
+const nodeArgsFor = (file: string) => (file === PROJECT ? PROJECT_COMMAND.slice(1, -1) : []);
 export const SECRET = 'benchmark-secret-that-is-long-enough-0123456789';
 
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
+  /** CPU time (user + system, all threads) the process has used so far, in microseconds, from /proc. */
+  cpuMicros(): number;
   /** Resident set size in MB, from /proc. */
   rssMb(): number;
   stop(): Promise<void>;
@@ -39,7 +46,7 @@ async function waitFor200(url: string, started: number, child: ChildProcess): Pr
 /** Spawns `node FILE` on a free port of 127.0.0.1 and resolves once it is ready (the project: GraphQL loaded too). */
 export async function startNode(file: string, env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...(env.NODE_ARGS ? env.NODE_ARGS.split(' ') : []), file], {
+  const child = spawn(process.execPath, [...nodeArgsFor(file), ...(env.NODE_ARGS ? env.NODE_ARGS.split(' ') : []), file], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', TOKEN_SECRET: SECRET, ...env },
     // The audit log is drained and dropped, as a log collector would take it.
@@ -52,6 +59,10 @@ export async function startNode(file: string, env: Record<string, string>): Prom
     url,
     child,
     rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
+    cpuMicros: () => {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime + stime, in clock ticks of 1/100 s
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
@@ -64,7 +75,7 @@ export async function startNode(file: string, env: Record<string, string>): Prom
 export async function coldStartMs(file: string, path: string, env: Record<string, string> = {}): Promise<number> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [file], {
+  const child = spawn(process.execPath, [...nodeArgsFor(file), file], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', TOKEN_SECRET: SECRET, ...env },
     stdio: 'ignore',
@@ -81,6 +92,8 @@ export async function coldStartMs(file: string, path: string, env: Record<string
 
 export interface LoadResult {
   rps: number;
+  /** Server CPU per request (user + system, all threads): steadier than req/s on a shared machine. */
+  cpuPerRequest: number;
   p50: number;
   p99: number;
   requests: number;
@@ -90,10 +103,12 @@ export interface LoadResult {
 
 export type Scenario = { name: string; requests: autocannon.Request[] };
 
-export async function load(url: string, scenario: Scenario, seconds: number, connections: number): Promise<LoadResult> {
-  const result = await autocannon({ url, connections, duration: seconds, requests: scenario.requests });
+export async function load(server: ServerProcess, scenario: Scenario, seconds: number, connections: number): Promise<LoadResult> {
+  const cpuBefore = server.cpuMicros();
+  const result = await autocannon({ url: server.url, connections, duration: seconds, requests: scenario.requests });
   return {
     rps: result.requests.average,
+    cpuPerRequest: (server.cpuMicros() - cpuBefore) / result.requests.total,
     p50: result.latency.p50,
     p99: result.latency.p99,
     requests: result.requests.total,

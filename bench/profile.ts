@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { confirmPair, freePort, graphqlValidate, load, REST_VALIDATE, ROOT, SECRET } from './lib.js';
+import { confirmPair, freePort, graphqlValidate, REST_VALIDATE, ROOT, SECRET } from './lib.js';
+import autocannon from 'autocannon';
 
 const which = process.argv[2] ?? 'rest';
 const scenario = which === 'graphql' ? graphqlValidate(false) : which === 'confirm' ? confirmPair('/validate-metadata-change', '/confirm-metadata-change') : REST_VALIDATE;
@@ -20,9 +21,9 @@ const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, 'd
 });
 const url = `http://127.0.0.1:${port}`;
 while (!(await fetch(`${url}/ready`).then((r) => r.ok, () => false))) await new Promise((r) => setTimeout(r, 10));
-await load(url, scenario, 2, 32); // warm up
+await autocannon({ url, connections: 32, duration: 2, requests: scenario.requests }); // warm up
 const before = new Set(readdirSync(dir));
-const result = await load(url, scenario, 5, 32);
+const result = { rps: (await autocannon({ url, connections: 32, duration: 5, requests: scenario.requests })).requests.average };
 await new Promise<void>((resolve) => {
   child.once('exit', () => resolve());
   child.kill('SIGINT');

@@ -90,7 +90,8 @@ describe('Dockerfile', () => {
   it('is multi-stage, runs node on the compiled build as a non-root user, with a HEALTHCHECK', () => {
     const { cmd, finalStage } = imageStart();
     expect(dockerfile.match(/^FROM /gm)!.length).toBeGreaterThanOrEqual(2);
-    expect(cmd).toEqual(['node', 'dist/index.js']);
+    expect(cmd[0]).toBe('node');
+    expect(cmd.at(-1)).toBe('dist/index.js');
     expect(finalStage).toMatch(/^USER node$/m);
     expect(finalStage).toMatch(/^HEALTHCHECK /m);
     expect(finalStage).not.toMatch(/tsx|node_modules|npm (ci|install)/);
