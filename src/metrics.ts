@@ -10,7 +10,9 @@ export interface Metrics {
 /** A registry of our own (not prom-client's global one), so several servers can live in one test process. */
 export function createMetrics(options: { replayEntries: () => number }): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  // Process metrics (memory, CPU, event loop, GC) are only read on a scrape; setting them up is left until the
+  // server listens, so it does not delay the first answer.
+  setImmediate(() => collectDefaultMetrics({ register: registry }));
   const decisions = new Counter({
     name: 'guard_decisions_total',
     help: 'Decisions taken by the guard, by action and outcome.',

@@ -18,5 +18,5 @@ function findRoot(): string {
 
 export const PACKAGE_ROOT = findRoot();
 
-/** A file shipped with the server: schema.graphql, policies/default.yaml, hasura/metadata. */
+/** A file shipped with the server: schema.graphql, policies/default.json, hasura/metadata. */
 export const packageFile = (...parts: string[]) => join(PACKAGE_ROOT, ...parts);

@@ -8,7 +8,8 @@ import { packageFile } from '../paths.js';
 export type Level = 'allow' | 'confirm' | 'deny';
 const LEVEL_RANK: Record<Level, number> = { allow: 0, confirm: 1, deny: 2 };
 
-export const DEFAULT_POLICY_FILE = packageFile('policies', 'default.yaml');
+/** JSON rather than YAML only because JSON.parse is ~50 times faster than a YAML parser on a cold start. */
+export const DEFAULT_POLICY_FILE = packageFile('policies', 'default.json');
 
 const name = z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, "_" or "-", starting with a letter'));
 const nonEmpty = (what: string) => z.refine((record: unknown) => Object.keys(record as object).length > 0, `must define at least one ${what}`);
@@ -144,7 +145,7 @@ export function compilePolicy(doc: PolicyDocument, source: string): Policy {
   };
 }
 
-/** Reads a YAML or JSON policy file (JSON is YAML), validates it and compiles it. */
+/** Reads a YAML or JSON policy file (by its extension; JSON is also valid YAML), validates it and compiles it. */
 export function loadPolicy(file: string = DEFAULT_POLICY_FILE): Policy {
   let text: string;
   try {
@@ -155,10 +156,10 @@ export function loadPolicy(file: string = DEFAULT_POLICY_FILE): Policy {
   }
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
     const firstLine = String((err as Error).message).split('\n')[0];
-    throw new PolicyError(`${file}: not valid YAML or JSON: ${firstLine}`);
+    throw new PolicyError(`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML or JSON'}: ${firstLine}`);
   }
   const parsed = policySchema.safeParse(raw);
   if (!parsed.success) {

@@ -95,5 +95,6 @@ describe('policy files', () => {
   it('refuses a file that is not YAML or cannot be read', () => {
     expect(() => loadPolicy(write('bad.yaml', 'environments: [unclosed'))).toThrow(/bad\.yaml: not valid YAML or JSON/);
     expect(() => loadPolicy(join(dir, 'missing.yaml'))).toThrow(/missing\.yaml: cannot read the file \(ENOENT\)/);
+    expect(() => loadPolicy(write('bad.json', '{'))).toThrow(/bad\.json: not valid JSON: /);
   });
 });
