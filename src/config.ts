@@ -82,7 +82,9 @@ const envSchema = z.object({
   ),
   METRICS_ENABLED: z._default(bool('METRICS_ENABLED'), true),
   GRAPHIQL_ENABLED: z.optional(bool('GRAPHIQL_ENABLED')),
-  REPLAY_CACHE_MAX: z._default(int('REPLAY_CACHE_MAX', 1000, 10_000_000), 100_000),
+  // 50,000 live confirmations per TTL window: 160 a second for the default 300 s, far beyond people confirming
+  // changes, and about 8 MB at most.
+  REPLAY_CACHE_MAX: z._default(int('REPLAY_CACHE_MAX', 1000, 10_000_000), 50_000),
   SHUTDOWN_TIMEOUT_MS: z._default(int('SHUTDOWN_TIMEOUT_MS', 0, 120_000, ' milliseconds'), 10_000),
 });
 
