@@ -64,7 +64,6 @@ export async function createGuardYoga(options: { guard: Guard; logger: Logger; g
     maxRequestBodySize: false,
     // Only errors created as GraphQLErrors reach a client; anything else becomes "Unexpected error.".
     maskedErrors: true,
-    healthCheckEndpoint: '/yoga-health',
     logging: {
       debug: (...args) => log.debug(args.map(String).join(' ')),
       info: (...args) => log.info(args.map(String).join(' ')),
