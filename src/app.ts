@@ -3,24 +3,20 @@ import type { DestinationStream, Logger } from 'pino';
 import type { RequestListener } from 'node:http';
 import type { Config } from './config.js';
 import { systemClock, type Clock } from './core/clock.js';
-import { createGuard, type Guard } from './core/guard.js';
-import { createReplayCache, type ReplayCache } from './core/replay.js';
+import { createGuard } from './core/guard.js';
+import { createReplayCache } from './core/replay.js';
 import { createTokenService } from './core/tokens.js';
 import type { GraphQLDoor } from './graphql.js';
 import { auditDecision, createLogger } from './logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics } from './metrics.js';
 import { createRequestListener } from './server.js';
 
 export interface App {
-  config: Config;
-  guard: Guard;
-  replay: ReplayCache;
   /** The GraphQL door, loaded once, on first use or by warmUp(). */
   graphql(): Promise<GraphQLDoor>;
   /** Starts loading what the first requests will need, without waiting for it. */
   warmUp(): void;
   logger: Logger;
-  metrics?: Metrics;
   listener: RequestListener;
   /** Called when shutdown begins: readiness turns to 503. */
   markShuttingDown(): void;
@@ -68,13 +64,9 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
     isReady: () => graphqlLoaded && !shuttingDown,
   });
   return {
-    config,
-    guard,
-    replay,
     graphql,
     warmUp: () => void graphql().catch((err: unknown) => logger.error({ err }, 'the GraphQL door failed to load')),
     logger,
-    metrics,
     listener,
     markShuttingDown: () => void (shuttingDown = true),
   };

@@ -20,7 +20,7 @@ const policySchema = z.strictObject({
     .record(
       name,
       z.strictObject({
-        description: z.optional(z.string()),
+        description: z.optional(z.string()), // for the reader of the file; the guard does not use it
         operations: z.array(z.string().check(z.trim(), z.minLength(1, 'must not be empty'))).check(z.minLength(1, 'must list at least one pattern')),
         instead: z.optional(z.string()),
       }),
@@ -41,7 +41,6 @@ type PolicyDocument = z.infer<typeof policySchema>;
 
 export interface OperationClass {
   name: string;
-  description: string;
   instead?: string;
   /** All of the class's patterns as one anchored alternation: one test per word instead of one per pattern. */
   matcher: RegExp;
@@ -62,8 +61,6 @@ export interface Policy {
   /** Where the policy came from, for the start-up log and the README's "active policy". */
   source: string;
   environments: Environment[];
-  classes: OperationClass[];
-  unknownOperations: OperationClass;
   /** Resolves a name or alias, case-insensitively; undefined when the policy does not know it. */
   findEnvironment(raw: string): Environment | undefined;
   decide(operation: string, environment: Environment): PolicyDecision;
@@ -95,7 +92,6 @@ export function compilePolicy(doc: PolicyDocument, source: string): Policy {
 
   const classes: OperationClass[] = Object.entries(doc.operation_classes).map(([className, c]) => ({
     name: className,
-    description: c.description ?? className,
     instead: c.instead,
     matcher: globsToRegExp(c.operations),
   }));
@@ -126,8 +122,6 @@ export function compilePolicy(doc: PolicyDocument, source: string): Policy {
   return {
     source,
     environments,
-    classes,
-    unknownOperations,
     findEnvironment: (raw) => byName.get(raw.trim().toLowerCase()),
     decide(operation, environment) {
       const normalized = normalizeOperation(operation);
