@@ -11,7 +11,9 @@ const ttl = 300;
 const used = new Map();
 const CRITICAL = /^(drop|delete|truncate|alter|rename)\b|drop|untrack|delete/i;
 const PRODUCTION = new Set(['production', 'prod', 'live']);
-const audit = (record) => process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), audit: record })}\n`);
+// The same audit line as the project's, field for field: who, what, where, the outcome and why, the token id.
+const audit = (record) =>
+  process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), service: 'hasura-metadata-guard', audit: record, msg: `decision ${record.action} ${record.outcome}` })}\n`);
 
 function validate(input, session) {
   if (typeof input?.operation !== 'string' || typeof input.table_name !== 'string' || typeof input.environment !== 'string') {
@@ -19,7 +21,7 @@ function validate(input, session) {
   }
   const production = PRODUCTION.has(input.environment.toLowerCase());
   if (!production || !CRITICAL.test(input.operation)) {
-    audit({ action: 'validate', outcome: 'allowed' });
+    audit({ action: 'validate', outcome: 'allowed', reason: 'ALLOWED', userId: session?.['x-hasura-user-id'], role: session?.['x-hasura-role'], operation: input.operation, table: input.table_name, environment: input.environment });
     return {
       status: 200,
       body: { success: true, message: `Validated automatically: ${input.operation} on ${input.table_name} is a critical change, which staging allows without confirmation.`, confirmation_token: null },
@@ -33,7 +35,7 @@ function validate(input, session) {
     issuer: 'hasura-metadata-guard',
     audience: 'hasura-metadata-change',
   });
-  audit({ action: 'validate', outcome: 'confirmation_required', tokenId: jti });
+  audit({ action: 'validate', outcome: 'confirmation_required', reason: 'CONFIRMATION_REQUIRED', userId: session?.['x-hasura-user-id'], role: session?.['x-hasura-role'], operation: input.operation, table: input.table_name, environment: 'production', tokenId: jti });
   // The same answer, word for word, as the project gives: identical work includes an identical response.
   const message = `${input.operation} on ${input.table_name} is a critical change in production. Confirm it with confirmMetadataChange and this confirmation_token within ${ttl} seconds.`;
   return { status: 200, body: { success: true, message, confirmation_token: token } };
@@ -51,10 +53,10 @@ function confirm(input, session) {
     const sub = session?.['x-hasura-user-id'] ? `user:${session['x-hasura-user-id']}` : 'anonymous';
     if (claims.sub !== sub || used.has(claims.jti)) throw new Error('refused');
     used.set(claims.jti, claims.exp);
-    audit({ action: 'confirm', outcome: 'confirmed', tokenId: claims.jti });
+    audit({ action: 'confirm', outcome: 'confirmed', reason: 'CONFIRMED', userId: session?.['x-hasura-user-id'], role: session?.['x-hasura-role'], operation: claims.op, table: claims.tbl, environment: claims.env, tokenId: claims.jti });
     return { status: 200, body: { success: true, message: `Confirmed: ${claims.op} on ${claims.tbl} in ${claims.env}. Go ahead with the change.` } };
   } catch {
-    audit({ action: 'confirm', outcome: 'refused' });
+    audit({ action: 'confirm', outcome: 'refused', reason: 'TOKEN_REFUSED', userId: session?.['x-hasura-user-id'], role: session?.['x-hasura-role'] });
     return { status: 200, body: { success: false, message: 'Not confirmed: the token has already been used. Validate the change again to get a new token.' } };
   }
 }
