@@ -119,18 +119,29 @@ export function compilePolicy(doc: PolicyDocument, source: string): Policy {
     return environment;
   });
 
+  // The classes an operation falls in depend on the operation alone, and the same few operations arrive again and
+  // again: they are remembered, in a map emptied whenever it reaches 1,000 operations, so it stays bounded.
+  const classesByOperation = new Map<string, OperationClass[]>();
+  function classesOf(operation: string): OperationClass[] {
+    const known = classesByOperation.get(operation);
+    if (known) return known;
+    const normalized = normalizeOperation(operation);
+    const candidates = [normalized, ...normalized.split(' ')];
+    const matching = classes.filter((c) => candidates.some((w) => c.matcher.test(w)));
+    if (matching.length === 0) matching.push(unknownOperations);
+    if (classesByOperation.size >= 1000) classesByOperation.clear();
+    classesByOperation.set(operation, matching);
+    return matching;
+  }
+
   return {
     source,
     environments,
     findEnvironment: (raw) => byName.get(raw.trim().toLowerCase()),
     decide(operation, environment) {
-      const normalized = normalizeOperation(operation);
-      const candidates = [normalized, ...normalized.split(' ')];
-      const matching = classes.filter((c) => candidates.some((w) => c.matcher.test(w)));
-      if (matching.length === 0) matching.push(unknownOperations);
       // The strictest class wins; on a tie, the one declared first.
       let decision: PolicyDecision | undefined;
-      for (const operationClass of matching) {
+      for (const operationClass of classesOf(operation)) {
         const level = environment.levels[operationClass.name] ?? 'deny';
         if (!decision || LEVEL_RANK[level] > LEVEL_RANK[decision.level]) decision = { level, operationClass };
       }

@@ -49,6 +49,19 @@ describe('default policy', () => {
     expect(decide('clear_metadata')).toBe('catastrophic:deny');
     expect(decide('clear_metadata', staging)).toBe('catastrophic:allow');
   });
+
+  it('remembers operations without mixing them up, also once its memory has been emptied', () => {
+    const fresh = loadPolicy();
+    const env = fresh.findEnvironment('production')!;
+    const answer = (op: string) => `${fresh.decide(op, env).operationClass.name}:${fresh.decide(op, env).level}`;
+    expect(answer('DROP')).toBe('critical:confirm');
+    expect(answer('track_table')).toBe('routine:allow');
+    // 2,500 distinct operations: the remembered set is emptied twice on the way.
+    for (let i = 0; i < 2500; i++) expect(answer(i % 2 ? `track_table ${i}` : `op_${i}`)).toBe(i % 2 ? 'routine:allow' : 'critical:confirm');
+    expect(answer('DROP')).toBe('critical:confirm');
+    expect(answer('clear_metadata')).toBe('catastrophic:deny');
+    expect(answer('track_table')).toBe('routine:allow');
+  });
 });
 
 describe('policy files', () => {
