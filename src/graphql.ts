@@ -7,7 +7,7 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { getOperationAST } from 'graphql';
+import { getOperationAST, type DocumentNode } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { ChangeRequest, Guard, Requester } from './core/guard.js';
@@ -135,6 +135,12 @@ export interface GraphQLDoor {
  * parse or validate or is refused before execution, so error answers are always yoga's own.
  */
 export function createGraphQLDoor(yoga: GuardYoga): GraphQLDoor {
+  // yoga caches validation too, but builds that cache's key from the names of all the validation rules on every
+  // request (~5 µs in the profile). The fast path remembers, per document, that it validated: documents come
+  // from yoga's parse cache (one object per query text), and validation depends on nothing else here (one
+  // schema, fixed rules). A document that fails is not remembered: yoga answers it, every time.
+  const validDocuments = new WeakSet<DocumentNode>();
+
   async function fastPath(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<boolean> {
     if (!acceptsPlainJson(req)) return false;
     let params: unknown;
@@ -149,8 +155,11 @@ export function createGraphQLDoor(yoga: GuardYoga): GraphQLDoor {
     let document;
     try {
       document = parse(params.query);
-      // Limits (graphql-armor) throw from validate instead of returning errors; either way yoga answers.
-      if (validate(schema, document).length > 0) return false;
+      if (!validDocuments.has(document)) {
+        // Limits (graphql-armor) throw from validate instead of returning errors; either way yoga answers.
+        if (validate(schema, document).length > 0) return false;
+        validDocuments.add(document);
+      }
     } catch {
       return false;
     }
