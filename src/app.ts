@@ -6,7 +6,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import { createGuard } from './core/guard.js';
 import { createReplayCache } from './core/replay.js';
 import { createTokenService } from './core/tokens.js';
-import type { GraphQLDoor } from './graphql.js';
+import type { GraphQLDoor } from './doors/graphql.js';
 import { auditDecision, createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createRequestListener } from './server.js';
@@ -45,7 +45,7 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
   let door: Promise<GraphQLDoor> | undefined;
   let graphqlLoaded = false;
   const graphql = () =>
-    (door ??= import('./graphql.js')
+    (door ??= import('./doors/graphql.js')
       .then(async ({ createGuardYoga, createGraphQLDoor }) => createGraphQLDoor(await createGuardYoga({ guard, logger, graphiql: config.graphiqlEnabled })))
       .then((loaded) => {
         graphqlLoaded = true;

@@ -3,7 +3,7 @@
 // recognise what Hasura sends, or they would be dead weight.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { confirmInputSchema, payloadSchema, quickConfirmInput, quickPayload, quickValidateInput, validateInputSchema } from '../src/webhook.js';
+import { confirmInputSchema, payloadSchema, quickConfirmInput, quickPayload, quickValidateInput, validateInputSchema } from '../src/doors/webhook.js';
 import { hasuraPayload } from './helpers.js';
 
 const scalar = fc.oneof(fc.string({ maxLength: 5 }), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined));

@@ -78,10 +78,11 @@ export interface GuardOptions {
   onDecision?: (decision: Decision) => void;
 }
 
+/** Asynchronous because analysing SQL loads a parser on first use and a shared store answers over the network. */
 export interface Guard {
-  validate(change: ChangeRequest, requester: Requester): ValidateResult;
-  confirm(token: string, requester: Requester): ConfirmResult;
-  preview(change: ChangeRequest): PreviewResult;
+  validate(change: ChangeRequest, requester: Requester): Promise<ValidateResult>;
+  confirm(token: string, requester: Requester): Promise<ConfirmResult>;
+  preview(change: ChangeRequest): Promise<PreviewResult>;
 }
 
 const OPERATION_PATTERN = /^[\p{L}\p{N}_ .-]{1,100}$/u;
@@ -157,7 +158,7 @@ export function createGuard(options: GuardOptions): Guard {
   }
 
   return {
-    validate(change, requester) {
+    async validate(change, requester) {
       const c = check(change);
       if (!c.ok) {
         const raw = { operation: printable(change.operation), table: printable(change.table_name), environment: printable(change.environment) };
@@ -193,7 +194,7 @@ export function createGuard(options: GuardOptions): Guard {
       };
     },
 
-    confirm(token, requester) {
+    async confirm(token, requester) {
       const refuse = (reason: string, why: string, fix: string, subject?: Subject): ConfirmResult => {
         decide('confirm', 'refused', reason, requester, subject);
         return { success: false, message: `Not confirmed: ${why}. ${fix}` };
@@ -229,7 +230,7 @@ export function createGuard(options: GuardOptions): Guard {
       }
       // Remember the id until the last second a verifier could still accept the token.
       const nowSeconds = Math.floor(clock() / 1000);
-      const remembered = replay.remember(claims.jti, claims.exp + CLOCK_TOLERANCE_SECONDS, nowSeconds);
+      const remembered = await replay.remember(claims.jti, claims.exp + CLOCK_TOLERANCE_SECONDS, nowSeconds);
       if (remembered === 'already-used') {
         return refuse('TOKEN_ALREADY_USED', 'the token has already been used', 'Validate the change again to get a new token.', subject);
       }
@@ -240,7 +241,7 @@ export function createGuard(options: GuardOptions): Guard {
       return { success: true, message: `Confirmed: ${claims.op} on ${claims.tbl} in ${claims.env}. Go ahead with the change.` };
     },
 
-    preview(change) {
+    async preview(change) {
       const c = check(change);
       if (!c.ok) return { success: false, message: c.message, level: null, operation_class: null, environment: null };
       const what = { allow: 'would be validated automatically', confirm: 'would need a confirmation', deny: 'would be refused' }[c.level];

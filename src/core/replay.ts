@@ -1,9 +1,11 @@
 // Remembers confirmed token ids until they expire, so a token confirms once.
 // In memory: a restart forgets, and replicas do not share it (see README, "Tokens and their limits").
 
+export type Remembered = 'remembered' | 'already-used' | 'full';
+
 export interface ReplayCache {
   /** true when the id was new and is now remembered; false when it was already used. */
-  remember(jti: string, expiresAtSeconds: number, nowSeconds: number): 'remembered' | 'already-used' | 'full';
+  remember(jti: string, expiresAtSeconds: number, nowSeconds: number): Remembered | Promise<Remembered>;
   readonly size: number;
 }
 
@@ -21,7 +23,7 @@ export function createReplayCache(maxEntries: number): ReplayCache {
   }
 
   return {
-    remember(jti, expiresAtSeconds, nowSeconds) {
+    remember(jti, expiresAtSeconds, nowSeconds): Remembered {
       evictExpired(nowSeconds);
       if (expiries.has(jti)) return 'already-used';
       // Forgetting a live id would let its token be replayed, so a full cache refuses instead (fails closed).

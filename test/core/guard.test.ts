@@ -21,41 +21,41 @@ function setup(options: Partial<GuardOptions> = {}) {
 const change = (operation: string, environment: string, table_name = 'public.patients') => ({ operation, table_name, environment });
 
 describe('validate', () => {
-  it('staging: a critical change is validated automatically, with no token', () => {
+  it('staging: a critical change is validated automatically, with no token', async () => {
     const { guard, decisions } = setup();
-    const r = guard.validate(change('DROP TABLE', 'staging'), alice);
+    const r = await guard.validate(change('DROP TABLE', 'staging'), alice);
     expect(r).toEqual({ success: true, message: expect.stringMatching(/^Validated automatically: DROP TABLE on public\.patients is a critical change/), confirmation_token: null });
     expect(decisions).toMatchObject([{ action: 'validate', outcome: 'allowed', environment: 'staging', userId: 'alice' }]);
   });
 
-  it('production: a critical change needs confirmation within the TTL, and gets a token', () => {
+  it('production: a critical change needs confirmation within the TTL, and gets a token', async () => {
     const { guard, decisions } = setup();
-    const r = guard.validate(change('delete', 'prod'), alice);
+    const r = await guard.validate(change('delete', 'prod'), alice);
     expect(r.success).toBe(true);
     expect(r.message).toMatch(/confirmMetadataChange .* within 300 seconds/);
     expect(r.confirmation_token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     expect(decisions[0]).toMatchObject({ outcome: 'confirmation_required', environment: 'production', tokenId: expect.any(String) });
   });
 
-  it('a non-critical change passes without a token in both', () => {
+  it('a non-critical change passes without a token in both', async () => {
     const { guard } = setup();
     for (const env of ['staging', 'production']) {
-      expect(guard.validate(change('track_table', env), alice)).toMatchObject({ success: true, confirmation_token: null });
+      expect(await guard.validate(change('track_table', env), alice)).toMatchObject({ success: true, confirmation_token: null });
     }
   });
 
-  it('an operation the policy denies is refused, saying why and what to do instead', () => {
+  it('an operation the policy denies is refused, saying why and what to do instead', async () => {
     const { guard, decisions } = setup();
-    const r = guard.validate(change('clear_metadata', 'production'), alice);
+    const r = await guard.validate(change('clear_metadata', 'production'), alice);
     expect(r.success).toBe(false);
     expect(r.confirmation_token).toBeNull();
     expect(r.message).toMatch(/^Refused: clear_metadata .* catastrophic change, which production does not allow\. Instead, ship it as a reviewed migration/);
     expect(decisions[0]).toMatchObject({ outcome: 'denied', reason: 'DENIED_BY_POLICY' });
   });
 
-  it('an unknown environment is never waved through, and the message names the known ones', () => {
+  it('an unknown environment is never waved through, and the message names the known ones', async () => {
     const { guard } = setup();
-    const r = guard.validate(change('DROP', 'prodution'), alice);
+    const r = await guard.validate(change('DROP', 'prodution'), alice);
     expect(r.success).toBe(false);
     expect(r.message).toBe('Refused: unknown environment "prodution". Known environments: staging (stage, dev, development, test, qa); production (prod, live).');
   });
@@ -68,92 +68,92 @@ describe('validate', () => {
     ['x'.repeat(64), /at most 63 characters/],
     ['patients; DROP TABLE x', /table_name must be/],
     ['1table', /table_name must be/],
-  ])('refuses the table name %j clearly', (table, message) => {
+  ])('refuses the table name %j clearly', async (table, message) => {
     const { guard, decisions } = setup();
-    const r = guard.validate(change('DROP', 'production', table), alice);
+    const r = await guard.validate(change('DROP', 'production', table), alice);
     expect(r).toMatchObject({ success: false, confirmation_token: null, message: expect.stringMatching(message) });
     expect(decisions[0]).toMatchObject({ outcome: 'invalid', reason: 'INVALID_TABLE_NAME' });
   });
 
-  it('accepts plain, schema-qualified and non-ASCII table names', () => {
+  it('accepts plain, schema-qualified and non-ASCII table names', async () => {
     const { guard } = setup();
     for (const t of ['patients', 'public.patients', 'Billing.Invoice_2024', 'kunden.größe', `${'a'.repeat(63)}.${'b'.repeat(63)}`]) {
-      expect(guard.validate(change('track_table', 'production', t), alice).success).toBe(true);
+      expect((await guard.validate(change('track_table', 'production', t), alice)).success).toBe(true);
     }
   });
 
-  it('refuses an empty or unreadable operation', () => {
+  it('refuses an empty or unreadable operation', async () => {
     const { guard } = setup();
     for (const op of ['', '  ', 'DROP\u0000TABLE', 'x'.repeat(101), 'drop;--']) {
-      expect(guard.validate(change(op, 'production'), alice)).toMatchObject({ success: false, message: expect.stringMatching(/operation must be/) });
+      expect(await guard.validate(change(op, 'production'), alice)).toMatchObject({ success: false, message: expect.stringMatching(/operation must be/) });
     }
   });
 
-  it('with GUARD_ENVIRONMENT, a request naming another environment is refused (no skipping confirmation by typing "staging")', () => {
+  it('with GUARD_ENVIRONMENT, a request naming another environment is refused (no skipping confirmation by typing "staging")', async () => {
     const { guard } = setup({ guardEnvironment: 'production' });
-    const r = guard.validate(change('DROP', 'staging'), alice);
+    const r = await guard.validate(change('DROP', 'staging'), alice);
     expect(r).toEqual({ success: false, confirmation_token: null, message: expect.stringMatching(/this guard protects production, and the request names staging/) });
-    expect(guard.validate(change('DROP', 'prod'), alice).confirmation_token).toBeTruthy();
+    expect((await guard.validate(change('DROP', 'prod'), alice)).confirmation_token).toBeTruthy();
   });
 });
 
 describe('confirm', () => {
-  function issued(options: Partial<GuardOptions> = {}, requester = alice) {
+  async function issued(options: Partial<GuardOptions> = {}, requester = alice) {
     const s = setup(options);
-    const token = s.guard.validate(change('DROP TABLE', 'production'), requester).confirmation_token!;
+    const token = (await s.guard.validate(change('DROP TABLE', 'production'), requester)).confirmation_token!;
     s.decisions.length = 0;
     return { ...s, token };
   }
 
-  it('confirms once, naming operation, table and environment', () => {
-    const { guard, token, decisions } = issued();
-    expect(guard.confirm(token, alice)).toEqual({ success: true, message: 'Confirmed: DROP TABLE on public.patients in production. Go ahead with the change.' });
+  it('confirms once, naming operation, table and environment', async () => {
+    const { guard, token, decisions } = await issued();
+    expect(await guard.confirm(token, alice)).toEqual({ success: true, message: 'Confirmed: DROP TABLE on public.patients in production. Go ahead with the change.' });
     expect(decisions[0]).toMatchObject({ action: 'confirm', outcome: 'confirmed', operation: 'DROP TABLE', table: 'public.patients', environment: 'production' });
-    expect(guard.confirm(token, alice)).toEqual({ success: false, message: expect.stringMatching(/^Not confirmed: the token has already been used/) });
+    expect(await guard.confirm(token, alice)).toEqual({ success: false, message: expect.stringMatching(/^Not confirmed: the token has already been used/) });
   });
 
-  it('refuses an expired token (controlled clock, 5 s tolerance)', () => {
-    const { guard, token, clock } = issued();
+  it('refuses an expired token (controlled clock, 5 s tolerance)', async () => {
+    const { guard, token, clock } = await issued();
     clock.advance(300 + 4);
-    expect(guard.confirm(token, alice).success).toBe(true);
-    const again = issued();
+    expect((await guard.confirm(token, alice)).success).toBe(true);
+    const again = await issued();
     again.clock.advance(300 + 5);
-    expect(again.guard.confirm(again.token, alice)).toEqual({ success: false, message: 'Not confirmed: the token has expired. Validate the change again to get a new token.' });
+    expect(await again.guard.confirm(again.token, alice)).toEqual({ success: false, message: 'Not confirmed: the token has expired. Validate the change again to get a new token.' });
   });
 
-  it('refuses a token issued to someone else', () => {
-    const { guard, token } = issued();
-    expect(guard.confirm(token, bob).message).toMatch(/^Not confirmed: the token was issued to someone else/);
-    expect(guard.confirm(token, { role: 'developer' }).success).toBe(false);
-    expect(guard.confirm(token, {}).success).toBe(false);
+  it('refuses a token issued to someone else', async () => {
+    const { guard, token } = await issued();
+    expect((await guard.confirm(token, bob)).message).toMatch(/^Not confirmed: the token was issued to someone else/);
+    expect((await guard.confirm(token, { role: 'developer' })).success).toBe(false);
+    expect((await guard.confirm(token, {})).success).toBe(false);
     // the refusals did not use the token up
-    expect(guard.confirm(token, alice).success).toBe(true);
+    expect((await guard.confirm(token, alice)).success).toBe(true);
   });
 
-  it('refuses a token for an environment this guard does not protect', () => {
+  it('refuses a token for an environment this guard does not protect', async () => {
     const shared = setup();
-    const token = shared.guard.validate(change('DROP', 'production'), alice).confirmation_token!;
+    const token = (await shared.guard.validate(change('DROP', 'production'), alice)).confirmation_token!;
     const stagingGuard = setup({ guardEnvironment: 'staging' });
-    expect(stagingGuard.guard.confirm(token, alice).message).toMatch(/^Not confirmed: the token is for production, and this guard protects staging/);
+    expect((await stagingGuard.guard.confirm(token, alice)).message).toMatch(/^Not confirmed: the token is for production, and this guard protects staging/);
   });
 
-  it('four-eyes: the requester cannot confirm; another identified user can', () => {
-    const { guard, token, decisions } = issued({ fourEyes: true });
-    expect(guard.confirm(token, alice).message).toMatch(/four-eyes mode needs a second person/);
-    expect(guard.confirm(token, { role: 'admin' }).message).toMatch(/needs a confirming user/);
-    expect(guard.confirm(token, bob).success).toBe(true);
+  it('four-eyes: the requester cannot confirm; another identified user can', async () => {
+    const { guard, token, decisions } = await issued({ fourEyes: true });
+    expect((await guard.confirm(token, alice)).message).toMatch(/four-eyes mode needs a second person/);
+    expect((await guard.confirm(token, { role: 'admin' })).message).toMatch(/needs a confirming user/);
+    expect((await guard.confirm(token, bob)).success).toBe(true);
     expect(decisions.map((d) => d.reason)).toEqual(['TOKEN_SAME_USER', 'TOKEN_CONFIRMER_UNKNOWN', 'CONFIRMED']);
   });
 
-  it('distinguishes malformed from badly signed tokens', () => {
-    const { guard, token } = issued();
-    expect(guard.confirm('garbage', alice).message).toMatch(/not a well-formed confirmation token/);
+  it('distinguishes malformed from badly signed tokens', async () => {
+    const { guard, token } = await issued();
+    expect((await guard.confirm('garbage', alice)).message).toMatch(/not a well-formed confirmation token/);
     const [h, p, s] = token.split('.');
     const flipped = `${h}.${p}.${s!.slice(0, -2)}${s!.endsWith('AA') ? 'BB' : 'AA'}`;
-    expect(guard.confirm(flipped, alice).message).toMatch(/not signed by this guard/);
+    expect((await guard.confirm(flipped, alice)).message).toMatch(/not signed by this guard/);
   });
 
-  it('binds tokens to the requester identity: user id, else role, else anonymous', () => {
+  it('binds tokens to the requester identity: user id, else role, else anonymous', async () => {
     expect(identityOf({ userId: '42', role: 'dev' })).toBe('user:42');
     expect(identityOf({ role: 'dev' })).toBe('role:dev');
     expect(identityOf({})).toBe('anonymous');
@@ -161,17 +161,17 @@ describe('confirm', () => {
 });
 
 describe('preview', () => {
-  it('tells what would happen without issuing a token or writing an audit record', () => {
+  it('tells what would happen without issuing a token or writing an audit record', async () => {
     const { guard, decisions } = setup();
-    expect(guard.preview(change('DROP', 'prod'))).toEqual({
+    expect(await guard.preview(change('DROP', 'prod'))).toEqual({
       success: true,
       message: 'DROP on public.patients is a critical change: in production it would need a confirmation. Nothing was issued.',
       level: 'confirm',
       operation_class: 'critical',
       environment: 'production',
     });
-    expect(guard.preview(change('clear_metadata', 'prod'))).toMatchObject({ success: false, level: 'deny' });
-    expect(guard.preview(change('DROP', 'nowhere'))).toMatchObject({ success: false, level: null });
+    expect(await guard.preview(change('clear_metadata', 'prod'))).toMatchObject({ success: false, level: 'deny' });
+    expect(await guard.preview(change('DROP', 'nowhere'))).toMatchObject({ success: false, level: null });
     expect(decisions).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { buildSchema, printType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { load as parseYaml } from 'js-yaml';
-import { WEBHOOK_ROUTES } from '../../src/webhook.js';
+import { WEBHOOK_ROUTES } from '../../src/doors/webhook.js';
 import { expectHasuraAccepts } from '../hasura-check.js';
 import { ACTION_SECRET, HASURA_HEADERS, hasuraPayload, postJson, startTestServer, type TestServer } from '../helpers.js';
 

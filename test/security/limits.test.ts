@@ -1,7 +1,7 @@
 // What one request may ask for: GraphQL depth, aliases, tokens and directives; no batching; secrets kept out
 // of logs even at the chattiest level.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRAPHQL_LIMITS } from '../../src/graphql.js';
+import { GRAPHQL_LIMITS } from '../../src/doors/graphql.js';
 import { ACTION_SECRET, CONFIRM, hasuraPayload, postJson, startTestServer, TEST_SECRET, VALIDATE, type TestServer } from '../helpers.js';
 
 let server: TestServer;

@@ -1,8 +1,8 @@
 // The REST adapter: Hasura action webhooks over the same guard. It parses Hasura's payload, calls the guard
 // and shapes the answer the way Hasura validates it (see shared/hasura/CONTRACT.md). It decides nothing.
-import * as z from './zod.js';
-import type { Guard } from './core/guard.js';
-import { requesterFrom } from './http/requester.js';
+import * as z from '../zod.js';
+import type { Guard } from '../core/guard.js';
+import { requesterFrom } from '../http/requester.js';
 
 export const WEBHOOK_ROUTES = {
   '/validate-metadata-change': 'validateMetadataChange',
@@ -72,7 +72,7 @@ function parse<T, V>(value: V, quick: (value: V) => T | undefined, schema: z.Zod
   return data !== undefined ? { success: true, data } : schema.safeParse(value);
 }
 
-export function handleWebhook(guard: Guard, route: WebhookRoute, rawBody: Buffer): WebhookResponse {
+export async function handleWebhook(guard: Guard, route: WebhookRoute, rawBody: Buffer): Promise<WebhookResponse> {
   let json: unknown;
   try {
     json = JSON.parse(rawBody.toString('utf8'));
@@ -99,12 +99,12 @@ export function handleWebhook(guard: Guard, route: WebhookRoute, rawBody: Buffer
     case 'validateMetadataChange': {
       const parsed = parse(args, quickValidateInput, validateInputSchema);
       if (!parsed.success) return invalidInput(name, parsed.error);
-      return { status: 200, body: guard.validate(parsed.data, requester) };
+      return { status: 200, body: await guard.validate(parsed.data, requester) };
     }
     case 'confirmMetadataChange': {
       const parsed = parse(args, quickConfirmInput, confirmInputSchema);
       if (!parsed.success) return invalidInput(name, parsed.error);
-      return { status: 200, body: guard.confirm(parsed.data.confirmation_token, requester) };
+      return { status: 200, body: await guard.confirm(parsed.data.confirmation_token, requester) };
     }
     default:
       return webhookError(

@@ -10,9 +10,9 @@ import { useGraphQlJit } from '@envelop/graphql-jit';
 import { getOperationAST, type DocumentNode } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import type { ChangeRequest, Guard, Requester } from './core/guard.js';
-import { requesterFrom } from './http/requester.js';
-import { packageFile } from './paths.js';
+import type { ChangeRequest, Guard, Requester } from '../core/guard.js';
+import { requesterFrom } from '../http/requester.js';
+import { packageFile } from '../paths.js';
 
 export const SCHEMA_FILE = packageFile('schema.graphql');
 
