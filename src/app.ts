@@ -2,6 +2,7 @@
 import type { DestinationStream, Logger } from 'pino';
 import type { RequestListener } from 'node:http';
 import type { Config } from './config.js';
+import { analyzeChange, warmUpAnalysis } from './analysis/index.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { createGuard } from './core/guard.js';
 import { createReplayCache } from './core/replay.js';
@@ -29,6 +30,7 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
   const metrics = config.metricsEnabled ? createMetrics({ replayEntries: () => replay.size }) : undefined;
   const guard = createGuard({
     policy: config.policy,
+    analyze: analyzeChange,
     tokens: createTokenService({ key: config.tokenKey, ttlSeconds: config.tokenTtlSeconds, clock }),
     replay,
     clock,

@@ -100,6 +100,16 @@ export interface Effect {
   at?: string;
 }
 
+/** What the guard hands the analysers: a change as validateMetadataChange receives it, its JSON already parsed. */
+export interface ChangeToAnalyse {
+  operation: string;
+  table: string;
+  /** A whole Hasura request body. */
+  request?: unknown;
+  /** export_metadata's `metadata`, for diffing replacements. */
+  currentMetadata?: unknown;
+}
+
 /** `drop:table`, the form the policy matches. */
 export const effectKey = (effect: Effect): string => `${effect.verb}:${effect.object}`;
 

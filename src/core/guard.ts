@@ -1,8 +1,10 @@
 // The guard: every rule of the project lives here. The GraphQL resolvers and the webhook adapter only
 // translate their transport into these calls and the results back; they decide nothing.
+import { describeEffect, describeEffects, type ChangeToAnalyse, type Effect } from '../analysis/effects.js';
 import type { Clock } from './clock.js';
 import type { Environment, Level, Policy } from './policy.js';
 import type { ReplayCache } from './replay.js';
+import { printable } from './text.js';
 import { CLOCK_TOLERANCE_SECONDS, type TokenService } from './tokens.js';
 
 /** Who asks: Hasura's session (x-hasura-user-id, x-hasura-role). */
@@ -22,12 +24,29 @@ export interface ChangeRequest {
   operation: string;
   table_name: string;
   environment: string;
+  /** A whole Hasura request body (what the console or CLI would POST), as JSON text; analysed with the operation. */
+  hasura_request?: string | null;
+  /** The metadata in force (export_metadata's answer), as JSON text: replace_metadata and set_custom_types are diffed against it. */
+  current_metadata?: string | null;
+}
+
+/** One effect as the API reports it, with the class and level the policy gives it in the requested environment. */
+export interface ReportedChange {
+  verb: string;
+  object: string;
+  name: string | null;
+  detail: string | null;
+  description: string;
+  class: string;
+  level: Level;
 }
 
 export interface ValidateResult {
   success: boolean;
   message: string;
   confirmation_token: string | null;
+  level?: Level | null;
+  changes?: ReportedChange[] | null;
 }
 
 export interface ConfirmResult {
@@ -41,6 +60,7 @@ export interface PreviewResult {
   level: Level | null;
   operation_class: string | null;
   environment: string | null;
+  changes?: ReportedChange[] | null;
 }
 
 export type Outcome = 'allowed' | 'confirmation_required' | 'denied' | 'invalid' | 'confirmed' | 'refused';
@@ -68,6 +88,8 @@ export interface Decision {
 
 export interface GuardOptions {
   policy: Policy;
+  /** What the change would do (src/analysis): asynchronous because the SQL parser loads on first use. */
+  analyze: (change: ChangeToAnalyse) => Promise<Effect[]>;
   tokens: TokenService;
   replay: ReplayCache;
   clock: Clock;
@@ -85,29 +107,42 @@ export interface Guard {
   preview(change: ChangeRequest): Promise<PreviewResult>;
 }
 
-const OPERATION_PATTERN = /^[\p{L}\p{N}_ .-]{1,100}$/u;
+/** Room for a migration's worth of SQL typed into `operation`; the HTTP body limit bounds it anyway. */
+const MAX_OPERATION_LENGTH = 20_000;
+/** Any character but controls other than tab and line breaks (SQL spans lines; a NUL byte is no operation). */
+const OPERATION_PATTERN = /^[^\p{Cc}]*$/u;
 const TABLE_PART = '[\\p{L}_][\\p{L}\\p{N}_$]{0,62}';
 const TABLE_PATTERN = new RegExp(`^${TABLE_PART}(\\.${TABLE_PART})?$`, 'u');
+/** The operation as tokens and messages carry it: bounded, one line. */
+const label = (operation: string) => printable(operation.replace(/\s+/g, ' '), 100);
 
 type Checked =
-  | { ok: true; operation: string; table: string; environment: Environment; level: Level; className: string; instead?: string }
+  | {
+      ok: true;
+      operation: string;
+      table: string;
+      environment: Environment;
+      effects: Effect[];
+      level: Level;
+      className: string;
+      instead?: string;
+    }
   | { ok: false; reason: string; message: string };
 
 export function createGuard(options: GuardOptions): Guard {
-  const { policy, tokens, replay, clock, guardEnvironment, fourEyes, onDecision = () => {} } = options;
+  const { policy, analyze, tokens, replay, clock, guardEnvironment, fourEyes, onDecision = () => {} } = options;
   const knownEnvironments = policy.environments
     .map((e) => (e.aliases.length ? `${e.name} (${e.aliases.join(', ')})` : e.name))
     .join('; ');
 
-  /** Input checks and the policy decision, shared by validate and preview. */
-  function check(change: ChangeRequest): Checked {
-    const operation = change.operation.trim().replace(/\s+/g, ' ');
-    if (!OPERATION_PATTERN.test(operation)) {
+  /** Input checks, the analysis and the policy decision, shared by validate and preview. */
+  async function check(change: ChangeRequest): Promise<Checked> {
+    const operation = change.operation.trim();
+    if (operation.length === 0 || operation.length > MAX_OPERATION_LENGTH || !OPERATION_PATTERN.test(operation.replace(/[\t\r\n]/g, ' '))) {
       return {
         ok: false,
         reason: 'INVALID_OPERATION',
-        message:
-          'Refused: operation must be 1 to 100 letters, digits, spaces, "_", "." or "-", such as "DROP TABLE" or "pg_drop_relationship".',
+        message: `Refused: operation must be 1 to ${MAX_OPERATION_LENGTH} characters without control characters: a Hasura metadata type ("pg_drop_relationship"), SQL ("DROP TABLE public.patients"), or words ("DROP TABLE").`,
       };
     }
     const table = change.table_name.trim();
@@ -134,12 +169,33 @@ export function createGuard(options: GuardOptions): Guard {
         message: `Refused: this guard protects ${guardEnvironment}, and the request names ${environment.name}. Send ${environment.name} changes to the ${environment.name} guard.`,
       };
     }
-    const { level, operationClass } = policy.decide(operation, environment);
-    return { ok: true, operation, table, environment, level, className: operationClass.name, instead: operationClass.instead };
+    const request = parseJsonField('hasura_request', change.hasura_request);
+    if (request.failed) return request.failed;
+    const currentMetadata = parseJsonField('current_metadata', change.current_metadata);
+    if (currentMetadata.failed) return currentMetadata.failed;
+
+    const effects = await analyze({ operation, table, request: request.value, currentMetadata: currentMetadata.value });
+    const { level, operationClass } = policy.decide(effects, environment, operation);
+    return { ok: true, operation, table, environment, effects, level, className: operationClass.name, instead: operationClass.instead };
   }
 
   function describe(c: Extract<Checked, { ok: true }>): string {
-    return `${c.operation} on ${c.table} is a ${c.className} change`;
+    return `${label(c.operation)} on ${c.table} is a ${c.className} change: it ${describeEffects(c.effects)}`;
+  }
+
+  function report(c: Extract<Checked, { ok: true }>): ReportedChange[] {
+    return c.effects.map((effect) => {
+      const { level, operationClass } = policy.decide([effect], c.environment);
+      return {
+        verb: effect.verb,
+        object: effect.object,
+        name: effect.name ?? null,
+        detail: effect.detail ?? null,
+        description: describeEffect(effect),
+        class: operationClass.name,
+        level,
+      };
+    });
   }
 
   /** Emits one decision record. Always the same shape (a literal, no spreads): it is built on every request. */
@@ -159,38 +215,45 @@ export function createGuard(options: GuardOptions): Guard {
 
   return {
     async validate(change, requester) {
-      const c = check(change);
+      const c = await check(change);
       if (!c.ok) {
         const raw = { operation: printable(change.operation), table: printable(change.table_name), environment: printable(change.environment) };
         decide('validate', 'invalid', c.reason, requester, raw);
-        return { success: false, message: c.message, confirmation_token: null };
+        return { success: false, message: c.message, confirmation_token: null, level: null, changes: null };
       }
-      const subject: Subject = { operation: c.operation, table: c.table, environment: c.environment.name };
+      const subject: Subject = { operation: label(c.operation), table: c.table, environment: c.environment.name };
+      const changes = report(c);
       if (c.level === 'deny') {
         decide('validate', 'denied', 'DENIED_BY_POLICY', requester, subject);
         const instead = c.instead ? ` Instead, ${c.instead}` : '';
         return {
           success: false,
-          message: `Refused: ${describe(c)}, which ${c.environment.name} does not allow.${instead}`,
+          message: `Refused: ${describe(c)}; ${c.environment.name} does not allow it.${instead}`,
           confirmation_token: null,
+          level: c.level,
+          changes,
         };
       }
       if (c.level === 'allow') {
         decide('validate', 'allowed', 'ALLOWED', requester, subject);
         return {
           success: true,
-          message: `Validated automatically: ${describe(c)}, which ${c.environment.name} allows without confirmation.`,
+          message: `Validated automatically: ${describe(c)}; ${c.environment.name} allows it without confirmation.`,
           confirmation_token: null,
+          level: c.level,
+          changes,
         };
       }
-      const { token, jti } = tokens.issue({ op: c.operation, tbl: c.table, env: c.environment.name, sub: identityOf(requester) });
+      const { token, jti } = tokens.issue({ op: label(c.operation), tbl: c.table, env: c.environment.name, sub: identityOf(requester) });
       subject.tokenId = jti;
       decide('validate', 'confirmation_required', 'CONFIRMATION_REQUIRED', requester, subject);
       const who = fourEyes ? 'Another user must confirm it' : 'Confirm it';
       return {
         success: true,
-        message: `${describe(c)} in ${c.environment.name}. ${who} with confirmMetadataChange and this confirmation_token within ${tokens.ttlSeconds} seconds.`,
+        message: `${describe(c)}. In ${c.environment.name} it needs a confirmation: ${who.toLowerCase()} with confirmMetadataChange and this confirmation_token within ${tokens.ttlSeconds} seconds.`,
         confirmation_token: token,
+        level: c.level,
+        changes,
       };
     },
 
@@ -242,22 +305,31 @@ export function createGuard(options: GuardOptions): Guard {
     },
 
     async preview(change) {
-      const c = check(change);
-      if (!c.ok) return { success: false, message: c.message, level: null, operation_class: null, environment: null };
+      const c = await check(change);
+      if (!c.ok) return { success: false, message: c.message, level: null, operation_class: null, environment: null, changes: null };
       const what = { allow: 'would be validated automatically', confirm: 'would need a confirmation', deny: 'would be refused' }[c.level];
       return {
         success: c.level !== 'deny',
-        message: `${describe(c)}: in ${c.environment.name} it ${what}. Nothing was issued.`,
+        message: `${describe(c)}. In ${c.environment.name} it ${what}. Nothing was issued.`,
         level: c.level,
         operation_class: c.className,
         environment: c.environment.name,
+        changes: report(c),
       };
     },
   };
 }
 
-/** Echo client input in a message without control characters and at a bounded length. */
-function printable(value: string): string {
-  const clean = value.replace(/[\p{C}]/gu, '?');
-  return clean.length > 40 ? `${clean.slice(0, 40)}…` : clean;
+/** An optional JSON text field: absent, or parsed, or the refusal that names it. */
+function parseJsonField(field: string, text: string | null | undefined): { value?: unknown; failed?: Extract<Checked, { ok: false }> } {
+  if (text === undefined || text === null || text.trim() === '') return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return { value };
+  } catch {
+    // answered below, the same as valid JSON that is not an object
+  }
+  return {
+    failed: { ok: false, reason: 'INVALID_REQUEST', message: `Refused: ${field} must be a JSON object (the body as sent to Hasura), given as a string.` },
+  };
 }

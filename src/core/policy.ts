@@ -1,9 +1,12 @@
-// The policy: which environments exist, which class an operation belongs to, and what each environment
-// does with each class (allow / confirm / deny). Pure data and pure functions; no I/O except loadPolicy.
+// The policy: which environments exist, which class each effect of a change belongs to, and what each environment
+// does with each class (allow / confirm / deny). Classes are defined over effects (`drop:table`, `grant:*`; see
+// src/analysis/effects.ts); they may also list operation patterns, matched against the words of `operation`, which
+// can only make a decision stricter. Pure data and pure functions; no I/O except loadPolicy.
 import { readFileSync } from 'node:fs';
 import { load as parseYaml } from 'js-yaml';
 import * as z from '../zod.js';
 import { packageFile } from '../paths.js';
+import { effectKey, VERBS, type Effect } from '../analysis/effects.js';
 
 export type Level = 'allow' | 'confirm' | 'deny';
 const LEVEL_RANK: Record<Level, number> = { allow: 0, confirm: 1, deny: 2 };
@@ -13,17 +16,34 @@ export const DEFAULT_POLICY_FILE = packageFile('policies', 'default.json');
 
 const name = z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, "_" or "-", starting with a letter'));
 const nonEmpty = (what: string) => z.refine((record: unknown) => Object.keys(record as object).length > 0, `must define at least one ${what}`);
+const VERB_NAMES = Object.keys(VERBS);
+/** `verb:object` where either side may be `*`; the verb must be one the analysers produce (a typo would match nothing). */
+const effectPattern = z.string().check(
+  z.regex(/^[a-z*]+:[a-z_*]+$/, 'must be "verb:object", e.g. "drop:table" or "grant:*"'),
+  z.refine((p: string) => {
+    const verb = p.split(':')[0]!;
+    return verb === '*' || VERB_NAMES.includes(verb);
+  }, `must start with one of the verbs ${VERB_NAMES.join(', ')} or "*"`),
+);
 
 const policySchema = z.strictObject({
   unknown_operations: name,
   operation_classes: z
     .record(
       name,
-      z.strictObject({
-        description: z.optional(z.string()), // for the reader of the file; the guard does not use it
-        operations: z.array(z.string().check(z.trim(), z.minLength(1, 'must not be empty'))).check(z.minLength(1, 'must list at least one pattern')),
-        instead: z.optional(z.string()),
-      }),
+      z
+        .strictObject({
+          description: z.optional(z.string()), // for the reader of the file; the guard does not use it
+          effects: z.optional(z.array(effectPattern)),
+          operations: z.optional(z.array(z.string().check(z.trim(), z.minLength(1, 'must not be empty')))),
+          instead: z.optional(z.string()),
+        })
+        .check(
+          z.refine(
+            (c: { effects?: string[]; operations?: string[] }) => (c.effects?.length ?? 0) + (c.operations?.length ?? 0) > 0,
+            'must list at least one effect pattern or operation pattern',
+          ),
+        ),
     )
     .check(nonEmpty('class')),
   environments: z
@@ -42,8 +62,10 @@ type PolicyDocument = z.infer<typeof policySchema>;
 export interface OperationClass {
   name: string;
   instead?: string;
-  /** All of the class's patterns as one anchored alternation: one test per word instead of one per pattern. */
-  matcher: RegExp;
+  /** The class's effect patterns as one anchored alternation over `verb:object`; undefined when it lists none. */
+  effects?: RegExp;
+  /** The class's operation patterns as one anchored alternation over words; undefined when it lists none. */
+  operations?: RegExp;
 }
 
 export interface Environment {
@@ -55,15 +77,27 @@ export interface Environment {
 export interface PolicyDecision {
   level: Level;
   operationClass: OperationClass;
+  /** The effect that decided, when an effect did (rather than an operation pattern or the absence of any effect). */
+  effect?: Effect;
 }
 
 export interface Policy {
   /** Where the policy came from, for the start-up log and the README's "active policy". */
   source: string;
   environments: Environment[];
+  /** The class of anything not understood. */
+  unknownOperations: OperationClass;
+  /** Things worth a line in the start-up log (an old-format policy that defines no effects). */
+  warnings: string[];
   /** Resolves a name or alias, case-insensitively; undefined when the policy does not know it. */
   findEnvironment(raw: string): Environment | undefined;
-  decide(operation: string, environment: Environment): PolicyDecision;
+  /** The classes one effect falls in; the unknown class when none, or when the effect is not understood. */
+  classesOfEffect(effect: Effect): OperationClass[];
+  /**
+   * The strictest class among every effect's classes and the classes the operation's words match. No effect at all
+   * is judged as not understood: a change the analysers found nothing in is not thereby harmless.
+   */
+  decide(effects: readonly Effect[], environment: Environment, operation?: string): PolicyDecision;
 }
 
 /** A policy file that cannot be used; the message names the file, the key and the problem. */
@@ -75,7 +109,8 @@ export function normalizeOperation(operation: string): string {
   return operation.trim().replace(/\s+/g, ' ').toLowerCase();
 }
 
-function globsToRegExp(patterns: string[]): RegExp {
+function globsToRegExp(patterns: string[] | undefined): RegExp | undefined {
+  if (!patterns || patterns.length === 0) return undefined;
   const alternatives = patterns.map((pattern) =>
     normalizeOperation(pattern)
       .split('*')
@@ -93,7 +128,8 @@ export function compilePolicy(doc: PolicyDocument, source: string): Policy {
   const classes: OperationClass[] = Object.entries(doc.operation_classes).map(([className, c]) => ({
     name: className,
     instead: c.instead,
-    matcher: globsToRegExp(c.operations),
+    effects: globsToRegExp(c.effects),
+    operations: globsToRegExp(c.operations),
   }));
   const classNames = classes.map((c) => c.name);
   const unknownOperations =
@@ -119,16 +155,39 @@ export function compilePolicy(doc: PolicyDocument, source: string): Policy {
     return environment;
   });
 
-  // The classes an operation falls in depend on the operation alone, and the same few operations arrive again and
-  // again: they are remembered, in a map emptied whenever it reaches 1,000 operations, so it stays bounded.
+  const warnings: string[] = [];
+  if (!classes.some((c) => c.effects)) {
+    // The format before effects existed. It still loads, and fails closed: every change is judged by the unknown
+    // class plus whatever its words match. Say what to change rather than silently confirming everything.
+    warnings.push(
+      `${source} defines no "effects" in any class (the format before change analysis): every change falls in "${unknownOperations.name}" ` +
+        `as well as the classes its operation patterns match. Add effect patterns such as "effects": ["drop:*"] to each class (README, Policy).`,
+    );
+  }
+
+  // The classes of an effect depend on its verb and object alone, of which there are a few hundred at most: remembered.
+  const classesByKey = new Map<string, OperationClass[]>();
+  function classesOfEffect(effect: Effect): OperationClass[] {
+    const key = effectKey(effect);
+    let matching = classesByKey.get(key);
+    if (!matching) {
+      matching = classes.filter((c) => c.effects?.test(key));
+      // Anything not understood adds the unknown class, whatever a broad pattern such as "*:*" says of it.
+      if (matching.length === 0 || effect.verb === 'unknown') matching = [...new Set([...matching, unknownOperations])];
+      classesByKey.set(key, matching);
+    }
+    return matching;
+  }
+
+  // Operation patterns match the operation as a whole and each of its words; the same few operations arrive again
+  // and again, so they are remembered, in a map emptied whenever it reaches 1,000 operations.
   const classesByOperation = new Map<string, OperationClass[]>();
-  function classesOf(operation: string): OperationClass[] {
+  function classesOfOperation(operation: string): OperationClass[] {
     const known = classesByOperation.get(operation);
     if (known) return known;
     const normalized = normalizeOperation(operation);
     const candidates = [normalized, ...normalized.split(' ')];
-    const matching = classes.filter((c) => candidates.some((w) => c.matcher.test(w)));
-    if (matching.length === 0) matching.push(unknownOperations);
+    const matching = classes.filter((c) => c.operations && candidates.some((w) => c.operations!.test(w)));
     if (classesByOperation.size >= 1000) classesByOperation.clear();
     classesByOperation.set(operation, matching);
     return matching;
@@ -137,14 +196,20 @@ export function compilePolicy(doc: PolicyDocument, source: string): Policy {
   return {
     source,
     environments,
+    unknownOperations,
+    warnings,
     findEnvironment: (raw) => byName.get(raw.trim().toLowerCase()),
-    decide(operation, environment) {
-      // The strictest class wins; on a tie, the one declared first.
+    classesOfEffect,
+    decide(effects, environment, operation) {
+      // The strictest class wins; on a tie, the first found (effects in order, then the operation's words).
       let decision: PolicyDecision | undefined;
-      for (const operationClass of classesOf(operation)) {
+      const consider = (operationClass: OperationClass, effect?: Effect) => {
         const level = environment.levels[operationClass.name] ?? 'deny';
-        if (!decision || LEVEL_RANK[level] > LEVEL_RANK[decision.level]) decision = { level, operationClass };
-      }
+        if (!decision || LEVEL_RANK[level] > LEVEL_RANK[decision.level]) decision = { level, operationClass, effect };
+      };
+      for (const effect of effects) for (const c of classesOfEffect(effect)) consider(c, effect);
+      if (operation !== undefined) for (const c of classesOfOperation(operation)) consider(c);
+      if (effects.length === 0) consider(unknownOperations);
       return decision!;
     },
   };

@@ -33,10 +33,14 @@ export const payloadSchema = z.looseObject({
 const field = (name: string) =>
   z.string({ error: (issue) => (issue.input === undefined ? `"${name}" is required (String!)` : `"${name}" must be a String`) });
 
+const optionalField = (name: string) => z.nullish(z.string({ error: `"${name}" must be a String (JSON text) or null` }));
+
 export const validateInputSchema = z.looseObject({
   operation: field('operation'),
   table_name: field('table_name'),
   environment: field('environment'),
+  hasura_request: optionalField('hasura_request'),
+  current_metadata: optionalField('current_metadata'),
 });
 export const confirmInputSchema = z.looseObject({ confirmation_token: field('confirmation_token') });
 
@@ -58,8 +62,14 @@ export function quickPayload(json: unknown): Payload | undefined {
 }
 
 export function quickValidateInput(args: Record<string, unknown>): ValidateInput | undefined {
-  const { operation, table_name, environment } = args;
-  return typeof operation === 'string' && typeof table_name === 'string' && typeof environment === 'string' ? (args as ValidateInput) : undefined;
+  const { operation, table_name, environment, hasura_request, current_metadata } = args;
+  return typeof operation === 'string' &&
+    typeof table_name === 'string' &&
+    typeof environment === 'string' &&
+    hasura_request === undefined &&
+    current_metadata === undefined
+    ? (args as ValidateInput)
+    : undefined;
 }
 
 export function quickConfirmInput(args: Record<string, unknown>): ConfirmInput | undefined {

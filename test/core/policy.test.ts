@@ -2,14 +2,20 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Effect } from '../../src/analysis/effects.js';
 import { loadPolicy, PolicyError } from '../../src/core/policy.js';
 
 const policy = loadPolicy();
 const production = policy.findEnvironment('production')!;
 const staging = policy.findEnvironment('staging')!;
 
-function decide(operation: string, env = production) {
-  const d = policy.decide(operation, env);
+const fx = (key: string, name = 'public.patients'): Effect => {
+  const [verb, object] = key.split(':') as [Effect['verb'], Effect['object']];
+  return { verb, object, name };
+};
+
+function decide(keys: string[], env = production, operation?: string) {
+  const d = policy.decide(keys.map((k) => fx(k)), env, operation);
   return `${d.operationClass.name}:${d.level}`;
 }
 
@@ -21,46 +27,51 @@ describe('default policy', () => {
     expect(policy.findEnvironment('')).toBeUndefined();
   });
 
-  it.each([
-    'DROP', 'drop table', 'DELETE', 'Truncate', 'ALTER TABLE', 'RENAME', 'pg_drop_relationship', 'drop_relationship',
-    'pg_untrack_table', 'untrack_table', 'delete_remote_schema', 'replace_metadata', 'run_sql', 'mssql_run_sql', 'bulk',
-  ])('%s is critical and needs confirmation in production', (op) => {
-    expect(decide(op)).toBe('critical:confirm');
-    expect(decide(op, staging)).toBe('critical:allow');
-  });
-
-  it.each(['track_table', 'pg_track_table', 'create_remote_schema', 'pg_create_select_permission', 'SELECT', 'insert'])(
-    '%s is routine everywhere',
-    (op) => {
-      expect(decide(op)).toBe('routine:allow');
-      expect(decide(op, staging)).toBe('routine:allow');
+  it.each(['drop:table', 'drop:column', 'untrack:table', 'rename:column', 'rewrite:column', 'replace:function', 'modify:permission',
+    'grant:permission', 'revoke:privilege', 'grant:role', 'delete:all_rows', 'delete:rows', 'rewrite:all_rows', 'run:function', 'replace:metadata'])(
+    '%s is critical: confirmed in production, allowed in staging',
+    (key) => {
+      expect(decide([key])).toBe('critical:confirm');
+      expect(decide([key], staging)).toBe('critical:allow');
     },
   );
 
-  it('fails closed: an operation the policy does not know is critical', () => {
-    expect(decide('frobnicate_everything')).toBe('critical:confirm');
-    expect(decide('set_custom_types')).toBe('critical:confirm');
+  it.each(['read:table', 'add:table', 'add:relationship', 'comment:table', 'read:metadata', 'add:rows'])('%s is routine everywhere', (key) => {
+    expect(decide([key])).toBe('routine:allow');
+    expect(decide([key], staging)).toBe('routine:allow');
   });
 
-  it('the strictest class wins, whichever word it is in', () => {
-    expect(decide('ALTER TABLE patients DROP COLUMN ssn')).toBe('critical:confirm');
-    expect(decide('SELECT 1 then DROP')).toBe('critical:confirm');
-    expect(decide('DROP SCHEMA public CASCADE')).toBe('catastrophic:deny');
-    expect(decide('clear_metadata')).toBe('catastrophic:deny');
-    expect(decide('clear_metadata', staging)).toBe('catastrophic:allow');
+  it.each(['clear:metadata', 'clear:source', 'drop:source', 'drop:schema', 'drop:database', 'drop:owned'])('%s is denied in production', (key) => {
+    expect(decide([key])).toBe('catastrophic:deny');
+    expect(decide([key], staging)).toMatch(/:allow$/);
   });
 
-  it('remembers operations without mixing them up, also once its memory has been emptied', () => {
+  it('fails closed: an effect no class names, an unknown effect, or no effect at all is critical', () => {
+    expect(decide(['frobnicate:table'])).toBe('critical:confirm');
+    expect(decide(['unknown:unknown'])).toBe('critical:confirm');
+    expect(decide(['read:table', 'unknown:sql'])).toBe('critical:confirm');
+    expect(decide([])).toBe('critical:confirm');
+  });
+
+  it('the strictest effect wins, and it is the one reported', () => {
+    expect(decide(['read:table', 'drop:column', 'add:table'])).toBe('critical:confirm');
+    expect(decide(['drop:table', 'drop:schema'])).toBe('catastrophic:deny');
+    const d = policy.decide([fx('read:table'), fx('drop:schema', 'public'), fx('drop:table')], production);
+    expect(d.effect).toMatchObject({ verb: 'drop', object: 'schema', name: 'public' });
+  });
+
+  it('defines effects, so it loads without a warning', () => {
+    expect(policy.warnings).toEqual([]);
+  });
+
+  it('remembers effect classes without mixing them up', () => {
     const fresh = loadPolicy();
     const env = fresh.findEnvironment('production')!;
-    const answer = (op: string) => `${fresh.decide(op, env).operationClass.name}:${fresh.decide(op, env).level}`;
-    expect(answer('DROP')).toBe('critical:confirm');
-    expect(answer('track_table')).toBe('routine:allow');
-    // 2,500 distinct operations: the remembered set is emptied twice on the way.
-    for (let i = 0; i < 2500; i++) expect(answer(i % 2 ? `track_table ${i}` : `op_${i}`)).toBe(i % 2 ? 'routine:allow' : 'critical:confirm');
-    expect(answer('DROP')).toBe('critical:confirm');
-    expect(answer('clear_metadata')).toBe('catastrophic:deny');
-    expect(answer('track_table')).toBe('routine:allow');
+    for (let i = 0; i < 3; i++) {
+      expect(fresh.decide([fx('drop:table')], env).level).toBe('confirm');
+      expect(fresh.decide([fx('read:table')], env).level).toBe('allow');
+      expect(fresh.decide([fx('drop:source')], env).level).toBe('deny');
+    }
   });
 });
 
@@ -73,21 +84,42 @@ describe('policy files', () => {
   };
   const valid = {
     unknown_operations: 'risky',
-    operation_classes: { risky: { operations: ['drop*'] }, safe: { operations: ['select'] } },
+    operation_classes: { risky: { effects: ['drop:*'], operations: ['nuke*'] }, safe: { effects: ['read:*'] } },
     environments: {
       qa: { aliases: ['test'], levels: { risky: 'confirm', safe: 'allow' } },
       prod: { levels: { risky: 'deny', safe: 'confirm' } },
     },
   };
+  const decideIn = (p: ReturnType<typeof loadPolicy>, env: string, keys: string[], operation?: string) =>
+    p.decide(keys.map((k) => fx(k)), p.findEnvironment(env)!, operation);
 
   it('loads JSON and YAML alike and replaces the default', () => {
     const fromJson = loadPolicy(write('p.json', JSON.stringify(valid)));
     expect(fromJson.findEnvironment('test')?.name).toBe('qa');
     expect(fromJson.findEnvironment('production')).toBeUndefined();
-    expect(fromJson.decide('select', fromJson.findEnvironment('prod')!).level).toBe('confirm');
-    expect(fromJson.decide('whatever', fromJson.findEnvironment('prod')!)).toMatchObject({ level: 'deny', operationClass: { name: 'risky' } });
-    const fromYaml = loadPolicy(write('p.yaml', 'unknown_operations: a\noperation_classes: {a: {operations: [x]}}\nenvironments: {e: {levels: {a: deny}}}\n'));
-    expect(fromYaml.decide('anything', fromYaml.findEnvironment('e')!).level).toBe('deny');
+    expect(decideIn(fromJson, 'prod', ['read:table']).level).toBe('confirm');
+    expect(decideIn(fromJson, 'prod', ['modify:table'])).toMatchObject({ level: 'deny', operationClass: { name: 'risky' } });
+    const fromYaml = loadPolicy(write('p.yaml', 'unknown_operations: a\noperation_classes: {a: {effects: ["drop:*"]}}\nenvironments: {e: {levels: {a: deny}}}\n'));
+    expect(decideIn(fromYaml, 'e', ['read:table']).level).toBe('deny');
+  });
+
+  it('operation patterns can only make a decision stricter', () => {
+    const p = loadPolicy(write('ops.json', JSON.stringify(valid)));
+    expect(decideIn(p, 'qa', ['read:table'], 'nuke it').operationClass.name).toBe('risky');
+    expect(decideIn(p, 'qa', ['drop:table'], 'select').operationClass.name).toBe('risky');
+  });
+
+  it('a broad pattern cannot make an unknown effect harmless', () => {
+    const p = loadPolicy(write('broad.json', JSON.stringify({ ...valid, operation_classes: { risky: { effects: ['drop:*'] }, safe: { effects: ['*:*'] } } })));
+    expect(decideIn(p, 'qa', ['unknown:sql']).operationClass.name).toBe('risky');
+    expect(decideIn(p, 'qa', ['read:table']).operationClass.name).toBe('safe');
+  });
+
+  it('still loads a policy in the format before effects, and says what to change', () => {
+    const old = loadPolicy(write('old.json', JSON.stringify({ ...valid, operation_classes: { risky: { operations: ['drop*'] }, safe: { operations: ['select'] } } })));
+    expect(old.warnings).toEqual([expect.stringMatching(/defines no "effects" in any class .* every change falls in "risky" .* Add effect patterns such as "effects": \["drop:\*"\]/)]);
+    // Fails closed: with no effect classes, every effect is the unknown class.
+    expect(decideIn(old, 'qa', ['read:table'], 'select').operationClass.name).toBe('risky');
   });
 
   const broken: [string, unknown, RegExp][] = [
@@ -96,7 +128,9 @@ describe('policy files', () => {
     ['unknown_operations naming no class', { ...valid, unknown_operations: 'nope' }, /unknown_operations: "nope" is not a class/],
     ['an alias used twice', { ...valid, environments: { a: { aliases: ['x'], levels: { risky: 'deny', safe: 'allow' } }, b: { aliases: ['x'], levels: { risky: 'deny', safe: 'allow' } } } }, /environments\.b\.aliases: "x" already names environment "a"/],
     ['an unknown key', { ...valid, extra: 1 }, /\(top level\): .*extra/i],
-    ['an empty pattern list', { ...valid, operation_classes: { risky: { operations: [] }, safe: { operations: ['x'] } } }, /operation_classes\.risky\.operations: must list at least one pattern/],
+    ['a class with no pattern', { ...valid, operation_classes: { risky: { operations: [] }, safe: { effects: ['read:*'] } } }, /operation_classes\.risky: must list at least one effect pattern or operation pattern/],
+    ['an effect pattern without a colon', { ...valid, operation_classes: { risky: { effects: ['drop'] }, safe: { effects: ['read:*'] } } }, /operation_classes\.risky\.effects\.0: must be "verb:object"/],
+    ['an effect pattern with an unknown verb', { ...valid, operation_classes: { risky: { effects: ['nuke:table'] }, safe: { effects: ['read:*'] } } }, /operation_classes\.risky\.effects\.0: must start with one of the verbs read, add/],
   ];
   it.each(broken)('names the file, the key and the problem: %s', (_name, doc, message) => {
     const file = write(`bad-${Math.random()}.json`, JSON.stringify(doc));

@@ -32,7 +32,7 @@ describe('hasura/ CLI project', () => {
     const sdl = readFileSync(join(meta, 'actions.graphql'), 'utf8').replace(/^type Mutation\b/gm, (m) => (blocks++ ? `extend ${m}` : m));
     const actions = buildSchema(sdl);
     const contract = buildSchema(readFileSync(join(root, 'schema.graphql'), 'utf8'));
-    for (const name of ['ValidateMetadataChangeInput', 'ValidateMetadataChangeOutput', 'ConfirmMetadataChangeInput', 'ConfirmMetadataChangeOutput']) {
+    for (const name of ['ValidateMetadataChangeInput', 'ValidateMetadataChangeOutput', 'MetadataChange', 'ConfirmMetadataChangeInput', 'ConfirmMetadataChangeOutput']) {
       expect(printType(actions.getType(name)!)).toBe(printType(contract.getType(name)!).replace(/^\s*"[^"]*"\n/gm, ''));
     }
     for (const field of ['validateMetadataChange', 'confirmMetadataChange']) {
@@ -42,7 +42,7 @@ describe('hasura/ CLI project', () => {
     }
     const declared = actionsYaml.custom_types;
     expect(declared.input_objects.map((t: { name: string }) => t.name).sort()).toEqual(['ConfirmMetadataChangeInput', 'ValidateMetadataChangeInput']);
-    expect(declared.objects.map((t: { name: string }) => t.name).sort()).toEqual(['ConfirmMetadataChangeOutput', 'ValidateMetadataChangeOutput']);
+    expect(declared.objects.map((t: { name: string }) => t.name).sort()).toEqual(['ConfirmMetadataChangeOutput', 'MetadataChange', 'ValidateMetadataChangeOutput']);
   });
 
   it.each(actionCases)('%s: templated handler, secret from env, no forwarded client headers, a role', (_n, action) => {

@@ -1,0 +1,229 @@
+// The decision table: what a production guard with the default policy decides for realistic changes, through the
+// real analysers (PostgreSQL's parser, the Hasura catalogue, the metadata diff) and the real policy. Each row names
+// the effects found (as a set of verb:object) and the production level; a comment says why where it is a judgement.
+import { describe, expect, it } from 'vitest';
+import { analyzeChange } from '../../src/analysis/index.js';
+import { effectKey, type Effect } from '../../src/analysis/effects.js';
+import { loadPolicy, type Level } from '../../src/core/policy.js';
+
+const policy = loadPolicy();
+const production = policy.findEnvironment('production')!;
+const staging = policy.findEnvironment('staging')!;
+
+const keys = (effects: Effect[]) => [...new Set(effects.map(effectKey))].sort().join(' ');
+const expectKeys = (expected: string) => expected.split(' ').filter(Boolean).sort().join(' ');
+
+async function judge(change: { operation: string; table?: string; request?: unknown; currentMetadata?: unknown }) {
+  const effects = await analyzeChange({ operation: change.operation, table: change.table ?? '', request: change.request, currentMetadata: change.currentMetadata });
+  return { effects, level: policy.decide(effects, production, change.operation).level, staging: policy.decide(effects, staging, change.operation).level };
+}
+
+// [operation, table_name, effects, production level, why (where it is a judgement)]
+type OperationRow = [string, string, string, Level, string?];
+
+const OPERATIONS: OperationRow[] = [
+  // --- the words people type (the old API) ---
+  ['DROP TABLE', 'public.patients', 'drop:table', 'confirm', 'completed by table_name into SQL'],
+  ['drop table', 'patients', 'drop:table', 'confirm'],
+  ['DROP', 'public.patients', 'drop:table', 'confirm', 'a bare verb applies to the table named'],
+  ['delete', 'public.patients', 'drop:table', 'confirm', 'the console calls dropping a table "Delete table"'],
+  ['TRUNCATE', 'public.patients', 'delete:all_rows', 'confirm'],
+  ['ALTER TABLE', 'public.patients', 'modify:table', 'confirm'],
+  ['RENAME', 'public.patients', 'rename:table', 'confirm'],
+  ['untrack', 'public.patients', 'untrack:table', 'confirm'],
+  ['insert', 'public.patients', 'add:table', 'allow', 'words say only that something is added'],
+  ['create', 'public.patients', 'add:table', 'allow'],
+  ['SELECT', 'public.patients', 'read:sql', 'allow', 'SELECT alone is valid SQL that reads nothing'],
+  ['frobnicate_everything', 'public.patients', 'unknown:unknown', 'confirm', 'fails closed'],
+  ['SELECT 1 then DROP', 'public.patients', 'drop:table read:table unknown:unknown', 'confirm', 'an unknown word next to known ones'],
+  ['drop remote schema', 'public.patients', 'drop:remote_schema', 'confirm', '"remote schema" is not a database schema'],
+  ['drop schema', 'public', 'drop:schema', 'deny'],
+  ['DROP SCHEMA public CASCADE', 'public.patients', 'drop:schema', 'deny'],
+  ['DROP DATABASE app', 'public.patients', 'drop:database', 'deny'],
+  // --- spellings of a Hasura type ---
+  ['clear_metadata', 'public.patients', 'clear:metadata', 'deny'],
+  ['clear metadata', 'public.patients', 'clear:metadata', 'deny'],
+  ['Clear_Metadata.', 'public.patients', 'clear:metadata', 'deny'],
+  ['clear-metadata', 'public.patients', 'clear:metadata', 'deny'],
+  ['CLEAR METADATA', 'public.patients', 'clear:metadata', 'deny'],
+  ['replace_metadata', 'public.patients', 'replace:metadata', 'confirm', 'no metadata to compare with: critical, not denied (the issue: "one without a metadata to compare with is critical")'],
+  ['pg_drop_source', 'public.patients', 'drop:source', 'deny'],
+  ['mssql_drop_source', 'dbo.patients', 'drop:source', 'deny'],
+  // --- metadata types typed as operation ---
+  ['pg_track_table', 'public.patients', 'add:table', 'allow'],
+  ['track_table', 'public.patients', 'add:table', 'allow'],
+  ['pg_untrack_table', 'public.patients', 'untrack:table', 'confirm'],
+  ['untrack_table', 'public.patients', 'untrack:table', 'confirm'],
+  ['mssql_untrack_table', 'dbo.patients', 'untrack:table', 'confirm'],
+  ['citus_untrack_table', 'public.patients', 'untrack:table', 'confirm'],
+  ['bigquery_untrack_table', 'dataset.patients', 'untrack:table', 'confirm'],
+  ['pg_drop_relationship', 'public.patients', 'drop:relationship', 'confirm'],
+  ['drop_relationship', 'public.patients', 'drop:relationship', 'confirm'],
+  ['pg_rename_relationship', 'public.patients', 'rename:relationship', 'confirm'],
+  ['pg_create_object_relationship', 'public.patients', 'add:relationship', 'allow'],
+  ['pg_create_array_relationship', 'public.patients', 'add:relationship', 'allow'],
+  ['pg_create_select_permission', 'public.patients', 'grant:permission', 'confirm', 'a new permission widens who may read'],
+  ['pg_create_insert_permission', 'public.patients', 'grant:permission', 'confirm'],
+  ['pg_drop_select_permission', 'public.patients', 'revoke:permission', 'confirm'],
+  ['pg_drop_update_permission', 'public.patients', 'revoke:permission', 'confirm'],
+  ['pg_create_function_permission', 'public.patients', 'grant:function_permission', 'confirm'],
+  ['add_inherited_role', 'public.patients', 'grant:role', 'confirm'],
+  ['drop_inherited_role', 'public.patients', 'revoke:role', 'confirm'],
+  ['add_host_to_tls_allowlist', 'public.patients', 'grant:tls_allowlist', 'confirm'],
+  ['remove_remote_schema', 'public.patients', 'drop:remote_schema', 'confirm'],
+  ['drop_action', 'public.patients', 'drop:action', 'confirm'],
+  ['pg_delete_event_trigger', 'public.patients', 'drop:event_trigger', 'confirm'],
+  ['delete_cron_trigger', 'public.patients', 'drop:cron_trigger', 'confirm'],
+  ['set_custom_types', 'public.patients', 'replace:custom_types', 'confirm', 'no metadata to compare with'],
+  ['pg_track_tables', 'public.patients', 'add:table', 'allow'],
+  ['pg_suggest_relationships', 'public.patients', 'read:relationship', 'allow'],
+  ['introspect_remote_schema', 'public.patients', 'read:remote_schema', 'allow'],
+  ['export_metadata', 'public.patients', 'read:metadata', 'allow'],
+  ['get_inconsistent_metadata', 'public.patients', 'read:metadata', 'allow'],
+  ['pg_get_event_logs', 'public.patients', 'read:event_logs', 'allow'],
+  ['pg_track_native_query', 'public.patients', 'add:native_query', 'allow'],
+  ['pg_track_logical_model', 'public.patients', 'add:logical_model', 'allow'],
+  ['pg_untrack_native_query', 'public.patients', 'untrack:native_query', 'confirm'],
+  // --- SQL typed as operation ---
+  ['DROP TABLE public.patients CASCADE', 'public.patients', 'drop:table', 'confirm'],
+  ['drop /* harmless */ TABLE\n   public . patients', 'public.patients', 'drop:table', 'confirm', 'comments and whitespace cannot hide a statement'],
+  ['select 1; DROP TABLE patients', 'public.patients', 'drop:table read:sql', 'confirm'],
+  ['GRANT SELECT ON patients TO anonymous', 'public.patients', 'grant:privilege', 'confirm'],
+  ['REVOKE ALL ON patients FROM app', 'public.patients', 'revoke:privilege', 'confirm'],
+  ['CREATE OR REPLACE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql', 'public.patients', 'replace:function', 'confirm'],
+  ['CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql', 'public.patients', 'add:function', 'allow'],
+  ['SELECT truncate_all_tables()', 'public.patients', 'run:function', 'confirm'],
+  ['SELECT pg_terminate_backend(123)', 'public.patients', 'run:function', 'confirm'],
+  ["SELECT set_config('role', 'admin', false)", 'public.patients', 'run:function', 'confirm'],
+  ["SELECT dblink_exec('host=x', 'DROP TABLE t')", 'public.patients', 'run:function', 'confirm'],
+  ['SELECT lo_unlink(4242)', 'public.patients', 'run:function', 'confirm'],
+  ['SELECT count(*) FROM patients', 'public.patients', 'read:table', 'allow'],
+  ['SELECT now()', 'public.patients', 'read:sql', 'allow', 'a read of no table'],
+  ['drop owned by app', 'public.patients', 'drop:owned', 'deny'],
+  ['DROP OWNED BY app CASCADE', 'public.patients', 'drop:owned', 'deny'],
+  ['TRUNCATE patients', 'public.patients', 'delete:all_rows', 'confirm'],
+  ['DELETE FROM patients', 'public.patients', 'delete:all_rows', 'confirm'],
+  ['DELETE FROM patients WHERE id = 1', 'public.patients', 'delete:rows', 'confirm', 'deleting rows in production is confirmed, selected or not'],
+  ['UPDATE patients SET name = null', 'public.patients', 'rewrite:all_rows', 'confirm'],
+  ['UPDATE patients SET name = null WHERE id = 1', 'public.patients', 'rewrite:rows', 'confirm'],
+  ["INSERT INTO patients (name) VALUES ('a')", 'public.patients', 'add:rows', 'allow'],
+  ['ALTER TABLE patients DROP COLUMN ssn', 'public.patients', 'drop:column', 'confirm'],
+  ['ALTER TABLE patients ALTER COLUMN age TYPE text', 'public.patients', 'rewrite:column', 'confirm'],
+  ['ALTER TABLE patients RENAME TO people', 'public.patients', 'rename:table', 'confirm'],
+  ['ALTER TABLE patients RENAME COLUMN a TO b', 'public.patients', 'rename:column', 'confirm'],
+  ['ALTER TABLE patients ADD COLUMN note text', 'public.patients', 'add:column', 'allow'],
+  ["COMMENT ON TABLE patients IS 'people'", 'public.patients', 'comment:table', 'allow'],
+  ['CREATE TABLE t (id int)', 'public.patients', 'add:table', 'allow'],
+  ['SELECT * INTO t2 FROM patients', 'public.patients', 'add:table read:table', 'allow', 'creates a table from a read'],
+  ['CREATE EXTENSION pgcrypto', 'public.patients', 'add:extension', 'allow'],
+  ['DO $$ BEGIN PERFORM 1; END $$', 'public.patients', 'run:function', 'confirm', 'what a DO block does cannot be known'],
+  ['WITH gone AS (DELETE FROM patients RETURNING *) SELECT count(*) FROM gone', 'public.patients', 'delete:all_rows', 'confirm', 'a data-modifying CTE'],
+  ['ALTER SYSTEM SET fsync = off', 'public.patients', 'unknown:sql', 'confirm', 'a statement kind the analyser does not classify'],
+];
+
+describe('operations as callers type them, decided for production', () => {
+  it.each(OPERATIONS)('%j on %j → %s → %s', async (operation, table, effects, level) => {
+    const result = await judge({ operation, table });
+    expect(keys(result.effects)).toBe(expectKeys(effects));
+    expect(result.level).toBe(level);
+    expect(result.staging).toBe('allow');
+  });
+});
+
+// Hasura request bodies, as clients send them. [label, body, effects, production level, why]
+type BodyRow = [string, Record<string, unknown>, string, Level, string?];
+const table = { schema: 'public', name: 'patients' };
+const bulk = (...args: Record<string, unknown>[]) => ({ type: 'bulk', source: 'default', resource_version: 7, args });
+const runSql = (sql: string, extra: Record<string, unknown> = {}) => ({ type: 'run_sql', args: { source: 'default', sql, cascade: false, read_only: false, ...extra } });
+
+const BODIES: BodyRow[] = [
+  // the console's own bodies (test/fixtures/hasura-console-bodies.ts has them with their sources)
+  ['console: delete table', bulk(runSql('DROP table "public"."patients";')), 'drop:table', 'confirm'],
+  ['console: delete table, continue with cascade', bulk(runSql('DROP table "public"."patients" CASCADE;', { cascade: true })), 'drop:table', 'confirm'],
+  ['console: untrack table', bulk({ type: 'pg_untrack_table', args: { table, source: 'default' } }), 'untrack:table', 'confirm'],
+  ['console: untrack tables (bare body)', { type: 'pg_untrack_tables', resource_version: 3, args: { allow_warnings: true, tables: [{ table, source: 'default' }] } }, 'untrack:table', 'confirm'],
+  ['console: drop relationship', bulk({ type: 'pg_drop_relationship', args: { table, relationship: 'author', source: 'default' } }), 'drop:relationship', 'confirm'],
+  ['console: delete permission', bulk({ type: 'pg_drop_select_permission', args: { table, role: 'user', source: 'default' } }), 'revoke:permission', 'confirm'],
+  [
+    'console: edit permission (drop + create in one bulk)',
+    bulk(
+      { type: 'pg_drop_select_permission', args: { table, role: 'user', source: 'default' } },
+      { type: 'pg_create_select_permission', args: { table, role: 'user', source: 'default', permission: { columns: ['id'], filter: {} } } },
+    ),
+    'modify:permission',
+    'confirm',
+  ],
+  ['console: remove remote schema', { type: 'remove_remote_schema', args: { name: 'payments' } }, 'drop:remote_schema', 'confirm'],
+  ['console: drop action', { type: 'drop_action', args: { name: 'checkout' } }, 'drop:action', 'confirm'],
+  ['console: raw SQL page, a read', bulk(runSql('SET LOCAL statement_timeout = 10000;'), runSql('SELECT * FROM patients')), 'read:setting read:table', 'allow'],
+  ['console: raw SQL page, a drop', bulk(runSql('SET LOCAL statement_timeout = 10000;'), runSql('DROP TABLE patients')), 'drop:table read:setting', 'confirm'],
+  ['console: drop column', bulk(runSql('ALTER TABLE "public"."patients" DROP COLUMN "ssn" CASCADE;')), 'drop:column', 'confirm'],
+  ['console: login', { type: 'get_inconsistent_metadata', args: {} }, 'read:metadata', 'allow'],
+  ['console: export', { type: 'export_metadata', version: 2, args: {} }, 'read:metadata', 'allow'],
+  ['console: catalog state', { type: 'set_catalog_state', args: { type: 'console', state: {} } }, 'read:catalog_state', 'allow', 'UI state of the console'],
+  ['read-only run_sql', runSql('SELECT * FROM patients', { read_only: true }), 'read:table', 'allow'],
+  ['read-only run_sql that writes', runSql('DELETE FROM patients', { read_only: true }), 'read:sql', 'allow', 'PostgreSQL refuses writes in a read-only transaction'],
+  ['read-only run_sql with a side-effect function', runSql('SELECT pg_terminate_backend(1)', { read_only: true }), 'run:function', 'confirm', 'works inside a read-only transaction'],
+  ['concurrent_bulk of reads', { type: 'concurrent_bulk', args: [runSql('SELECT 1', { read_only: true }), runSql('SELECT count(*) FROM patients', { read_only: true })] }, 'read:sql read:table', 'allow'],
+  // arguments that change the meaning
+  ['event trigger with replace', { type: 'pg_create_event_trigger', args: { name: 'audit', table, source: 'default', replace: true, insert: { columns: '*' }, webhook: 'http://x' } }, 'replace:event_trigger', 'confirm'],
+  ['event trigger, new', { type: 'pg_create_event_trigger', args: { name: 'audit', table, source: 'default', insert: { columns: '*' }, webhook: 'http://x' } }, 'add:event_trigger', 'allow'],
+  ['cron trigger with replace', { type: 'create_cron_trigger', args: { name: 'nightly', webhook: 'http://x', schedule: '0 0 * * *', replace: true } }, 'replace:cron_trigger', 'confirm'],
+  ['add source with replace_configuration', { type: 'pg_add_source', args: { name: 'default', configuration: {}, replace_configuration: true } }, 'replace:source', 'confirm'],
+  ['add source, new', { type: 'pg_add_source', args: { name: 'analytics', configuration: {} } }, 'add:source', 'allow'],
+  ['drop source', { type: 'pg_drop_source', args: { name: 'default', cascade: true } }, 'drop:source', 'deny'],
+  ['select permission for anonymous', { type: 'pg_create_select_permission', args: { table, role: 'anonymous', source: 'default', permission: { columns: '*', filter: {} } } }, 'grant:permission', 'confirm'],
+  ['clear metadata', { type: 'clear_metadata', args: {} }, 'clear:metadata', 'deny'],
+  ['replace metadata with nothing to compare', { type: 'replace_metadata', version: 2, args: { metadata: { version: 3, sources: [] } } }, 'replace:metadata', 'confirm'],
+  ['unknown type', { type: 'pg_frobnicate', args: {} }, 'unknown:unknown', 'confirm'],
+  ['no type', { args: {} }, 'unknown:unknown', 'confirm'],
+  ['bulk whose args is not a list', { type: 'bulk', args: { type: 'run_sql' } }, 'unknown:unknown', 'confirm'],
+  ['nested bulks', bulk({ type: 'bulk_atomic', args: [{ type: 'bulk_keep_going', args: [{ type: 'pg_drop_source', args: { name: 'default' } }] }] }), 'drop:source', 'deny'],
+  ['unparseable SQL', runSql('DROP TABLEE patients'), 'unknown:sql', 'confirm'],
+  ['data API: delete without where', { type: 'delete', args: { table: 'patients', where: {} } }, 'delete:all_rows', 'confirm'],
+  ['data API: select', { type: 'select', args: { table: 'patients', columns: ['*'] } }, 'read:rows', 'allow'],
+];
+
+describe('Hasura request bodies, decided for production', () => {
+  it.each(BODIES)('%s → %s → %s', async (_label, body, effects, level) => {
+    const result = await judge({ operation: String(body.type ?? 'request'), request: body });
+    expect(keys(result.effects)).toBe(expectKeys(effects));
+    expect(result.level).toBe(level);
+  });
+});
+
+// Replacements diffed against the metadata in force.
+const metadataWith = (tables: string[], extra: Record<string, unknown> = {}) => ({
+  version: 3,
+  sources: [
+    {
+      name: 'default',
+      kind: 'postgres',
+      tables: tables.map((name) => ({
+        table: { schema: 'public', name },
+        object_relationships: name === 'patients' ? [{ name: 'doctor', using: { foreign_key_constraint_on: 'doctor_id' } }] : [],
+        select_permissions: [{ role: 'user', permission: { columns: ['id'], filter: {} } }],
+      })),
+      configuration: { connection_info: { database_url: { from_env: 'DB' } } },
+    },
+  ],
+  ...extra,
+});
+const replace = (metadata: unknown) => ({ type: 'replace_metadata', version: 2, args: { allow_inconsistent_metadata: true, metadata } });
+const current = metadataWith(['patients', 'doctors', 'visits', 'bills']);
+
+const REPLACEMENTS: [string, unknown, string, Level][] = [
+  ['the same metadata again', current, '', 'allow'],
+  ['one table more', metadataWith(['patients', 'doctors', 'visits', 'bills', 'notes']), 'add:permission add:table', 'allow'],
+  ['one table less', metadataWith(['patients', 'doctors', 'visits']), 'revoke:permission untrack:table', 'confirm'],
+  ['most tables gone', metadataWith(['patients']), 'clear:metadata revoke:permission untrack:table', 'deny'],
+  ['an empty metadata', { version: 3, sources: [] }, 'clear:metadata clear:source drop:source', 'deny'],
+];
+
+describe('replacements against the metadata in force', () => {
+  it.each(REPLACEMENTS)('replace_metadata: %s → %s → %s', async (_label, next, effects, level) => {
+    const result = await judge({ operation: 'replace_metadata', request: replace(next), currentMetadata: current });
+    expect(keys(result.effects.filter((e) => e.verb !== 'read'))).toBe(expectKeys(effects));
+    expect(result.level).toBe(level);
+  });
+});
