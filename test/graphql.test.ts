@@ -80,10 +80,10 @@ describe('GraphQL API (in-process)', () => {
     expect(body.data.__schema.queryType.name).toBe('Query');
     expect(body.data.__schema.subscriptionType).toBeNull();
     expect(types.get('ValidateMetadataChangeInput').inputFields.map((f: any) => `${f.name}:${f.type.kind}`)).toEqual([
-      'operation:NON_NULL', 'table_name:NON_NULL', 'environment:NON_NULL',
+      'operation:NON_NULL', 'table_name:NON_NULL', 'environment:NON_NULL', 'hasura_request:SCALAR', 'current_metadata:SCALAR',
     ]);
     expect(types.get('ValidateMetadataChangeOutput').fields.map((f: any) => `${f.name}:${f.type.kind}`)).toEqual([
-      'success:NON_NULL', 'message:NON_NULL', 'confirmation_token:SCALAR',
+      'success:NON_NULL', 'message:NON_NULL', 'confirmation_token:SCALAR', 'level:SCALAR', 'changes:LIST',
     ]);
     expect(types.has('Upload')).toBe(false);
     // only graphql-js's built-in directives, none of our own (Hasura drops custom ones)

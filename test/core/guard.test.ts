@@ -100,7 +100,7 @@ describe('validate', () => {
   it('with GUARD_ENVIRONMENT, a request naming another environment is refused (no skipping confirmation by typing "staging")', async () => {
     const { guard } = setup({ guardEnvironment: 'production' });
     const r = await guard.validate(change('DROP', 'staging'), alice);
-    expect(r).toEqual({ success: false, confirmation_token: null, message: expect.stringMatching(/this guard protects production, and the request names staging/) });
+    expect(r).toEqual({ success: false, confirmation_token: null, level: null, changes: null, message: expect.stringMatching(/this guard protects production, and the request names staging/) });
     expect((await guard.validate(change('DROP', 'prod'), alice)).confirmation_token).toBeTruthy();
   });
 });
