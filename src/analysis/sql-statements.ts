@@ -1,0 +1,480 @@
+// One small classifier per statement kind: what the statement itself does, in effects. Function calls inside a
+// statement are found separately (sql-walk.ts) and added by sql.ts; so are writes nested in WITH clauses.
+// A statement kind missing from CLASSIFIERS comes out as `unknown:sql` (see sql.ts): fail closed.
+
+import type { AlterTableCmd, Node, ObjectType, RangeVar } from 'libpg-query';
+import type { Effect, ObjectKind, Verb } from './effects.js';
+import type { StatementFacts } from './sql-walk.js';
+import { kindOf, objectName, relationName, roleName, roleNames, strings, typeName } from './sql-names.js';
+
+type NodeType = Node extends infer N ? (N extends unknown ? keyof N : never) : never;
+type PayloadOf<K extends NodeType> = Extract<Node, { [P in K]: unknown }>[K];
+
+export interface Context {
+  /** What the walk found in this statement (empty when the statement is not walked, see NOT_RUN). */
+  readonly facts: StatementFacts;
+  /** Every effect of a statement embedded in this one (EXPLAIN ANALYZE's query, CREATE SCHEMA's elements). */
+  readonly effectsOf: (statement: Node) => Effect[];
+}
+
+type Classifier<K extends NodeType> = (statement: PayloadOf<K>, context: Context) => Effect[];
+type Classifiers = { [K in NodeType]?: Classifier<K> };
+
+export const RUNS_CODE = 'not known to be free of side effects';
+
+const effect = (verb: Verb, object: ObjectKind, name?: string, ...details: Array<string | false | undefined>): Effect => {
+  const detail = details.filter(Boolean).join(', ');
+  return { verb, object, ...(name ? { name } : {}), ...(detail ? { detail } : {}) };
+};
+
+const cascade = (behavior: string | undefined) => behavior === 'DROP_CASCADE' && 'CASCADE';
+
+/** `AT_EnableRowSecurity` → `enable row security`: enum names as short words for details. */
+const words = (enumName: string) =>
+  enumName
+    .replace(/^[A-Z]+_/, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
+
+/** A WHERE that names no column is true for every row or for none: `WHERE true`, `WHERE 1 = 1`. */
+const touchesEveryRow = (where: Node | undefined) => !where || !JSON.stringify(where).includes('"ColumnRef"');
+
+const onTable = (name: string | undefined, table: RangeVar | undefined) => `${name ?? '?'} on ${relationName(table)}`;
+
+/** The parts of a statement PostgreSQL stores rather than runs: function calls there do not run now. */
+export const NOT_RUN: Partial<Record<NodeType, ReadonlySet<string> | 'all'>> = {
+  ViewStmt: new Set(['query']),
+  CreateFunctionStmt: 'all',
+  RuleStmt: 'all',
+  CreateTrigStmt: 'all',
+  // Column defaults, checks and generated columns run for rows inserted later; a partition bound runs now.
+  CreateStmt: new Set(['tableElts', 'constraints', 'partspec']),
+  CreateDomainStmt: new Set(['constraints']),
+  CreatePolicyStmt: new Set(['qual', 'with_check']),
+  AlterPolicyStmt: new Set(['qual', 'with_check']),
+  // These classify their embedded statement fully (walk included) through context.effectsOf.
+  ExplainStmt: 'all',
+  DeclareCursorStmt: 'all',
+  PrepareStmt: 'all',
+  CopyStmt: new Set(['query']),
+  CreateSchemaStmt: new Set(['schemaElts']),
+};
+
+// ---- reading and writing rows ------------------------------------------------------------------------------
+
+const select: Classifier<'SelectStmt'> = (statement, { facts }) => {
+  if (statement.intoClause) return [effect('add', 'table', relationName(statement.intoClause.rel), 'SELECT INTO')];
+  const locks = statement.lockingClause?.length ? 'locks rows' : undefined;
+  // `SELECT 1` reads nothing named; `SELECT truncate_all_tables()` is its run:function alone.
+  if (facts.relations.size === 0) return facts.calls.size ? [] : [effect('read', 'sql', undefined, locks)];
+  return [...facts.relations].map((name) => effect('read', 'table', name, locks));
+};
+
+const insert: Classifier<'InsertStmt'> = (statement) => {
+  const table = relationName(statement.relation);
+  const upsert = statement.onConflictClause?.action === 'ONCONFLICT_UPDATE';
+  return [effect('add', 'rows', table), ...(upsert ? [effect('rewrite', 'rows', table, 'ON CONFLICT DO UPDATE')] : [])];
+};
+
+const update: Classifier<'UpdateStmt'> = (statement) =>
+  touchesEveryRow(statement.whereClause)
+    ? [effect('rewrite', 'all_rows', relationName(statement.relation), 'every row')]
+    : [effect('rewrite', 'rows', relationName(statement.relation))];
+
+const remove: Classifier<'DeleteStmt'> = (statement) =>
+  touchesEveryRow(statement.whereClause)
+    ? [effect('delete', 'all_rows', relationName(statement.relation), 'every row')]
+    : [effect('delete', 'rows', relationName(statement.relation))];
+
+const MERGE_VERBS: Record<string, Verb> = { CMD_INSERT: 'add', CMD_UPDATE: 'rewrite', CMD_DELETE: 'delete' };
+
+const merge: Classifier<'MergeStmt'> = (statement) =>
+  (statement.mergeWhenClauses ?? []).flatMap((clause) => {
+    const verb = 'MergeWhenClause' in clause ? MERGE_VERBS[clause.MergeWhenClause.commandType ?? ''] : undefined;
+    return verb ? [effect(verb, 'rows', relationName(statement.relation), 'MERGE')] : [];
+  });
+
+const truncate: Classifier<'TruncateStmt'> = (statement) =>
+  (statement.relations ?? []).map((node) =>
+    effect('delete', 'all_rows', objectName(node), 'every row', cascade(statement.behavior), statement.restart_seqs && 'RESTART IDENTITY'),
+  );
+
+const copy: Classifier<'CopyStmt'> = (statement, { effectsOf }) => {
+  const program = statement.is_program
+    ? [effect('run', 'function', `COPY PROGRAM ${(statement.filename ?? '').slice(0, 60)}`, 'shell command on the database server')]
+    : [];
+  if (statement.is_from) return [effect('add', 'rows', relationName(statement.relation), 'COPY FROM'), ...program];
+  const source = statement.query ? effectsOf(statement.query) : [effect('read', 'table', relationName(statement.relation), 'COPY TO')];
+  return [...source, ...program];
+};
+
+// ---- dropping, creating, altering objects ------------------------------------------------------------------
+
+const drop: Classifier<'DropStmt'> = (statement) => {
+  const { object, kindWords } = kindOf(statement.removeType);
+  return (statement.objects ?? []).map((node) =>
+    effect('drop', object, objectName(node, statement.removeType), kindWords, cascade(statement.behavior)),
+  );
+};
+
+/** ADD and DROP COLUMN, ALTER COLUMN TYPE, constraints: the subcommands whose effect is not an in-place change. */
+function alterTableCommand(table: string, kind: ObjectKind, command: AlterTableCmd): Effect {
+  const column = `${table}.${command.name ?? '?'}`;
+  switch (command.subtype) {
+    case 'AT_AddColumn':
+    case 'AT_AddColumnToView': {
+      const definition = command.def && 'ColumnDef' in command.def ? command.def.ColumnDef : undefined;
+      return effect('add', 'column', `${table}.${definition?.colname ?? '?'}`);
+    }
+    case 'AT_DropColumn':
+      return effect('drop', 'column', column, cascade(command.behavior));
+    case 'AT_AlterColumnType': {
+      const definition = command.def && 'ColumnDef' in command.def ? command.def.ColumnDef : undefined;
+      return effect('rewrite', 'column', column, `type ${typeName(definition?.typeName?.names)}`);
+    }
+    case 'AT_ColumnDefault':
+    case 'AT_DropNotNull':
+    case 'AT_SetNotNull':
+    case 'AT_SetExpression':
+    case 'AT_DropExpression':
+    case 'AT_SetStatistics':
+    case 'AT_SetOptions':
+    case 'AT_ResetOptions':
+    case 'AT_SetStorage':
+    case 'AT_SetCompression':
+    case 'AT_AddIdentity':
+    case 'AT_SetIdentity':
+    case 'AT_DropIdentity':
+    case 'AT_AlterColumnGenericOptions':
+      return effect('modify', 'column', column, words(command.subtype));
+    case 'AT_AddConstraint':
+    case 'AT_AddIndexConstraint':
+    case 'AT_AddIndex': {
+      const constraint = command.def && 'Constraint' in command.def ? command.def.Constraint : undefined;
+      const name = constraint?.conname ?? (constraint?.contype ? words(constraint.contype) : undefined);
+      return effect('add', 'constraint', `${name ?? '?'} on ${table}`);
+    }
+    case 'AT_DropConstraint':
+      return effect('drop', 'constraint', `${command.name ?? '?'} on ${table}`, cascade(command.behavior));
+    case 'AT_AlterConstraint':
+    case 'AT_ValidateConstraint':
+      return effect('modify', 'constraint', `${command.name ?? '?'} on ${table}`, words(command.subtype));
+    case 'AT_ChangeOwner':
+      return effect('modify', kind, table, `owner to ${roleName(command.newowner)}`);
+    default:
+      // Every other subcommand (triggers, rules, row-level security, replica identity, storage, tablespace,
+      // inheritance, partitions, options) changes the table's definition in place and deletes no stored data.
+      return effect('modify', kind, table, words(command.subtype ?? 'unknown'), command.name);
+  }
+}
+
+const alterTable: Classifier<'AlterTableStmt'> = (statement) => {
+  const { object, kindWords } = kindOf(statement.objtype);
+  const table = relationName(statement.relation);
+  return (statement.cmds ?? []).map((node) =>
+    'AlterTableCmd' in node ? alterTableCommand(table, object, node.AlterTableCmd) : effect('unknown', 'sql', table, kindWords),
+  );
+};
+
+const ON_TABLE_KINDS: ReadonlySet<ObjectType> = new Set(['OBJECT_TABCONSTRAINT', 'OBJECT_TRIGGER', 'OBJECT_POLICY', 'OBJECT_RULE']);
+
+const rename: Classifier<'RenameStmt'> = (statement) => {
+  const { object, kindWords } = kindOf(statement.renameType);
+  let name: string;
+  if (statement.relation && statement.subname) {
+    name = statement.renameType && ON_TABLE_KINDS.has(statement.renameType)
+      ? onTable(statement.subname, statement.relation)
+      : `${relationName(statement.relation)}.${statement.subname}`;
+  } else if (statement.relation) name = relationName(statement.relation);
+  else if (statement.object) name = objectName(statement.object, statement.renameType);
+  else name = statement.subname ?? '?'; // schemas, databases, roles, tablespaces
+  return [effect('rename', object, name, kindWords, `to ${statement.newname ?? '?'}`)];
+};
+
+/** ALTER ... SET SCHEMA and ALTER ... OWNER TO: the object stays, its definition changes. */
+const alterObject =
+  (detailOf: (statement: { newschema?: string; newowner?: Parameters<typeof roleName>[0] }) => string) =>
+  (statement: { objectType?: ObjectType; relation?: RangeVar; object?: Node; newschema?: string; newowner?: Parameters<typeof roleName>[0] }) => {
+    const { object, kindWords } = kindOf(statement.objectType);
+    const name = statement.relation ? relationName(statement.relation) : objectName(statement.object, statement.objectType);
+    return [effect('modify', object, name, kindWords, detailOf(statement))];
+  };
+
+const create =
+  <K extends NodeType>(object: ObjectKind, nameOf: (statement: PayloadOf<K>) => string, detailOf?: (statement: PayloadOf<K>) => string | false | undefined): Classifier<K> =>
+  (statement) => [effect('add', object, nameOf(statement), detailOf?.(statement))];
+
+/** CREATE OR REPLACE silently overwrites what exists: `replace`, not `add`. */
+const createOrReplace = (replace: boolean | undefined, object: ObjectKind, name: string, ...details: Array<string | false | undefined>) =>
+  [effect(replace ? 'replace' : 'add', object, name, ...details)];
+
+const define: Classifier<'DefineStmt'> = (statement) => {
+  const { object, kindWords } = kindOf(statement.kind);
+  return createOrReplace(statement.replace, object, strings(statement.defnames).join('.'), kindWords);
+};
+
+const createSchema: Classifier<'CreateSchemaStmt'> = (statement, { effectsOf }) => [
+  effect('add', 'schema', statement.schemaname ?? roleName(statement.authrole)),
+  ...(statement.schemaElts ?? []).flatMap(effectsOf),
+];
+
+const createTableAs: Classifier<'CreateTableAsStmt'> = (statement) => {
+  const { object, kindWords } = kindOf(statement.objtype);
+  return [effect('add', object, relationName(statement.into?.rel), kindWords, statement.into?.skipData && 'WITH NO DATA')];
+};
+
+const createPolicy: Classifier<'CreatePolicyStmt'> = (statement) => [
+  effect(
+    'add',
+    'policy',
+    onTable(statement.policy_name, statement.table),
+    statement.permissive === false ? 'restrictive' : 'permissive',
+    `for ${(statement.cmd_name ?? 'all').toUpperCase()}`,
+    statement.roles?.length ? `to ${roleNames(statement.roles)}` : undefined,
+  ),
+];
+
+// ---- privileges and roles ----------------------------------------------------------------------------------
+
+const grant: Classifier<'GrantStmt'> = (statement) => {
+  const { object, kindWords } = kindOf(statement.objtype);
+  const privileges = (statement.privileges ?? [])
+    .map((node) => ('AccessPriv' in node ? accessPrivilege(node.AccessPriv) : '?'))
+    .join(', ') || 'ALL';
+  const on = object === 'table' ? '' : ` on ${kindWords ?? object}`;
+  const who = `${statement.is_grant ? 'to' : 'from'} ${roleNames(statement.grantees)}`;
+  const names =
+    statement.targtype === 'ACL_TARGET_ALL_IN_SCHEMA'
+      ? (statement.objects ?? []).map((node) => `all ${kindWords ?? object}s in schema ${objectName(node)}`)
+      : (statement.objects ?? []).map((node) => objectName(node, statement.objtype));
+  return names.map((name) =>
+    effect(statement.is_grant ? 'grant' : 'revoke', 'privilege', name, `${privileges}${on} ${who}`, statement.grant_option && 'WITH GRANT OPTION', cascade(statement.behavior)),
+  );
+};
+
+function accessPrivilege(privilege: { priv_name?: string; cols?: Node[] }): string {
+  const name = (privilege.priv_name ?? 'all').toUpperCase();
+  return privilege.cols?.length ? `${name} (${strings(privilege.cols).join(', ')})` : name;
+}
+
+/** ALTER DEFAULT PRIVILEGES: a grant on objects not created yet, named `future tables in schema public`. */
+const alterDefaultPrivileges: Classifier<'AlterDefaultPrivilegesStmt'> = (statement, context) => {
+  if (!statement.action) return [effect('unknown', 'sql', undefined, 'AlterDefaultPrivilegesStmt')];
+  const { object, kindWords } = kindOf(statement.action.objtype);
+  const schemas = (statement.options ?? []).flatMap((node) =>
+    'DefElem' in node && node.DefElem.defname === 'schemas' && node.DefElem.arg && 'List' in node.DefElem.arg ? strings(node.DefElem.arg.List.items) : [],
+  );
+  const name = `future ${kindWords ?? object}s${schemas.length ? ` in schema ${schemas.join(', ')}` : ''}`;
+  return grant({ ...statement.action, objtype: 'OBJECT_TABLE', objects: [{ String: { sval: name } }] }, context);
+};
+
+const grantRole: Classifier<'GrantRoleStmt'> = (statement) => [
+  effect(statement.is_grant ? 'grant' : 'revoke', 'role', roleNames(statement.granted_roles), `${statement.is_grant ? 'to' : 'from'} ${roleNames(statement.grantee_roles)}`),
+];
+
+/** Role options by name only: CREATE ROLE ... PASSWORD 'x' must not put the password in a message. */
+const optionNames = (options: Node[] | undefined) =>
+  (options ?? []).flatMap((node) => ('DefElem' in node ? [node.DefElem.defname ?? '?'] : [])).join(', ') || undefined;
+
+// ---- sessions, code, maintenance ---------------------------------------------------------------------------
+
+/**
+ * Settings the console sends as routine and that only shape this request: timeouts make it give up sooner, the
+ * others change how values are shown. `search_path` is not one of them: it decides which function a bare name
+ * calls, and the catalogue of side-effect-free functions relies on pg_catalog's being found first. `role` and
+ * `session_authorization` change privileges.
+ */
+const ROUTINE_SETTINGS: ReadonlySet<string> = new Set([
+  'statement_timeout',
+  'lock_timeout',
+  'idle_in_transaction_session_timeout',
+  'transaction_timeout',
+  'application_name',
+  'client_min_messages',
+  'datestyle',
+  'timezone',
+  'intervalstyle',
+  'extra_float_digits',
+]);
+
+const setting: Classifier<'VariableSetStmt'> = (statement) => {
+  const name = statement.kind === 'VAR_RESET_ALL' ? 'all' : (statement.name ?? '?');
+  const how = statement.kind === 'VAR_RESET' || statement.kind === 'VAR_RESET_ALL' ? 'RESET' : statement.is_local ? 'SET LOCAL' : 'SET';
+  const value = (statement.args ?? []).map(constantText).join(', ').slice(0, 60);
+  const verb = ROUTINE_SETTINGS.has(name.toLowerCase()) ? 'read' : 'modify';
+  return [effect(verb, 'setting', name, value ? `${how} ${value}` : how)];
+};
+
+function constantText(node: Node): string {
+  if (!('A_Const' in node)) return '…';
+  const constant = node.A_Const;
+  if (constant.sval) return constant.sval.sval ?? '';
+  if (constant.ival) return String(constant.ival.ival ?? 0);
+  if (constant.fval) return constant.fval.fval ?? '';
+  if (constant.boolval) return String(constant.boolval.boolval ?? false);
+  return '';
+}
+
+const explain: Classifier<'ExplainStmt'> = (statement, { effectsOf }) => {
+  const analyzes = (statement.options ?? []).some((node) => 'DefElem' in node && node.DefElem.defname === 'analyze' && !isFalse(node.DefElem.arg));
+  // Plain EXPLAIN plans the query and runs nothing; EXPLAIN ANALYZE runs it, with every effect.
+  if (analyzes && statement.query) return effectsOf(statement.query);
+  return [effect('read', 'sql', undefined, 'EXPLAIN')];
+};
+
+/** `ANALYZE false`, `ANALYZE off`, `ANALYZE 0`; anything else (no value, or one not understood) counts as true. */
+function isFalse(arg: Node | undefined): boolean {
+  if (!arg) return false;
+  const text = 'String' in arg ? arg.String.sval : 'Boolean' in arg ? String(arg.Boolean.boolval ?? false) : 'Integer' in arg ? String(arg.Integer.ival ?? 0) : undefined;
+  return text !== undefined && ['false', 'off', '0', 'no'].includes(text.toLowerCase());
+}
+
+const LOCK_MODES = ['', 'ACCESS SHARE', 'ROW SHARE', 'ROW EXCLUSIVE', 'SHARE UPDATE EXCLUSIVE', 'SHARE', 'SHARE ROW EXCLUSIVE', 'EXCLUSIVE', 'ACCESS EXCLUSIVE'];
+
+/** LOCK changes no data, but holds the table until the transaction ends: writers (or everyone) wait. */
+const lock: Classifier<'LockStmt'> = (statement) =>
+  (statement.relations ?? []).map((node) => effect('modify', 'table', objectName(node), `LOCK ${LOCK_MODES[statement.mode ?? 8] ?? 'ACCESS EXCLUSIVE'}`));
+
+/**
+ * VACUUM and ANALYZE change no row and no definition (PostgreSQL runs them in a read-only transaction): read.
+ * VACUUM FULL rewrites the table under an exclusive lock: modify.
+ */
+const vacuum: Classifier<'VacuumStmt'> = (statement) => {
+  const full = (statement.options ?? []).some((node) => 'DefElem' in node && node.DefElem.defname === 'full' && !isFalse(node.DefElem.arg));
+  const what = statement.is_vacuumcmd ? (full ? 'VACUUM FULL' : 'VACUUM') : 'ANALYZE';
+  const tables = (statement.rels ?? []).map((node) => ('VacuumRelation' in node ? relationName(node.VacuumRelation.relation) : '?'));
+  return (tables.length ? tables : [undefined]).map((name) => effect(full ? 'modify' : 'read', 'table', name, what, !name && 'every table'));
+};
+
+const runs = (name: string, ...details: string[]) => [effect('run', 'function', name, ...details, RUNS_CODE)];
+
+// ---- the map -----------------------------------------------------------------------------------------------
+
+export const CLASSIFIERS: Classifiers = {
+  SelectStmt: select,
+  InsertStmt: insert,
+  UpdateStmt: update,
+  DeleteStmt: remove,
+  MergeStmt: merge,
+  TruncateStmt: truncate,
+  CopyStmt: copy,
+
+  DropStmt: drop,
+  DropdbStmt: (statement) => [effect('drop', 'database', statement.dbname)],
+  DropOwnedStmt: (statement) => [effect('drop', 'owned', roleNames(statement.roles), cascade(statement.behavior))],
+  ReassignOwnedStmt: (statement) => [effect('modify', 'owned', roleNames(statement.roles), `to ${roleName(statement.newrole)}`)],
+  DropRoleStmt: (statement) => (statement.roles ?? []).map((node) => effect('drop', 'role', objectName(node))),
+
+  AlterTableStmt: alterTable,
+  RenameStmt: rename,
+  AlterObjectSchemaStmt: alterObject((statement) => `set schema ${statement.newschema ?? '?'}`),
+  AlterOwnerStmt: alterObject((statement) => `owner to ${roleName(statement.newowner)}`),
+  AlterFunctionStmt: (statement) => [effect('modify', 'function', objectName(statement.func ? { ObjectWithArgs: statement.func } : undefined))],
+  AlterSeqStmt: (statement) => [effect('modify', 'sequence', relationName(statement.sequence))],
+  AlterEnumStmt: (statement) => [effect('modify', 'type', typeName(statement.typeName), statement.newVal && `value ${statement.newVal}`)],
+  AlterDomainStmt: (statement) =>
+    statement.subtype === 'X'
+      ? [effect('drop', 'constraint', `${statement.name ?? '?'} on ${typeName(statement.typeName)}`, cascade(statement.behavior))]
+      : [effect('modify', 'type', typeName(statement.typeName), 'domain')],
+  AlterTypeStmt: (statement) => [effect('modify', 'type', typeName(statement.typeName))],
+  AlterExtensionStmt: (statement) => [effect('modify', 'extension', statement.extname)],
+  AlterExtensionContentsStmt: (statement) => [effect('modify', 'extension', statement.extname)],
+  AlterPolicyStmt: (statement) => [effect('modify', 'policy', onTable(statement.policy_name, statement.table))],
+  AlterRoleStmt: (statement) => [effect('modify', 'role', roleName(statement.role), optionNames(statement.options))],
+  AlterRoleSetStmt: (statement) => [effect('modify', 'role', statement.role ? roleName(statement.role) : 'ALL', statement.setstmt?.name && `setting ${statement.setstmt.name}`)],
+  AlterDatabaseStmt: (statement) => [effect('modify', 'database', statement.dbname)],
+  AlterDatabaseSetStmt: (statement) => [effect('modify', 'database', statement.dbname, statement.setstmt?.name && `setting ${statement.setstmt.name}`)],
+  RefreshMatViewStmt: (statement) => [effect('modify', 'materialized_view', relationName(statement.relation), 'REFRESH')],
+  ClusterStmt: (statement) => [effect('modify', 'table', statement.relation ? relationName(statement.relation) : undefined, 'CLUSTER')],
+  ReindexStmt: (statement) => [effect('modify', 'index', statement.relation ? relationName(statement.relation) : statement.name, 'REINDEX')],
+  LockStmt: lock,
+  VacuumStmt: vacuum,
+
+  CreateStmt: create('table', (statement) => relationName(statement.relation), (statement) => statement.relation?.relpersistence === 't' && 'temporary'),
+  CreateForeignTableStmt: create('table', (statement) => relationName(statement.base?.relation), () => 'foreign'),
+  CreateTableAsStmt: createTableAs,
+  IndexStmt: create('index', (statement) => statement.idxname ?? 'unnamed', (statement) => `on ${relationName(statement.relation)}`),
+  CreateSeqStmt: create('sequence', (statement) => relationName(statement.sequence)),
+  CreateSchemaStmt: createSchema,
+  CreateExtensionStmt: create('extension', (statement) => statement.extname ?? '?'),
+  CompositeTypeStmt: create('type', (statement) => relationName(statement.typevar)),
+  CreateEnumStmt: create('type', (statement) => typeName(statement.typeName), () => 'enum'),
+  CreateRangeStmt: create('type', (statement) => typeName(statement.typeName), () => 'range'),
+  CreateDomainStmt: create('type', (statement) => typeName(statement.domainname), () => 'domain'),
+  CreatePolicyStmt: createPolicy,
+  CreateRoleStmt: create('role', (statement) => statement.role ?? '?', (statement) => optionNames(statement.options)),
+  CreatedbStmt: create('database', (statement) => statement.dbname ?? '?'),
+  CreateFunctionStmt: (statement) =>
+    createOrReplace(statement.replace, 'function', strings(statement.funcname).join('.'), statement.is_procedure && 'procedure'),
+  ViewStmt: (statement) => createOrReplace(statement.replace, 'view', relationName(statement.view)),
+  CreateTrigStmt: (statement) => createOrReplace(statement.replace, 'trigger', onTable(statement.trigname, statement.relation)),
+  RuleStmt: (statement) => createOrReplace(statement.replace, 'unknown', onTable(statement.rulename, statement.relation), 'rule'),
+  DefineStmt: define,
+
+  CommentStmt: (statement) => {
+    const { object, kindWords } = kindOf(statement.objtype);
+    return [effect('comment', object, objectName(statement.object, statement.objtype), kindWords)];
+  },
+
+  GrantStmt: grant,
+  AlterDefaultPrivilegesStmt: alterDefaultPrivileges,
+  GrantRoleStmt: grantRole,
+
+  VariableSetStmt: setting,
+  VariableShowStmt: (statement) => [effect('read', 'setting', statement.name)],
+  ConstraintsSetStmt: (statement) => [effect('read', 'setting', 'constraints', statement.deferred ? 'DEFERRED' : 'IMMEDIATE')],
+  TransactionStmt: () => [], // BEGIN, COMMIT, SAVEPOINT...: the statements between them carry the effects
+  ExplainStmt: explain,
+  DeclareCursorStmt: (statement, { effectsOf }) => (statement.query ? effectsOf(statement.query) : []),
+  PrepareStmt: (statement, { effectsOf }) => (statement.query ? effectsOf(statement.query) : []),
+
+  DoStmt: () => runs('DO block'),
+  CallStmt: (statement) => runs(strings(statement.funccall?.funcname).join('.'), 'procedure'),
+  LoadStmt: (statement) => runs(`LOAD ${statement.filename ?? '?'}`, 'shared library'),
+
+  ...otherObjects({
+    CreateEventTrigStmt: ['add', 'event trigger'],
+    AlterEventTrigStmt: ['modify', 'event trigger'],
+    CreatePublicationStmt: ['add', 'publication'],
+    AlterPublicationStmt: ['modify', 'publication'],
+    CreateSubscriptionStmt: ['add', 'subscription'],
+    AlterSubscriptionStmt: ['modify', 'subscription'],
+    DropSubscriptionStmt: ['drop', 'subscription'],
+    CreateFdwStmt: ['add', 'foreign data wrapper'],
+    AlterFdwStmt: ['modify', 'foreign data wrapper'],
+    CreateForeignServerStmt: ['add', 'server'],
+    AlterForeignServerStmt: ['modify', 'server'],
+    CreateUserMappingStmt: ['add', 'user mapping'],
+    AlterUserMappingStmt: ['modify', 'user mapping'],
+    DropUserMappingStmt: ['drop', 'user mapping'],
+    ImportForeignSchemaStmt: ['add', 'foreign tables'],
+    CreatePLangStmt: ['add', 'language'],
+    CreateCastStmt: ['add', 'cast'],
+    CreateConversionStmt: ['add', 'conversion'],
+    CreateOpClassStmt: ['add', 'operator class'],
+    CreateOpFamilyStmt: ['add', 'operator family'],
+    AlterOpFamilyStmt: ['modify', 'operator family'],
+    AlterOperatorStmt: ['modify', 'operator'],
+    CreateStatsStmt: ['add', 'statistics'],
+    AlterStatsStmt: ['modify', 'statistics'],
+    CreateTableSpaceStmt: ['add', 'tablespace'],
+    DropTableSpaceStmt: ['drop', 'tablespace'],
+    AlterTableSpaceOptionsStmt: ['modify', 'tablespace'],
+    CreateAmStmt: ['add', 'access method'],
+    CreateTransformStmt: ['add', 'transform'],
+    AlterCollationStmt: ['modify', 'collation'],
+    AlterTSConfigurationStmt: ['modify', 'text search configuration'],
+    AlterTSDictionaryStmt: ['modify', 'text search dictionary'],
+    SecLabelStmt: ['comment', 'security label'],
+  }),
+};
+
+/**
+ * Statements about objects the effect model has no word for: object `unknown`, the kind in words as detail
+ * (`drop:*` and `add:*` still match them). Named by kind only: their name fields differ per statement.
+ */
+function otherObjects(table: Partial<Record<NodeType, [Verb, string]>>): Classifiers {
+  return Object.fromEntries(
+    Object.entries(table).map(([type, [verb, kind]]) => [type, () => [effect(verb, 'unknown', undefined, kind)]]),
+  ) as Classifiers;
+}

