@@ -136,7 +136,9 @@ export function describeEffect(effect: Effect): string {
   if (effect.verb === 'unknown' && effect.object === 'unknown') return `is not understood (${effect.detail ?? 'no detail'})`;
   const object = effect.object === 'all_rows' ? 'every row of' : effect.object === 'rows' ? 'rows of' : effect.object.replace(/_/g, ' ');
   const name = effect.name ? ` ${effect.name}` : '';
-  const detail = effect.detail ? ` (${effect.detail})` : '';
+  // "every row of patients (every row)" says it twice: the object already does.
+  const details = (effect.detail ?? '').split(', ').filter((d) => d && !(effect.object === 'all_rows' && d === 'every row'));
+  const detail = details.length ? ` (${details.join(', ')})` : '';
   return `${PHRASES[effect.verb]} ${object}${name}${detail}`;
 }
 

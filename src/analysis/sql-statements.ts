@@ -65,6 +65,11 @@ export const NOT_RUN: Partial<Record<NodeType, ReadonlySet<string> | 'all'>> = {
 const select: Classifier<'SelectStmt'> = (statement, { facts }) => {
   if (statement.intoClause) return [effect('add', 'table', relationName(statement.intoClause.rel), 'SELECT INTO')];
   const locks = statement.lockingClause?.length ? 'locks rows' : undefined;
+  // A column named with no FROM to take it from cannot run: `SELECT truncate_all_tables` is most likely a function
+  // call typed without its parentheses, and what that function would do is not known.
+  if (!statement.fromClause?.length && JSON.stringify(statement.targetList ?? []).includes('"ColumnRef"')) {
+    return [effect('unknown', 'sql', undefined, 'names a column without FROM: perhaps a function call without its ()')];
+  }
   // `SELECT 1` reads nothing named; `SELECT truncate_all_tables()` is its run:function alone.
   if (facts.relations.size === 0) return facts.calls.size ? [] : [effect('read', 'sql', undefined, locks)];
   return [...facts.relations].map((name) => effect('read', 'table', name, locks));

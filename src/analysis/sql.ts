@@ -3,7 +3,7 @@
 // patients` is a DropStmt like any other. Every statement gives its effects (effects.ts); calls of functions not
 // known to be free of side effects give `run:function`, wherever they sit. Pure: no I/O once the parser is loaded.
 
-import { loadModule, parseSync, type Node } from 'libpg-query';
+import type { Node } from 'libpg-query';
 import type { Effect } from './effects.js';
 import { CLASSIFIERS, NOT_RUN, RUNS_CODE, type Context } from './sql-statements.js';
 import { collectFacts, type StatementFacts } from './sql-walk.js';
@@ -20,13 +20,17 @@ export interface SqlAnalysisOptions {
 }
 
 let loading: Promise<void> | undefined;
-let loaded = false;
+let parseSync: typeof import('libpg-query').parseSync | undefined;
 
-/** Loads the WebAssembly parser once; later calls return the same promise. Called lazily (cold start must not pay for it). */
+/**
+ * Loads the WebAssembly parser once; later calls return the same promise. Even the module's import costs ~200 ms, so
+ * it is imported here rather than at the top: a cold start does not pay for it (the server warms it up after listening).
+ */
 export function loadSqlParser(): Promise<void> {
-  loading ??= loadModule().then(
-    () => {
-      loaded = true;
+  loading ??= import('libpg-query').then(
+    async (parser) => {
+      await parser.loadModule();
+      parseSync = parser.parseSync;
     },
     (error: unknown) => {
       loading = undefined; // let a later call try again rather than fail forever
@@ -44,7 +48,7 @@ export async function analyzeSqlAsync(sql: string, options: SqlAnalysisOptions =
 
 /** Every statement of `sql` → effects. Throws if the parser is not loaded yet (await loadSqlParser() first). */
 export function analyzeSql(sql: string, options: SqlAnalysisOptions = {}): Effect[] {
-  if (!loaded) throw new Error('The SQL parser is not loaded: await loadSqlParser() first');
+  if (!parseSync) throw new Error('The SQL parser is not loaded: await loadSqlParser() first');
   const where = (statement?: number) =>
     [options.at, statement === undefined ? undefined : `statement ${statement}`].filter(Boolean).join(', ') || undefined;
   const unknownSql = (detail: string, statement?: number): Effect[] => [{ verb: 'unknown', object: 'sql', detail, at: where(statement) }];
@@ -68,9 +72,10 @@ export function analyzeSql(sql: string, options: SqlAnalysisOptions = {}): Effec
 
 /** The statements, or the parser's message when the SQL does not parse. */
 function parse(sql: string): Node[] | string {
+  const parseSql = parseSync!;
   if (sql.trim() === '') return []; // libpg-query throws on an empty string instead of returning no statement
   try {
-    return (parseSync(sql).stmts ?? []).flatMap((raw) => (raw.stmt ? [raw.stmt] : []));
+    return (parseSql(sql).stmts ?? []).flatMap((raw) => (raw.stmt ? [raw.stmt] : []));
   } catch (error) {
     const message = error instanceof Error ? error.message : 'parser error';
     return message.length > 100 ? `${message.slice(0, 100)}…` : message;

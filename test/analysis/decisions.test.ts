@@ -93,6 +93,7 @@ const OPERATIONS: OperationRow[] = [
   ['CREATE OR REPLACE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql', 'public.patients', 'replace:function', 'confirm'],
   ['CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql', 'public.patients', 'add:function', 'allow'],
   ['SELECT truncate_all_tables()', 'public.patients', 'run:function', 'confirm'],
+  ['SELECT truncate_all_tables', 'public.patients', 'unknown:sql', 'confirm', 'a column with no FROM: most likely a call typed without ()'],
   ['SELECT pg_terminate_backend(123)', 'public.patients', 'run:function', 'confirm'],
   ["SELECT set_config('role', 'admin', false)", 'public.patients', 'run:function', 'confirm'],
   ["SELECT dblink_exec('host=x', 'DROP TABLE t')", 'public.patients', 'run:function', 'confirm'],
@@ -114,10 +115,10 @@ const OPERATIONS: OperationRow[] = [
   ['ALTER TABLE patients ADD COLUMN note text', 'public.patients', 'add:column', 'allow'],
   ["COMMENT ON TABLE patients IS 'people'", 'public.patients', 'comment:table', 'allow'],
   ['CREATE TABLE t (id int)', 'public.patients', 'add:table', 'allow'],
-  ['SELECT * INTO t2 FROM patients', 'public.patients', 'add:table read:table', 'allow', 'creates a table from a read'],
+  ['SELECT * INTO t2 FROM patients', 'public.patients', 'add:table', 'allow', 'creates a table from a read'],
   ['CREATE EXTENSION pgcrypto', 'public.patients', 'add:extension', 'allow'],
   ['DO $$ BEGIN PERFORM 1; END $$', 'public.patients', 'run:function', 'confirm', 'what a DO block does cannot be known'],
-  ['WITH gone AS (DELETE FROM patients RETURNING *) SELECT count(*) FROM gone', 'public.patients', 'delete:all_rows', 'confirm', 'a data-modifying CTE'],
+  ['WITH gone AS (DELETE FROM patients RETURNING *) SELECT count(*) FROM gone', 'public.patients', 'delete:all_rows read:sql', 'confirm', 'a data-modifying CTE'],
   ['ALTER SYSTEM SET fsync = off', 'public.patients', 'unknown:sql', 'confirm', 'a statement kind the analyser does not classify'],
 ];
 
