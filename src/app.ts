@@ -10,7 +10,7 @@ import { auditDecision, createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createRequestListener } from './server.js';
 import { createMemoryStore } from './store/memory.js';
-import { createPostgresStore } from './store/postgres.js';
+import { lazyStore } from './store/lazy.js';
 import type { GuardStore } from './store/store.js';
 
 export interface App {
@@ -91,12 +91,19 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
 /** In memory unless GUARD_DATABASE_URL names a database for replicas to share. */
 function createStore(config: Config, clock: Clock, logger: Logger): GuardStore {
   if (!config.databaseUrl) return createMemoryStore({ maxEntries: config.replayCacheMax, clock });
-  return createPostgresStore({
-    url: config.databaseUrl,
-    clock,
-    onHealthChange: (health) => {
-      if (health.ok) logger.info({ store: 'postgres' }, 'store available: confirmations are recorded in the database');
-      else logger.warn({ store: 'postgres', reason: health.reason }, `store unavailable: confirmations are refused until it answers (${health.reason})`);
-    },
+  const url = config.databaseUrl;
+  const load = import('./store/postgres.js').catch((err: unknown) => {
+    logger.error({ err }, 'the PostgreSQL store failed to load');
+    throw err;
   });
+  return lazyStore('postgres', async () =>
+    (await load).createPostgresStore({
+      url,
+      clock,
+      onHealthChange: (health) => {
+        if (health.ok) logger.info({ store: 'postgres' }, 'store available: confirmations are recorded in the database');
+        else logger.warn({ store: 'postgres', reason: health.reason }, `store unavailable: confirmations are refused until it answers (${health.reason})`);
+      },
+    }),
+  );
 }

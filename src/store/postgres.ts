@@ -91,6 +91,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   let health: StoreHealth = { ok: false, reason: 'connecting to the database' };
   let closed = false;
   const setHealth = (next: StoreHealth) => {
+    // Work still in flight when close() was called must not make a closed store look usable again.
+    if (closed && health.reason === 'closed') return;
     if (next.ok === health.ok && next.reason === health.reason) return;
     health = next;
     onHealthChange?.(health);
