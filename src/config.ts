@@ -181,5 +181,6 @@ function checkDatabaseUrl(value: string): void {
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
     throw new ConfigError(`GUARD_DATABASE_URL must start with postgres:// or postgresql://, ${example}`);
   }
-  if (!url.hostname) throw new ConfigError(`GUARD_DATABASE_URL names no host; ${example}`);
+  // A Unix socket is named by ?host=/path, as libpq and pg read it.
+  if (!url.hostname && !url.searchParams.get('host')) throw new ConfigError(`GUARD_DATABASE_URL names no host; ${example}`);
 }

