@@ -5,12 +5,14 @@ import type { Config } from './config.js';
 import { analyzeChange, warmUpAnalysis } from './analysis/index.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { createGuard } from './core/guard.js';
-import { createReplayCache } from './core/replay.js';
 import { createTokenService } from './core/tokens.js';
 import type { GraphQLDoor } from './doors/graphql.js';
 import { auditDecision, createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createRequestListener } from './server.js';
+import { createMemoryStore } from './store/memory.js';
+import { lazyStore } from './store/lazy.js';
+import type { GuardStore } from './store/store.js';
 
 export interface App {
   /** The GraphQL door, loaded once, on first use or by warmUp(). */
@@ -21,18 +23,24 @@ export interface App {
   listener: RequestListener;
   /** Called when shutdown begins: readiness turns to 503. */
   markShuttingDown(): void;
+  /** Where used tokens are remembered. */
+  store: GuardStore;
+  /** Releases what the app holds (the store's database connections); after the server has stopped. */
+  close(): Promise<void>;
 }
 
 export function createApp(config: Config, options: { clock?: Clock; logDestination?: DestinationStream } = {}): App {
   const clock = options.clock ?? systemClock;
   const logger = createLogger(config.logLevel, options.logDestination);
-  const replay = createReplayCache(config.replayCacheMax);
-  const metrics = config.metricsEnabled ? createMetrics({ replayEntries: () => replay.size }) : undefined;
+  const store = createStore(config, clock, logger);
+  const metrics = config.metricsEnabled
+    ? createMetrics({ replayEntries: store.kind === 'memory' ? () => store.health().entries ?? 0 : undefined, storeAvailable: () => store.health().ok })
+    : undefined;
   const guard = createGuard({
     policy: config.policy,
     analyze: analyzeChange,
     tokens: createTokenService({ key: config.tokenKey, ttlSeconds: config.tokenTtlSeconds, clock }),
-    replay,
+    store,
     clock,
     guardEnvironment: config.guardEnvironment,
     fourEyes: config.fourEyes,
@@ -63,7 +71,13 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
     actionSecret: config.actionSecret,
     actionSecretHeader: config.actionSecretHeader,
     maxBodyBytes: config.maxBodyBytes,
-    isReady: () => graphqlLoaded && !shuttingDown,
+    notReadyBecause: () => {
+      if (shuttingDown) return 'shutting down';
+      if (!graphqlLoaded) return 'starting';
+      // Confirmations would all be refused: send traffic to a replica whose store answers.
+      if (!store.health().ok) return 'store unavailable';
+      return undefined;
+    },
   });
   return {
     graphql,
@@ -71,5 +85,27 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
     logger,
     listener,
     markShuttingDown: () => void (shuttingDown = true),
+    store,
+    close: () => store.close(),
   };
+}
+
+/** In memory unless GUARD_DATABASE_URL names a database for replicas to share. */
+function createStore(config: Config, clock: Clock, logger: Logger): GuardStore {
+  if (!config.databaseUrl) return createMemoryStore({ maxEntries: config.replayCacheMax, clock });
+  const url = config.databaseUrl;
+  const load = import('./store/postgres.js').catch((err: unknown) => {
+    logger.error({ err }, 'the PostgreSQL store failed to load');
+    throw err;
+  });
+  return lazyStore('postgres', async () =>
+    (await load).createPostgresStore({
+      url,
+      clock,
+      onHealthChange: (health) => {
+        if (health.ok) logger.info({ store: 'postgres' }, 'store available: confirmations are recorded in the database');
+        else logger.warn({ store: 'postgres', reason: health.reason }, `store unavailable: confirmations are refused until it answers (${health.reason})`);
+      },
+    }),
+  );
 }

@@ -22,6 +22,8 @@ export interface Config {
   metricsEnabled: boolean;
   graphiqlEnabled: boolean;
   replayCacheMax: number;
+  /** PostgreSQL that replicas share for used tokens and approvals; unset: this process's memory. */
+  databaseUrl?: string;
   maxBodyBytes: number;
   shutdownTimeoutMs: number;
   /** Things worth a warning in the start-up log (a random development key, no action secret, ...). */
@@ -85,6 +87,7 @@ const envSchema = z.object({
   // 50,000 live confirmations per TTL window: 160 a second for the default 300 s, far beyond people confirming
   // changes, and about 8 MB at most.
   REPLAY_CACHE_MAX: z._default(int('REPLAY_CACHE_MAX', 1000, 10_000_000), 50_000),
+  GUARD_DATABASE_URL: z.optional(z.string()),
   SHUTDOWN_TIMEOUT_MS: z._default(int('SHUTDOWN_TIMEOUT_MS', 0, 120_000, ' milliseconds'), 10_000),
 });
 
@@ -141,6 +144,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     warnings.push(`ACTION_SECRET is not set: anyone who reaches this port can call the guard and claim any x-hasura-user-id. Set it, and configure Hasura to send it.`);
   }
 
+  if (e.GUARD_DATABASE_URL !== undefined) checkDatabaseUrl(e.GUARD_DATABASE_URL);
+
   return {
     port: e.PORT,
     host: e.HOST,
@@ -157,8 +162,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // An interactive query page is a development convenience; production turns it on explicitly.
     graphiqlEnabled: e.GRAPHIQL_ENABLED ?? !production,
     replayCacheMax: e.REPLAY_CACHE_MAX,
+    databaseUrl: e.GUARD_DATABASE_URL,
     maxBodyBytes: 64 * 1024,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     warnings,
   };
+}
+
+/** A postgres:// URL with a host. The messages never repeat the value: it usually holds a password. */
+function checkDatabaseUrl(value: string): void {
+  const example = 'such as postgres://guard:PASSWORD@db.example:5432/guard';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`GUARD_DATABASE_URL is not a URL; set it to a postgres:// or postgresql:// URL, ${example} (percent-encode special characters in the password)`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(`GUARD_DATABASE_URL must start with postgres:// or postgresql://, ${example}`);
+  }
+  // A Unix socket is named by ?host=/path, as libpq and pg read it.
+  if (!url.hostname && !url.searchParams.get('host')) throw new ConfigError(`GUARD_DATABASE_URL names no host; ${example}`);
 }

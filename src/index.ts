@@ -47,7 +47,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (stopping) return;
     stopping = true;
     app.logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    void running.shutdown().then(() => {
+    void running.shutdown().then(async () => {
+      await app.close().catch((err: unknown) => app.logger.warn({ err }, 'the store did not close cleanly'));
       app.logger.info('stopped');
       app.logger.flush(() => process.exit(0));
     });

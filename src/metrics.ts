@@ -8,7 +8,12 @@ export interface Metrics {
 }
 
 /** A registry of our own (not prom-client's global one), so several servers can live in one test process. */
-export function createMetrics(options: { replayEntries: () => number }): Metrics {
+export function createMetrics(options: {
+  /** Used token ids remembered in memory; absent for the shared store, whose rows are not counted. */
+  replayEntries?: () => number;
+  /** Whether the store can record confirmations right now. */
+  storeAvailable: () => boolean;
+}): Metrics {
   const registry = new Registry();
   // Process metrics (memory, CPU, event loop, GC) are only read on a scrape; setting them up is left until the
   // server listens, so it does not delay the first answer.
@@ -49,12 +54,23 @@ export function createMetrics(options: { replayEntries: () => number }): Metrics
     registers: [registry],
     collect: flushLatencies,
   });
+  const { replayEntries } = options;
+  if (replayEntries) {
+    new Gauge({
+      name: 'guard_replay_cache_entries',
+      help: 'Confirmed token ids remembered until they expire (bounded by REPLAY_CACHE_MAX).',
+      registers: [registry],
+      collect() {
+        this.set(replayEntries());
+      },
+    });
+  }
   new Gauge({
-    name: 'guard_replay_cache_entries',
-    help: 'Confirmed token ids remembered until they expire (bounded by REPLAY_CACHE_MAX).',
+    name: 'guard_store_available',
+    help: 'Whether the store of used tokens can record confirmations now (1) or not (0): confirmations are refused while it is 0.',
     registers: [registry],
     collect() {
-      this.set(options.replayEntries());
+      this.set(options.storeAvailable() ? 1 : 0);
     },
   });
   return {

@@ -18,8 +18,8 @@ export interface ListenerOptions {
   actionSecret?: string;
   actionSecretHeader: string;
   maxBodyBytes: number;
-  /** false until every door is loaded and again once shutting down: /ready answers 503 then. */
-  isReady: () => boolean;
+  /** Why this instance cannot serve yet or any more (/ready answers 503 with it), or undefined when it can. */
+  notReadyBecause: () => string | undefined;
 }
 
 export function createRequestListener(options: ListenerOptions): RequestListener {
@@ -38,9 +38,8 @@ export function createRequestListener(options: ListenerOptions): RequestListener
 
     if (path === '/health') return done(send(res, { status: 200, body: { status: 'ok' } }));
     if (path === '/ready') {
-      return done(
-        options.isReady() ? send(res, { status: 200, body: { status: 'ready' } }) : send(res, { status: 503, body: { status: 'shutting down' } }),
-      );
+      const notReady = options.notReadyBecause();
+      return done(notReady ? send(res, { status: 503, body: { status: notReady } }) : send(res, { status: 200, body: { status: 'ready' } }));
     }
     if (path === '/metrics' && metrics) {
       metrics.registry.metrics().then((text) => {

@@ -46,11 +46,30 @@ describe('configuration', () => {
     ['a bad boolean', { FOUR_EYES: 'maybe' }, /^FOUR_EYES must be true or false$/],
     ['a bad LOG_LEVEL', { LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of/],
     ['a bad header name', { ACTION_SECRET_HEADER: 'bad header' }, /^ACTION_SECRET_HEADER must be a header name/],
+    ['a GUARD_DATABASE_URL that is not a URL', { GUARD_DATABASE_URL: 'db:5432' }, /^GUARD_DATABASE_URL must start with postgres:\/\/ or postgresql:\/\//],
+    ['a GUARD_DATABASE_URL of another kind', { GUARD_DATABASE_URL: 'mysql://u:p@db/guard' }, /^GUARD_DATABASE_URL must start with postgres:\/\/ or postgresql:\/\//],
+    ['a GUARD_DATABASE_URL with no host', { GUARD_DATABASE_URL: 'postgres:///guard' }, /^GUARD_DATABASE_URL names no host/],
+    ['a GUARD_DATABASE_URL that does not parse', { GUARD_DATABASE_URL: 'postgres://u:p@[bad/guard' }, /^GUARD_DATABASE_URL is not a URL; set it to a postgres:\/\/ or postgresql:\/\/ URL/],
   ];
   it.each(refused)('refuses %s, naming the variable and the fix', (_name, env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
   });
+
+  it('takes a postgres:// or postgresql:// GUARD_DATABASE_URL as it is; without one, the store is memory', () => {
+    expect(loadConfig({}).databaseUrl).toBeUndefined();
+    expect(loadConfig({ GUARD_DATABASE_URL: 'postgres://guard:pw@db:5432/guard' }).databaseUrl).toBe('postgres://guard:pw@db:5432/guard');
+    expect(loadConfig({ GUARD_DATABASE_URL: 'postgresql://db/guard?sslmode=require' }).databaseUrl).toBe('postgresql://db/guard?sslmode=require');
+    expect(loadConfig({ GUARD_DATABASE_URL: 'postgres:///guard?host=/var/run/postgresql' }).databaseUrl).toBe('postgres:///guard?host=/var/run/postgresql');
+  });
+
+  it.each(['postgres://guard:hunter2-pw@[bad/guard', 'mysql://guard:hunter2-pw@db/guard', 'postgres://guard:hunter2-pw@/guard'])(
+    'never echoes the database password in a GUARD_DATABASE_URL error (%#)',
+    (url) => {
+      expect(() => loadConfig({ GUARD_DATABASE_URL: url })).toThrow(ConfigError);
+      expect(() => loadConfig({ GUARD_DATABASE_URL: url })).toThrow(/^(?!.*hunter2).*$/);
+    },
+  );
 
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', TOKEN_TTL_SECONDS: '' })).toMatchObject({ port: 3000, tokenTtlSeconds: 300 });

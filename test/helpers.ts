@@ -49,7 +49,7 @@ export interface TestServer {
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const { app, clock, logs } = testApp(env);
   const running = await startServer(app.listener, { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 2000, onShutdownStart: app.markShuttingDown });
-  return { app, url: running.url, clock, logs, running, close: () => running.shutdown() };
+  return { app, url: running.url, clock, logs, running, close: () => running.shutdown().then(() => app.close()) };
 }
 
 export const VALIDATE = /* GraphQL */ `

@@ -129,7 +129,7 @@ describe('nothing internal leaks', () => {
   it('GraphQL masks an unexpected error; the webhook answers 500 with a generic message', async () => {
     const logs = logCapture();
     const logger = createLogger('info', logs.stream);
-    const listener = createRequestListener({ guard: brokenGuard, graphql: async () => createGraphQLDoor(await createGuardYoga({ guard: brokenGuard, logger, graphiql: false })), logger, actionSecretHeader: 'action_secret', maxBodyBytes: 65536, isReady: () => true });
+    const listener = createRequestListener({ guard: brokenGuard, graphql: async () => createGraphQLDoor(await createGuardYoga({ guard: brokenGuard, logger, graphiql: false })), logger, actionSecretHeader: 'action_secret', maxBodyBytes: 65536, notReadyBecause: () => undefined });
     const running = await startServer(listener, { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 1000 });
     try {
       const g = await postJson(`${running.url}/graphql`, { query: VALIDATE, variables: { input: drop } });

@@ -1,14 +1,15 @@
 // The production start path: the compiled build, started exactly as the Dockerfile's CMD starts it.
 // (No Docker engine runs here; this is what the image runs.)
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasuraPayload, postJson, TEST_SECRET } from './helpers.js';
+import { freePort } from './support/ports.js';
+import { spawnServer, type ServerProcess } from './support/server-process.js';
 
 const root = join(import.meta.dirname, '..');
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
@@ -40,46 +41,16 @@ function imageStart() {
   return { cmd, env, finalStage };
 }
 
-interface Started {
-  child: ChildProcess;
-  url: string;
-  lines: Record<string, any>[];
-  /** Resolves with the first log line that matches. */
-  waitForLine(match: (line: Record<string, any>) => boolean): Promise<Record<string, any>>;
-  exited: Promise<number | null>;
-}
-
-async function startCompiled(env: Record<string, string>): Promise<Started> {
+async function startCompiled(env: Record<string, string>): Promise<ServerProcess> {
   const { cmd, env: imageEnv } = imageStart();
-  const child = spawn(cmd[0]!, cmd.slice(1), {
-    cwd: appFolder,
-    env: { PATH: process.env.PATH, ...imageEnv, PORT: '0', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Record<string, any>[] = [];
-  const waiters: { match: (l: Record<string, any>) => boolean; resolve: (l: Record<string, any>) => void }[] = [];
-  createInterface({ input: child.stdout! }).on('line', (text) => {
-    const line = JSON.parse(text);
-    lines.push(line);
-    for (const w of [...waiters]) if (w.match(line)) waiters.splice(waiters.indexOf(w), 1), w.resolve(line);
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const waitForLine = (match: (l: Record<string, any>) => boolean) =>
-    new Promise<Record<string, any>>((resolve, reject) => {
-      const seen = lines.find(match);
-      if (seen) return resolve(seen);
-      waiters.push({ match, resolve });
-      void exited.then((code) => reject(new Error(`server exited (${code}) before the expected log line`)));
-    });
-  const listening = await waitForLine((l) => typeof l.url === 'string');
-  return { child, url: listening.url, lines, waitForLine, exited };
+  return spawnServer(cmd[0]!, cmd.slice(1), { cwd: appFolder, env: { PATH: process.env.PATH, ...imageEnv, PORT: '0', HOST: '127.0.0.1', ...env } });
 }
 
 let appFolder: string;
-beforeAll(async () => {
-  await run('npm', ['run', '-s', 'build'], { cwd: root });
+// dist/ is built once for the whole run (test/support/build.ts).
+beforeAll(() => {
   appFolder = imageFolder();
-}, 120_000);
+});
 
 describe('Dockerfile', () => {
   it('lays out /app with the bundle and its data files only', async () => {
@@ -102,7 +73,7 @@ describe('Dockerfile', () => {
 });
 
 describe('the compiled server, started as the image starts it', () => {
-  let server: Started;
+  let server: ServerProcess;
   beforeAll(async () => {
     server = await startCompiled({ TOKEN_SECRET: TEST_SECRET });
   });
@@ -158,6 +129,24 @@ describe('the rest of the image', () => {
     } finally {
       server.child.kill('SIGTERM');
       await server.exited;
+    }
+  });
+
+  it('loads the PostgreSQL store from the bundle: with its database unreachable, /ready says so and confirmations are refused', async () => {
+    const port = await freePort(); // nothing listens there
+    const server = await startCompiled({ TOKEN_SECRET: TEST_SECRET, GUARD_DATABASE_URL: `postgres://guard:db-password-never-logged@127.0.0.1:${port}/guard` });
+    try {
+      const down = await server.waitForLine((l) => /^store unavailable/.test(l.msg ?? ''));
+      expect(down.reason).toBe('the database is unreachable (ECONNREFUSED)'); // the client loaded, and tried
+      await server.waitForLine((l) => l.msg === 'ready: the GraphQL door is loaded');
+      const ready = await fetch(`${server.url}/ready`);
+      expect([ready.status, await ready.json()]).toEqual([503, { status: 'store unavailable' }]);
+      const v = await postJson(`${server.url}/validate-metadata-change`, hasuraPayload('validateMetadataChange', { operation: 'DROP', table_name: 'patients', environment: 'production' }));
+      const c = await postJson(`${server.url}/confirm-metadata-change`, hasuraPayload('confirmMetadataChange', { confirmation_token: v.json.confirmation_token }));
+      expect([c.status, c.json.success, c.json.message]).toEqual([200, false, expect.stringMatching(/its database is unreachable/)]);
+      expect(JSON.stringify(server.lines)).not.toContain('db-password-never-logged');
+    } finally {
+      await server.stop();
     }
   });
 

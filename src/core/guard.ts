@@ -3,9 +3,9 @@
 import { describeEffect, describeEffects, type ChangeToAnalyse, type Effect } from '../analysis/effects.js';
 import type { Clock } from './clock.js';
 import type { Environment, Level, Policy } from './policy.js';
-import type { ReplayCache } from './replay.js';
 import { printable } from './text.js';
 import { CLOCK_TOLERANCE_SECONDS, type TokenService } from './tokens.js';
+import { StoreUnavailableError, type GuardStore, type Remembered } from '../store/store.js';
 
 /** Who asks: Hasura's session (x-hasura-user-id, x-hasura-role). */
 export interface Requester {
@@ -91,7 +91,8 @@ export interface GuardOptions {
   /** What the change would do (src/analysis): asynchronous because the SQL parser loads on first use. */
   analyze: (change: ChangeToAnalyse) => Promise<Effect[]>;
   tokens: TokenService;
-  replay: ReplayCache;
+  /** Where used token ids are remembered: this process's memory, or a database replicas share. */
+  store: GuardStore;
   clock: Clock;
   /** Canonical name of the environment this instance guards; requests for others are refused. */
   guardEnvironment?: string;
@@ -130,7 +131,7 @@ type Checked =
   | { ok: false; reason: string; message: string };
 
 export function createGuard(options: GuardOptions): Guard {
-  const { policy, analyze, tokens, replay, clock, guardEnvironment, fourEyes, onDecision = () => {} } = options;
+  const { policy, analyze, tokens, store, clock, guardEnvironment, fourEyes, onDecision = () => {} } = options;
   const knownEnvironments = policy.environments
     .map((e) => (e.aliases.length ? `${e.name} (${e.aliases.join(', ')})` : e.name))
     .join('; ');
@@ -293,7 +294,14 @@ export function createGuard(options: GuardOptions): Guard {
       }
       // Remember the id until the last second a verifier could still accept the token.
       const nowSeconds = Math.floor(clock() / 1000);
-      const remembered = await replay.remember(claims.jti, claims.exp + CLOCK_TOLERANCE_SECONDS, nowSeconds);
+      let remembered: Remembered;
+      try {
+        remembered = await store.useToken(claims.jti, claims.exp + CLOCK_TOLERANCE_SECONDS, nowSeconds);
+      } catch (err) {
+        // A confirmation the store could not record could be replayed, so it is refused (fails closed).
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        return refuse('STORE_UNAVAILABLE', 'the guard cannot record the confirmation right now (its database is unreachable)', 'Try again shortly.', subject);
+      }
       if (remembered === 'already-used') {
         return refuse('TOKEN_ALREADY_USED', 'the token has already been used', 'Validate the change again to get a new token.', subject);
       }

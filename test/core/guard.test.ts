@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { analyzeChange } from '../../src/analysis/index.js';
 import { createGuard, identityOf, type Decision, type GuardOptions } from '../../src/core/guard.js';
 import { loadPolicy } from '../../src/core/policy.js';
-import { createReplayCache } from '../../src/core/replay.js';
+import { createMemoryStore } from '../../src/store/memory.js';
+import { StoreUnavailableError, type GuardStore } from '../../src/store/store.js';
 import { createTokenService } from '../../src/core/tokens.js';
 import { manualClock, TEST_SECRET } from '../helpers.js';
 
@@ -15,7 +16,7 @@ function setup(options: Partial<GuardOptions> = {}) {
   const clock = manualClock();
   const decisions: Decision[] = [];
   const tokens = createTokenService({ key: createSecretKey(Buffer.from(TEST_SECRET)), ttlSeconds: 300, clock });
-  const guard = createGuard({ policy, analyze: analyzeChange, tokens, replay: createReplayCache(1000), clock, fourEyes: false, onDecision: (d) => decisions.push(d), ...options });
+  const guard = createGuard({ policy, analyze: analyzeChange, tokens, store: createMemoryStore({ maxEntries: 1000, clock }), clock, fourEyes: false, onDecision: (d) => decisions.push(d), ...options });
   return { guard, clock, decisions, tokens };
 }
 
@@ -118,6 +119,30 @@ describe('confirm', () => {
     expect(await guard.confirm(token, alice)).toEqual({ success: true, message: 'Confirmed: DROP TABLE on public.patients in production. Go ahead with the change.' });
     expect(decisions[0]).toMatchObject({ action: 'confirm', outcome: 'confirmed', operation: 'DROP TABLE', table: 'public.patients', environment: 'production' });
     expect(await guard.confirm(token, alice)).toEqual({ success: false, message: expect.stringMatching(/^Not confirmed: the token has already been used/) });
+  });
+
+  it('refuses, and records nothing, when the store cannot record the confirmation; validation keeps answering', async () => {
+    const memory = createMemoryStore({ maxEntries: 1000 });
+    let down = true;
+    const flaky: GuardStore = {
+      ...memory,
+      useToken: (...args) => (down ? Promise.reject(new StoreUnavailableError('the database is unreachable (ECONNREFUSED)')) : memory.useToken(...args)),
+    };
+    const { guard, token, decisions } = await issued({ store: flaky });
+    expect(await guard.confirm(token, alice)).toEqual({
+      success: false,
+      message: 'Not confirmed: the guard cannot record the confirmation right now (its database is unreachable). Try again shortly.',
+    });
+    expect(decisions).toMatchObject([{ action: 'confirm', outcome: 'refused', reason: 'STORE_UNAVAILABLE', tokenId: expect.any(String) }]);
+    expect((await guard.validate(change('DROP TABLE', 'production'), alice)).confirmation_token).toEqual(expect.any(String));
+    down = false;
+    expect((await guard.confirm(token, alice)).success).toBe(true); // the refused attempt did not use the token up
+  });
+
+  it('a store failure other than unavailability is not mistaken for an answer', async () => {
+    const broken: GuardStore = { ...createMemoryStore({ maxEntries: 10 }), useToken: () => Promise.reject(new Error('bug')) };
+    const { guard, token } = await issued({ store: broken });
+    await expect(guard.confirm(token, alice)).rejects.toThrow('bug');
   });
 
   it('refuses an expired token (controlled clock, 5 s tolerance)', async () => {

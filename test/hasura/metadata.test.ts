@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { buildSchema, parse, print, printType, visit } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { load as parseYaml } from 'js-yaml';
+import { loadConfig } from '../../src/config.js';
 import { WEBHOOK_ROUTES } from '../../src/doors/webhook.js';
 import { expectHasuraAccepts } from '../hasura-check.js';
 import { ACTION_SECRET, HASURA_HEADERS, hasuraPayload, postJson, startTestServer, type TestServer } from '../helpers.js';
@@ -120,5 +121,17 @@ describe('hasura/docker-compose.yaml (trial stack)', () => {
     expect(existsSync(join(root, 'Dockerfile'))).toBe(true);
     expect(guard.environment).toMatchObject({ NODE_ENV: 'production', GUARD_ENVIRONMENT: 'production' });
     expect(hasura.depends_on.guard.condition).toBe('service_healthy');
+  });
+
+  it("gives the guard a shared store in the stack's Postgres, which the guard's configuration accepts", () => {
+    const url = new URL(guard.environment.GUARD_DATABASE_URL);
+    expect(url.protocol).toBe('postgres:');
+    expect(compose.services).toHaveProperty(url.hostname); // a service of this stack
+    expect(url.port).toBe('5432');
+    expect(decodeURIComponent(url.password)).toBe(compose.services[url.hostname].environment.POSTGRES_PASSWORD);
+    expect(url.pathname).toBe(new URL(hasura.environment.PG_DATABASE_URL).pathname); // the database Hasura uses
+    expect(guard.depends_on[url.hostname].condition).toBe('service_healthy');
+    const config = loadConfig({ ...guard.environment, TOKEN_SECRET: 'x'.repeat(48), ACTION_SECRET: 'y'.repeat(32) });
+    expect(config.databaseUrl).toBe(guard.environment.GUARD_DATABASE_URL);
   });
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeChange } from '../../src/analysis/index.js';
 import { createGuard } from '../../src/core/guard.js';
 import { loadPolicy } from '../../src/core/policy.js';
-import { createReplayCache } from '../../src/core/replay.js';
+import { createMemoryStore } from '../../src/store/memory.js';
 import { createTokenService, TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/core/tokens.js';
 import { CONFIRM, manualClock, postJson, startTestServer, TEST_SECRET, VALIDATE, type TestServer } from '../helpers.js';
 
@@ -128,7 +128,7 @@ describe('replay and garbage', () => {
 
   it('a 100 kB token handed to the core directly is refused as malformed, cheaply', async () => {
     const clock = manualClock();
-    const guard = createGuard({ policy: loadPolicy(), analyze: analyzeChange, tokens: createTokenService({ key: createSecretKey(Buffer.from(TEST_SECRET)), ttlSeconds: 300, clock }), replay: createReplayCache(1000), clock, fourEyes: false });
+    const guard = createGuard({ policy: loadPolicy(), analyze: analyzeChange, tokens: createTokenService({ key: createSecretKey(Buffer.from(TEST_SECRET)), ttlSeconds: 300, clock }), store: createMemoryStore({ maxEntries: 1000, clock }), clock, fourEyes: false });
     expect(await guard.confirm('A'.repeat(100 * 1024), { userId: 'alice' })).toEqual({ success: false, message: expect.stringMatching(/longer than 2048 characters/) });
   });
 });
