@@ -17,8 +17,8 @@ import type { GuardStore } from './store/store.js';
 export interface App {
   /** The GraphQL door, loaded once, on first use or by warmUp(). */
   graphql(): Promise<GraphQLDoor>;
-  /** Starts loading what the first requests will need, without waiting for it. */
-  warmUp(): void;
+  /** Loads what the first requests will need (GraphQL, the SQL parser); resolves once both are loaded. */
+  warmUp(): Promise<void>;
   logger: Logger;
   listener: RequestListener;
   /** Called when shutdown begins: readiness turns to 503. */
@@ -62,6 +62,12 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
         logger.info('ready: the GraphQL door is loaded');
         return loaded;
       }));
+  // The SQL parser (WebAssembly) takes ~0.5 s to load: like the GraphQL door, after listening, and before /ready.
+  let analysisLoaded = false;
+  const loadAnalysis = () =>
+    warmUpAnalysis().then(() => {
+      analysisLoaded = true;
+    });
   let shuttingDown = false;
   const listener = createRequestListener({
     guard,
@@ -73,7 +79,7 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
     maxBodyBytes: config.maxBodyBytes,
     notReadyBecause: () => {
       if (shuttingDown) return 'shutting down';
-      if (!graphqlLoaded) return 'starting';
+      if (!graphqlLoaded || !analysisLoaded) return 'starting';
       // Confirmations would all be refused: send traffic to a replica whose store answers.
       if (!store.health().ok) return 'store unavailable';
       return undefined;
@@ -81,7 +87,12 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
   });
   return {
     graphql,
-    warmUp: () => void graphql().catch((err: unknown) => logger.error({ err }, 'the GraphQL door failed to load')),
+    warmUp: async () => {
+      await Promise.all([
+        graphql().catch((err: unknown) => logger.error({ err }, 'the GraphQL door failed to load')),
+        loadAnalysis().catch((err: unknown) => logger.error({ err }, 'the SQL parser failed to load')),
+      ]);
+    },
     logger,
     listener,
     markShuttingDown: () => void (shuttingDown = true),

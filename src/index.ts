@@ -28,7 +28,7 @@ const running = await startServer(app.listener, {
 });
 // Load the GraphQL door a moment after listening, so requests already waiting (a health probe, a webhook) are
 // answered first rather than queued behind the ~70 ms it takes to evaluate graphql-yoga and graphql-js.
-setTimeout(app.warmUp, 20);
+setTimeout(() => void app.warmUp(), 20);
 app.logger.info(
   {
     url: running.url,

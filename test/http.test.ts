@@ -79,15 +79,16 @@ describe('limits, health and metrics', () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
 
-  it('GET /ready answers 503 until the GraphQL door is loaded, 200 then, and 503 once shutdown has begun', async () => {
+  it('GET /ready answers 503 until the GraphQL door and the SQL parser are loaded, 200 then, and 503 once shutdown has begun', async () => {
     const fresh = await startTestServer();
     expect((await fetch(`${fresh.url}/ready`)).status).toBe(503);
     // a GraphQL request before the door is loaded waits for it rather than failing
     const early = await postJson(`${fresh.url}/graphql`, { query: '{ __typename }' });
     expect(early.json).toEqual({ data: { __typename: 'Query' } });
+    await fresh.app.warmUp();
     expect((await fetch(`${fresh.url}/ready`)).status).toBe(200);
     await fresh.close();
-    await server.app.graphql();
+    await server.app.warmUp();
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
     server.app.markShuttingDown();
     const r = await fetch(`${server.url}/ready`);
