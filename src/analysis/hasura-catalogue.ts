@@ -108,6 +108,8 @@ export const CATALOGUE: readonly CatalogueRow[] = [
   { types: ['run_sql'], backendScoped: true, handler: 'sql' },
   { types: ['select', 'count', 'insert', 'update', 'delete'], handler: 'rows' },
   { types: ['replace_metadata'], handler: 'replace_metadata' },
+  // /v2/query's bigquery_database_inspection: lists the dataset's tables.
+  { types: ['database_inspection'], backendScoped: true, verb: 'read', object: 'database' },
   { types: ['set_custom_types'], handler: 'custom_types' },
 
   // sources

@@ -14,6 +14,8 @@ export interface HasuraAnalysisContext {
   currentMetadata?: unknown;
 }
 
+const BULK_TYPES = new Set(CATALOGUE.flatMap((row) => ('handler' in row && row.handler === 'bulk' ? row.types : [])));
+
 /** Bulks nest; past this depth the request is not understood rather than walked (a stack is finite). */
 export const MAX_BULK_DEPTH = 32;
 
@@ -125,25 +127,29 @@ function analyzeBulk(type: string, args: unknown, path: string, depth: number, c
   const at = path === '' ? undefined : path;
   if (!Array.isArray(args)) return [unknownEffect(`"${type}" args is not a list`, at)];
   if (depth >= MAX_BULK_DEPTH) return [unknownEffect(`bulks nested deeper than ${MAX_BULK_DEPTH}`, at)];
-  const parts = args.map((child, index) => analyzeRequest(child, `${path === '' ? '' : `${path}.`}args[${index}]`, depth + 1, context));
+  const parts = args.map((child, index) => ({
+    effects: analyzeRequest(child, `${path === '' ? '' : `${path}.`}args[${index}]`, depth + 1, context),
+    isBulk: isRecord(child) && typeof child.type === 'string' && BULK_TYPES.has(child.type),
+  }));
   return mergePermissionEdits(parts);
 }
 
 /**
  * The console edits a permission by dropping and re-creating it in one bulk. Said as a revoke and a grant it
  * would read as two changes; it is one: `modify:permission`. Only a drop followed by a create of the same
- * permission (same source, table, permission type and role — they are all in the name) merges.
+ * permission (same source, table, permission type and role — they are all in the name), both direct members of
+ * the same bulk, merges.
  */
-function mergePermissionEdits(parts: Effect[][]): Effect[] {
+function mergePermissionEdits(parts: { effects: Effect[]; isBulk: boolean }[]): Effect[] {
   const openDrops = new Map<string, number>();
-  const merged = parts.slice();
+  const merged = parts.map((part) => part.effects);
   parts.forEach((part, index) => {
-    const only = part.length === 1 ? part[0] : undefined;
+    const only = part.effects.length === 1 && !part.isBulk ? part.effects[0] : undefined;
     if (only?.object !== 'permission' || only.name === undefined) return;
     if (only.verb === 'revoke') openDrops.set(only.name, index);
     const dropIndex = only.verb === 'grant' ? openDrops.get(only.name) : undefined;
     if (dropIndex === undefined) return;
-    const drop = parts[dropIndex]![0]!;
+    const drop = parts[dropIndex]!.effects[0]!;
     merged[dropIndex] = [effect({ verb: 'modify', object: 'permission', name: only.name, detail: only.detail, at: drop.at })];
     merged[index] = [];
     openDrops.delete(only.name);
