@@ -8,8 +8,12 @@ interface Entry {
   object: ObjectKind;
   name: string;
   detail?: string;
-  /** The object's definition, serialised with sorted keys: equal strings, equal definitions. */
-  body: string;
+  definition: unknown;
+  /**
+   * The JSON of the whole table the object belongs to. Most tables are the same on both sides: equal JSON means
+   * every object of the table is unchanged, and the objects need not be compared one by one.
+   */
+  group?: string;
   /** Custom types only: the definition itself, to name the fields a change removes. */
   raw?: Record<string, unknown>;
 }
@@ -78,7 +82,7 @@ function diffInventories(current: Inventory, next: Inventory, judgeWhole: boolea
     if (after === undefined) {
       if (isCounted) countedRemoved += 1;
       removed.push(effectOf((VERBS[before.object] ?? DROP_OR_ADD).removed, before, before.detail));
-    } else if (after.body !== before.body) {
+    } else if (!sameDefinition(before, after)) {
       changed.push(effectOf('modify', after, changeDetail(before, after)));
     }
   }
@@ -97,6 +101,12 @@ function diffInventories(current: Inventory, next: Inventory, judgeWhole: boolea
     }
   }
   return [...clears, ...removed, ...changed, ...added];
+}
+
+function sameDefinition(before: Entry, after: Entry): boolean {
+  if (before.group !== undefined && before.group === after.group) return true;
+  // Plain JSON first (native, fast); key order only matters when it differs.
+  return JSON.stringify(before.definition) === JSON.stringify(after.definition) || canonical(before.definition) === canonical(after.definition);
 }
 
 function effectOf(verb: Verb, entry: Entry, detail: string | undefined): Effect {
@@ -120,7 +130,8 @@ const namesIn = (list: unknown, key: string): string[] =>
 
 // ---- flattening ---------------------------------------------------------------------------------------------
 
-/** JSON with sorted keys, so that two definitions differing only in key order are equal. */
+/** JSON with sorted keys, so that two definitions differing only in key order are equal. Slow: only for definitions
+ * whose plain JSON differs. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (isRecord(value)) {
@@ -141,9 +152,12 @@ function listAt(owner: Record<string, unknown>, key: string, where: string): Rec
 const without = (value: Record<string, unknown>, keys: ReadonlySet<string>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(value).filter(([key]) => !keys.has(key)));
 
-function add(entries: Map<string, Entry>, object: ObjectKind, name: string | undefined, definition: unknown, detail?: string): void {
+function add(entries: Map<string, Entry>, object: ObjectKind, name: string | undefined, definition: unknown, detail?: string, group?: string): void {
   const shown = name ?? '?';
-  entries.set(`${object}\u0000${shown}`, { object, name: shown, body: canonical(definition), ...(detail === undefined ? {} : { detail }) });
+  const entry: Entry = { object, name: shown, definition };
+  if (detail !== undefined) entry.detail = detail;
+  if (group !== undefined) entry.group = group;
+  entries.set(`${object}\u0000${shown}`, entry);
 }
 
 function inventoryOf(metadata: unknown): Inventory {
@@ -187,21 +201,22 @@ const TABLE_CHILDREN = new Set([
 function collectTable(entries: Map<string, Entry>, source: string, kind: string, table: Record<string, unknown>): void {
   const tableName = inSource(source, objectPath(table.table, kind));
   const where = `table ${tableName ?? '?'}: `;
-  add(entries, 'table', tableName, without(table, TABLE_CHILDREN));
+  const group = JSON.stringify(table);
+  add(entries, 'table', tableName, without(table, TABLE_CHILDREN), undefined, group);
   for (const key of ['object_relationships', 'array_relationships']) {
-    for (const relationship of listAt(table, key, where)) add(entries, 'relationship', member(tableName, text(relationship.name)), relationship);
+    for (const relationship of listAt(table, key, where)) add(entries, 'relationship', member(tableName, text(relationship.name)), relationship, undefined, group);
   }
   for (const relationship of listAt(table, 'remote_relationships', where)) {
-    add(entries, 'remote_relationship', member(tableName, text(relationship.name)), relationship);
+    add(entries, 'remote_relationship', member(tableName, text(relationship.name)), relationship, undefined, group);
   }
-  for (const field of listAt(table, 'computed_fields', where)) add(entries, 'computed_field', member(tableName, text(field.name)), field);
+  for (const field of listAt(table, 'computed_fields', where)) add(entries, 'computed_field', member(tableName, text(field.name)), field, undefined, group);
   for (const permissionKind of ['insert', 'select', 'update', 'delete']) {
     for (const permission of listAt(table, `${permissionKind}_permissions`, where)) {
       const role = text(permission.role);
-      add(entries, 'permission', permissionName(tableName, permissionKind, role), permission, permissionDetail(permissionKind, role));
+      add(entries, 'permission', permissionName(tableName, permissionKind, role), permission, permissionDetail(permissionKind, role), group);
     }
   }
-  for (const trigger of listAt(table, 'event_triggers', where)) add(entries, 'event_trigger', text(trigger.name), trigger);
+  for (const trigger of listAt(table, 'event_triggers', where)) add(entries, 'event_trigger', text(trigger.name), trigger, undefined, group);
 }
 
 function collectSourceObjects(entries: Map<string, Entry>, source: string, kind: string, from: Record<string, unknown>): void {
@@ -282,7 +297,8 @@ function collectCustomTypes(types: unknown, entries: Map<string, Entry>): void {
   for (const key of ['objects', 'input_objects', 'scalars', 'enums']) {
     for (const type of listAt(types, key, 'custom_types: ')) {
       const name = text(type.name) ?? '?';
-      entries.set(`custom_types\u0000${name}`, { object: 'custom_types', name, detail: key.replace(/s$/, '').replace('_', ' '), body: canonical(type), raw: type });
+      const detail = key.replace(/s$/, '').replace('_', ' ');
+      entries.set(`custom_types\u0000${name}`, { object: 'custom_types', name, detail, definition: type, raw: type });
     }
   }
 }
