@@ -84,6 +84,9 @@ export type ObjectKind =
   | 'graphql_schema'
   | 'catalog_state'
   | 'event_logs'
+  | 'data_connector' // a data connector agent (dc_add_agent)
+  | 'metrics_config'
+  | 'query_tags'
   | 'unknown';
 
 export interface Effect {

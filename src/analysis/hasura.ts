@@ -1,10 +1,222 @@
-// PLACEHOLDER until the Hasura request analyser lands (branch `hasura`). Never merged to main as is.
+// What a request to Hasura (/v1/metadata, /v1/query, /v2/query) does, as effects. One small interpreter over the
+// catalogue in hasura-catalogue.ts; bulks are walked, SQL goes to the SQL analyser the caller passes, and
+// replacements are diffed against the metadata in force. Pure: no I/O. Never throws: what it cannot read is an
+// `unknown` effect, so the policy fails closed on it.
 import { unknownEffect, type Effect } from './effects.js';
+import { CATALOGUE, knownWithoutArgs, type Call, type CatalogueRow, type EffectRow } from './hasura-catalogue.js';
+import { inSource, isRecord, objectPath, sourceOf } from './hasura-names.js';
+import { diffCustomTypes, diffMetadata } from './metadata-diff.js';
 
 export interface HasuraAnalysisContext {
+  /** Analyses one SQL string (the real analyser parses PostgreSQL; tests pass a small fake). */
   analyzeSql: (sql: string, options: { readOnly: boolean; at: string }) => Effect[];
+  /** The metadata in force (export_metadata's `metadata` object, v3 format), when known. */
   currentMetadata?: unknown;
 }
-export const isHasuraType = (type: string): boolean => type === 'clear_metadata';
-export const analyzeHasuraRequest = (body: unknown, _context: HasuraAnalysisContext): Effect[] =>
-  (body as { type?: string })?.type === 'clear_metadata' ? [{ verb: 'clear', object: 'metadata' }] : [unknownEffect('placeholder')];
+
+const BULK_TYPES = new Set(CATALOGUE.flatMap((row) => ('handler' in row && row.handler === 'bulk' ? row.types : [])));
+
+/** Bulks nest; past this depth the request is not understood rather than walked (a stack is finite). */
+export const MAX_BULK_DEPTH = 32;
+
+const BARE_TYPES = new Map<string, CatalogueRow>();
+const BACKEND_COMMANDS = new Map<string, CatalogueRow>();
+for (const row of CATALOGUE) {
+  for (const type of row.types) {
+    BARE_TYPES.set(type, row);
+    if (row.backendScoped) BACKEND_COMMANDS.set(type, row);
+  }
+}
+// Hasura splits `pg_track_table` at the first underscore: the prefix is a backend kind or a data connector's name.
+const BACKEND_PREFIX = /^[A-Za-z][A-Za-z0-9]*$/;
+// ...except for /v2/query's `<data connector>_run_sql`, where the name is what precedes `_run_sql`.
+const CONNECTOR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function resolve(type: string): { row: CatalogueRow; call: Call } | undefined {
+  const bare = BARE_TYPES.get(type);
+  if (bare) return { row: bare, call: { command: type, backend: '' } };
+  const cut = type.indexOf('_');
+  const backend = type.slice(0, cut);
+  const command = type.slice(cut + 1);
+  const scoped = cut > 0 ? BACKEND_COMMANDS.get(command) : undefined;
+  if (scoped && BACKEND_PREFIX.test(backend)) return { row: scoped, call: { command, backend } };
+  const connector = type.endsWith('_run_sql') ? type.slice(0, -'_run_sql'.length) : '';
+  if (CONNECTOR_NAME.test(connector)) return { row: BARE_TYPES.get('run_sql')!, call: { command: 'run_sql', backend: connector } };
+  return undefined;
+}
+
+/** For the `operation` field: is this word a Hasura metadata or query type (with any backend prefix)? */
+export function isHasuraType(type: string): boolean {
+  return resolve(type) !== undefined;
+}
+
+export function analyzeHasuraRequest(body: unknown, context: HasuraAnalysisContext): Effect[] {
+  try {
+    return analyzeRequest(body, '', 0, context);
+  } catch {
+    // Only a bug (or a throwing SQL analyser) gets here; the request is then simply not understood.
+    return [unknownEffect('the request could not be analysed')];
+  }
+}
+
+function analyzeRequest(body: unknown, path: string, depth: number, context: HasuraAnalysisContext): Effect[] {
+  const at = path === '' ? undefined : path;
+  if (!isRecord(body)) return [unknownEffect('the request is not a JSON object', at)];
+  const type = body.type;
+  if (typeof type !== 'string') return [unknownEffect('the request has no "type"', at)];
+  const resolved = resolve(type);
+  if (!resolved) return [unknownEffect(`unknown Hasura type "${type}"`, at)];
+  const { row, call } = resolved;
+  const args = body.args;
+  if (!('handler' in row)) return effectsOfRow(row, call, type, args, at);
+  switch (row.handler) {
+    case 'bulk':
+      return analyzeBulk(type, args, path, depth, context);
+    case 'sql':
+      return analyzeSqlCall(type, args, path, context);
+    case 'rows':
+      return analyzeRows(call, args, at);
+    case 'replace_metadata':
+      return analyzeReplacement(body.version, args, at, context);
+    case 'custom_types':
+      return analyzeCustomTypes(args, at, context);
+  }
+}
+
+// ---- catalogue rows -------------------------------------------------------------------------------------------
+
+function effectsOfRow(row: EffectRow, call: Call, type: string, args: unknown, at: string | undefined): Effect[] {
+  if (!isRecord(args)) {
+    if (args !== undefined && args !== null) return [unknownEffect(`"${type}" args is not an object`, at)];
+    return knownWithoutArgs(row) ? [effectOf(row, call, type, {}, {}, at)] : [unknownEffect(`"${type}" has no args`, at)];
+  }
+  if (row.each === undefined) return [effectOf(row, call, type, args, args, at)];
+  const list = args[row.each];
+  if (!Array.isArray(list)) return [unknownEffect(`"${row.each}" of "${type}" is not a list`, at)];
+  return list.map((element) =>
+    isRecord(element) ? effectOf(row, call, type, element, args, at) : unknownEffect(`an element of "${row.each}" of "${type}" is not an object`, at),
+  );
+}
+
+/** `named` names the object (an element of a list, for `each` rows); `args` holds the arguments that change the meaning. */
+function effectOf(row: EffectRow, call: Call, type: string, named: Record<string, unknown>, args: Record<string, unknown>, at: string | undefined): Effect {
+  let verb = row.verb;
+  const details = [row.detail?.(named, call)];
+  for (const meaning of row.meaning ?? []) {
+    const value = args[meaning.arg];
+    if (typeof meaning.when === 'boolean') {
+      if (value !== undefined && typeof value !== 'boolean') return unknownEffect(`"${meaning.arg}" of "${type}" is not a boolean`, at);
+      if (value !== meaning.when) continue;
+    } else if (!meaning.when(value)) continue;
+    if (meaning.verb === 'unknown') return unknownEffect(meaning.detail ?? `"${meaning.arg}" of "${type}" is not understood`, at);
+    if (meaning.verb) verb = meaning.verb;
+    details.push(meaning.detail);
+  }
+  const detail = details.filter((part) => part !== undefined && part !== '').join(', ');
+  return effect({ verb, object: row.object, name: row.name?.(named, call), detail: detail || undefined, at });
+}
+
+/** An effect without the keys that have no value, so that effects compare and print cleanly. */
+function effect(parts: Effect): Effect {
+  return Object.fromEntries(Object.entries(parts).filter(([, value]) => value !== undefined)) as unknown as Effect;
+}
+
+// ---- bulks ----------------------------------------------------------------------------------------------------
+
+function analyzeBulk(type: string, args: unknown, path: string, depth: number, context: HasuraAnalysisContext): Effect[] {
+  const at = path === '' ? undefined : path;
+  if (!Array.isArray(args)) return [unknownEffect(`"${type}" args is not a list`, at)];
+  if (depth >= MAX_BULK_DEPTH) return [unknownEffect(`bulks nested deeper than ${MAX_BULK_DEPTH}`, at)];
+  const parts = args.map((child, index) => ({
+    effects: analyzeRequest(child, `${path === '' ? '' : `${path}.`}args[${index}]`, depth + 1, context),
+    isBulk: isRecord(child) && typeof child.type === 'string' && BULK_TYPES.has(child.type),
+  }));
+  return mergePermissionEdits(parts);
+}
+
+/**
+ * The console edits a permission by dropping and re-creating it in one bulk. Said as a revoke and a grant it
+ * would read as two changes; it is one: `modify:permission`. Only a drop followed by a create of the same
+ * permission (same source, table, permission type and role — they are all in the name), both direct members of
+ * the same bulk, merges.
+ */
+function mergePermissionEdits(parts: { effects: Effect[]; isBulk: boolean }[]): Effect[] {
+  const openDrops = new Map<string, number>();
+  const merged = parts.map((part) => part.effects);
+  parts.forEach((part, index) => {
+    const only = part.effects.length === 1 && !part.isBulk ? part.effects[0] : undefined;
+    if (only?.object !== 'permission' || only.name === undefined) return;
+    if (only.verb === 'revoke') openDrops.set(only.name, index);
+    const dropIndex = only.verb === 'grant' ? openDrops.get(only.name) : undefined;
+    if (dropIndex === undefined) return;
+    const drop = parts[dropIndex]!.effects[0]!;
+    merged[dropIndex] = [effect({ verb: 'modify', object: 'permission', name: only.name, detail: only.detail, at: drop.at })];
+    merged[index] = [];
+    openDrops.delete(only.name);
+  });
+  return merged.flat();
+}
+
+// ---- SQL and rows ---------------------------------------------------------------------------------------------
+
+function analyzeSqlCall(type: string, args: unknown, path: string, context: HasuraAnalysisContext): Effect[] {
+  const at = path === '' ? undefined : path;
+  if (!isRecord(args) || typeof args.sql !== 'string') return [unknownEffect(`"${type}" has no "sql" string`, at)];
+  for (const flag of ['read_only', 'cascade']) {
+    if (args[flag] !== undefined && typeof args[flag] !== 'boolean') return [unknownEffect(`"${flag}" of "${type}" is not a boolean`, at)];
+  }
+  const source = sourceOf(args);
+  const effects = context.analyzeSql(args.sql, { readOnly: args.read_only === true, at: path });
+  if (!Array.isArray(effects)) return [unknownEffect(`the SQL of "${type}" could not be analysed`, at)];
+  const cascade = args.cascade === true;
+  return effects.map((found) =>
+    effect({
+      ...found,
+      // Names carry the source, as metadata names do: `default.public.t` whichever way the table is touched.
+      name: found.name === undefined ? undefined : `${source}.${found.name}`,
+      detail: cascade && found.verb === 'drop' && !/\bCASCADE\b/.test(found.detail ?? '') ? [found.detail, 'CASCADE'].filter(Boolean).join(', ') : found.detail,
+      at: found.at ?? at,
+    }),
+  );
+}
+
+const isEmptyWhere = (where: unknown): boolean => where === undefined || where === null || (isRecord(where) && Object.keys(where).length === 0);
+
+function analyzeRows(call: Call, args: unknown, at: string | undefined): Effect[] {
+  if (!isRecord(args)) return [unknownEffect(`"${call.command}" args is not an object`, at)];
+  const name = inSource(sourceOf(args), objectPath(args.table, call.backend));
+  const everyRow = isEmptyWhere(args.where);
+  switch (call.command) {
+    case 'insert':
+      return [effect({ verb: 'add', object: 'rows', name, at })];
+    case 'update':
+      return [effect({ verb: 'rewrite', object: everyRow ? 'all_rows' : 'rows', name, at })];
+    case 'delete':
+      return [effect({ verb: 'delete', object: everyRow ? 'all_rows' : 'rows', name, at })];
+    default: // select, count
+      return [effect({ verb: 'read', object: 'rows', name, at })];
+  }
+}
+
+// ---- replacements ---------------------------------------------------------------------------------------------
+
+function analyzeReplacement(version: unknown, args: unknown, at: string | undefined, context: HasuraAnalysisContext): Effect[] {
+  // v1 (CLI config v2): args is the metadata. v2 (CLI config v3): args is {metadata, allow_inconsistent_metadata}.
+  if (version !== undefined && version !== 1 && version !== 2) return [unknownEffect('replace_metadata has an unknown "version"', at)];
+  const next = version === 2 ? (isRecord(args) ? args.metadata : undefined) : args;
+  if (!isRecord(next)) return [unknownEffect('replace_metadata has no metadata object', at)];
+  if (context.currentMetadata === undefined) return [effect({ verb: 'replace', object: 'metadata', detail: 'nothing to compare with', at })];
+  const effects = diffMetadata(context.currentMetadata, next);
+  if (effects.length === 0) return [effect({ verb: 'read', object: 'metadata', detail: 'no change', at })];
+  return effects.map((found) => effect({ ...found, at }));
+}
+
+function analyzeCustomTypes(args: unknown, at: string | undefined, context: HasuraAnalysisContext): Effect[] {
+  if (!isRecord(args)) return [unknownEffect('"set_custom_types" args is not an object', at)];
+  const current = context.currentMetadata;
+  if (current === undefined) return [effect({ verb: 'replace', object: 'custom_types', detail: 'nothing to compare with', at })];
+  if (!isRecord(current)) return [unknownEffect('the current metadata is not an object', at)];
+  const effects = diffCustomTypes(current.custom_types ?? {}, args);
+  if (effects.length === 0) return [effect({ verb: 'read', object: 'custom_types', detail: 'no change', at })];
+  return effects.map((found) => effect({ ...found, at }));
+}

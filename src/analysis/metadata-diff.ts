@@ -1,0 +1,304 @@
+// What replacing Hasura's metadata (replace_metadata, set_custom_types) would remove, change and add. Both sides are
+// flattened into one map of objects keyed by kind and name (the names hasura-names.ts gives), then compared key by
+// key: linear in the size of the metadata, whatever its shape.
+import { unknownEffect, type Effect, type ObjectKind, type Verb } from './effects.js';
+import { DEFAULT_SOURCE, forRole, inSource, isRecord, member, objectPath, permissionDetail, permissionName, text } from './hasura-names.js';
+
+interface Entry {
+  object: ObjectKind;
+  name: string;
+  detail?: string;
+  definition: unknown;
+  /**
+   * The JSON of the whole table the object belongs to. Most tables are the same on both sides: equal JSON means
+   * every object of the table is unchanged, and the objects need not be compared one by one.
+   */
+  group?: string;
+  /** Custom types only: the definition itself, to name the fields a change removes. */
+  raw?: Record<string, unknown>;
+}
+
+interface Inventory {
+  entries: Map<string, Entry>;
+  /** How many tables each source has (a source that loses them all is cleared). */
+  tablesBySource: Map<string, number>;
+}
+
+/** What losing or gaining each kind of object means. */
+const VERBS: Partial<Record<ObjectKind, { removed: Verb; added: Verb }>> = {
+  table: { removed: 'untrack', added: 'add' },
+  function: { removed: 'untrack', added: 'add' },
+  native_query: { removed: 'untrack', added: 'add' },
+  logical_model: { removed: 'untrack', added: 'add' },
+  stored_procedure: { removed: 'untrack', added: 'add' },
+  permission: { removed: 'revoke', added: 'grant' },
+  function_permission: { removed: 'revoke', added: 'grant' },
+  action_permission: { removed: 'revoke', added: 'grant' },
+  remote_schema_permission: { removed: 'revoke', added: 'grant' },
+  role: { removed: 'revoke', added: 'grant' },
+  tls_allowlist: { removed: 'revoke', added: 'grant' },
+};
+const DROP_OR_ADD = { removed: 'drop', added: 'add' } as const;
+
+/** Settings are not counted as objects when judging whether a replacement removes most of the metadata. */
+const SETTINGS = new Set<ObjectKind>(['source', 'api_limits', 'introspection', 'metrics_config', 'opentelemetry', 'customization']);
+
+class MalformedMetadata extends Error {}
+
+export function diffMetadata(current: unknown, next: unknown): Effect[] {
+  try {
+    return diffInventories(inventoryOf(current), inventoryOf(next), true);
+  } catch (error) {
+    const reason = error instanceof MalformedMetadata ? error.message : 'it could not be read';
+    return [unknownEffect(`metadata not understood: ${reason}`)];
+  }
+}
+
+/** set_custom_types replaces every custom type: what goes, what changes, what comes. */
+export function diffCustomTypes(current: unknown, next: unknown): Effect[] {
+  try {
+    const inventory = (types: unknown): Inventory => {
+      const entries = new Map<string, Entry>();
+      collectCustomTypes(types, entries);
+      return { entries, tablesBySource: new Map() };
+    };
+    return diffInventories(inventory(current), inventory(next), false);
+  } catch (error) {
+    const reason = error instanceof MalformedMetadata ? error.message : 'they could not be read';
+    return [unknownEffect(`custom types not understood: ${reason}`)];
+  }
+}
+
+function diffInventories(current: Inventory, next: Inventory, judgeWhole: boolean): Effect[] {
+  const removed: Effect[] = [];
+  const changed: Effect[] = [];
+  const added: Effect[] = [];
+  let counted = 0;
+  let countedRemoved = 0;
+  for (const [key, before] of current.entries) {
+    const isCounted = !SETTINGS.has(before.object);
+    if (isCounted) counted += 1;
+    const after = next.entries.get(key);
+    if (after === undefined) {
+      if (isCounted) countedRemoved += 1;
+      removed.push(effectOf((VERBS[before.object] ?? DROP_OR_ADD).removed, before, before.detail));
+    } else if (!sameDefinition(before, after)) {
+      changed.push(effectOf('modify', after, changeDetail(before, after)));
+    }
+  }
+  for (const [key, after] of next.entries) {
+    if (!current.entries.has(key)) added.push(effectOf((VERBS[after.object] ?? DROP_OR_ADD).added, after, after.detail));
+  }
+  const clears: Effect[] = [];
+  if (judgeWhole) {
+    for (const [source, tables] of current.tablesBySource) {
+      if (tables > 0 && (next.tablesBySource.get(source) ?? 0) === 0) {
+        clears.push({ verb: 'clear', object: 'source', name: source, detail: `removes its ${tables} tables` });
+      }
+    }
+    if (counted > 0 && countedRemoved * 2 > counted) {
+      clears.unshift({ verb: 'clear', object: 'metadata', detail: `removes ${countedRemoved} of ${counted} objects` });
+    }
+  }
+  return [...clears, ...removed, ...changed, ...added];
+}
+
+function sameDefinition(before: Entry, after: Entry): boolean {
+  if (before.group !== undefined && before.group === after.group) return true;
+  // Plain JSON first (native, fast); key order only matters when it differs.
+  return JSON.stringify(before.definition) === JSON.stringify(after.definition) || canonical(before.definition) === canonical(after.definition);
+}
+
+function effectOf(verb: Verb, entry: Entry, detail: string | undefined): Effect {
+  return detail === undefined ? { verb, object: entry.object, name: entry.name } : { verb, object: entry.object, name: entry.name, detail };
+}
+
+/** For a custom type, the fields, values and relationships it loses; for a permission, whose it is. */
+function changeDetail(before: Entry, after: Entry): string | undefined {
+  if (before.raw === undefined || after.raw === undefined) return after.detail;
+  const lost: string[] = [];
+  for (const [key, word] of [['fields', 'field'], ['values', 'value'], ['relationships', 'relationship']] as const) {
+    const remaining = new Set(namesIn(after.raw[key], key === 'values' ? 'value' : 'name'));
+    const gone = namesIn(before.raw[key], key === 'values' ? 'value' : 'name').filter((name) => !remaining.has(name));
+    if (gone.length > 0) lost.push(`${word}${gone.length > 1 ? 's' : ''} ${gone.join(', ')}`);
+  }
+  return lost.length > 0 ? `removes ${lost.join('; ')}` : 'definition changes';
+}
+
+const namesIn = (list: unknown, key: string): string[] =>
+  Array.isArray(list) ? list.flatMap((item) => (isRecord(item) && text(item[key]) !== undefined ? [text(item[key])!] : [])) : [];
+
+// ---- flattening ---------------------------------------------------------------------------------------------
+
+/** JSON with sorted keys, so that two definitions differing only in key order are equal. Slow: only for definitions
+ * whose plain JSON differs. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (isRecord(value)) {
+    const keys = Object.keys(value).filter((key) => value[key] !== undefined).sort();
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonical(value[key])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function listAt(owner: Record<string, unknown>, key: string, where: string): Record<string, unknown>[] {
+  const value = owner[key];
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new MalformedMetadata(`${where}${key} is not a list`);
+  for (const item of value) if (!isRecord(item)) throw new MalformedMetadata(`an element of ${where}${key} is not an object`);
+  return value as Record<string, unknown>[];
+}
+
+const without = (value: Record<string, unknown>, keys: ReadonlySet<string>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(value).filter(([key]) => !keys.has(key)));
+
+function add(entries: Map<string, Entry>, object: ObjectKind, name: string | undefined, definition: unknown, detail?: string, group?: string): void {
+  const shown = name ?? '?';
+  const entry: Entry = { object, name: shown, definition };
+  if (detail !== undefined) entry.detail = detail;
+  if (group !== undefined) entry.group = group;
+  entries.set(`${object}\u0000${shown}`, entry);
+}
+
+function inventoryOf(metadata: unknown): Inventory {
+  if (!isRecord(metadata)) throw new MalformedMetadata('it is not an object');
+  const entries = new Map<string, Entry>();
+  const tablesBySource = new Map<string, number>();
+  for (const source of sourcesOf(metadata)) {
+    const name = text(source.name) ?? DEFAULT_SOURCE;
+    const kind = text(source.kind) ?? 'postgres';
+    add(entries, 'source', name, without(source, SOURCE_CHILDREN));
+    const tables = listAt(source, 'tables', `source ${name}: `);
+    tablesBySource.set(name, tables.length);
+    for (const table of tables) collectTable(entries, name, kind, table);
+    collectSourceObjects(entries, name, kind, source);
+  }
+  collectGlobalObjects(entries, metadata);
+  return { entries, tablesBySource };
+}
+
+const SOURCE_CHILDREN = new Set(['tables', 'functions', 'native_queries', 'logical_models', 'stored_procedures', 'customization']);
+
+/** v3 metadata has `sources`; v1 and v2 (CLI config v2) keep the default source's tables at the top. */
+function sourcesOf(metadata: Record<string, unknown>): Record<string, unknown>[] {
+  if (metadata.sources !== undefined) return listAt(metadata, 'sources', '');
+  if (metadata.tables === undefined && metadata.functions === undefined) return [];
+  return [{ name: DEFAULT_SOURCE, kind: 'postgres', tables: metadata.tables, functions: metadata.functions }];
+}
+
+const TABLE_CHILDREN = new Set([
+  'object_relationships',
+  'array_relationships',
+  'remote_relationships',
+  'computed_fields',
+  'insert_permissions',
+  'select_permissions',
+  'update_permissions',
+  'delete_permissions',
+  'event_triggers',
+]);
+
+function collectTable(entries: Map<string, Entry>, source: string, kind: string, table: Record<string, unknown>): void {
+  const tableName = inSource(source, objectPath(table.table, kind));
+  const where = `table ${tableName ?? '?'}: `;
+  const group = JSON.stringify(table);
+  add(entries, 'table', tableName, without(table, TABLE_CHILDREN), undefined, group);
+  for (const key of ['object_relationships', 'array_relationships']) {
+    for (const relationship of listAt(table, key, where)) add(entries, 'relationship', member(tableName, text(relationship.name)), relationship, undefined, group);
+  }
+  for (const relationship of listAt(table, 'remote_relationships', where)) {
+    add(entries, 'remote_relationship', member(tableName, text(relationship.name)), relationship, undefined, group);
+  }
+  for (const field of listAt(table, 'computed_fields', where)) add(entries, 'computed_field', member(tableName, text(field.name)), field, undefined, group);
+  for (const permissionKind of ['insert', 'select', 'update', 'delete']) {
+    for (const permission of listAt(table, `${permissionKind}_permissions`, where)) {
+      const role = text(permission.role);
+      add(entries, 'permission', permissionName(tableName, permissionKind, role), permission, permissionDetail(permissionKind, role), group);
+    }
+  }
+  for (const trigger of listAt(table, 'event_triggers', where)) add(entries, 'event_trigger', text(trigger.name), trigger, undefined, group);
+}
+
+function collectSourceObjects(entries: Map<string, Entry>, source: string, kind: string, from: Record<string, unknown>): void {
+  const where = `source ${source}: `;
+  for (const entry of listAt(from, 'functions', where)) {
+    const functionName = inSource(source, objectPath(entry.function ?? entry, kind));
+    add(entries, 'function', functionName, without(entry, new Set(['permissions'])));
+    for (const permission of listAt(entry, 'permissions', where)) {
+      add(entries, 'function_permission', forRole(functionName, text(permission.role)), permission, `role ${text(permission.role) ?? '?'}`);
+    }
+  }
+  for (const query of listAt(from, 'native_queries', where)) add(entries, 'native_query', inSource(source, text(query.root_field_name)), query);
+  for (const procedure of listAt(from, 'stored_procedures', where)) {
+    add(entries, 'stored_procedure', inSource(source, objectPath(procedure.stored_procedure, kind)), procedure);
+  }
+  for (const model of listAt(from, 'logical_models', where)) {
+    const modelName = inSource(source, text(model.name));
+    add(entries, 'logical_model', modelName, without(model, new Set(['select_permissions'])));
+    for (const permission of listAt(model, 'select_permissions', where)) {
+      const role = text(permission.role);
+      add(entries, 'permission', permissionName(modelName, 'select', role), permission, permissionDetail('select', role));
+    }
+  }
+  if (from.customization !== undefined) add(entries, 'customization', source, from.customization);
+}
+
+function collectGlobalObjects(entries: Map<string, Entry>, metadata: Record<string, unknown>): void {
+  for (const action of listAt(metadata, 'actions', '')) {
+    const name = text(action.name);
+    add(entries, 'action', name, without(action, new Set(['permissions'])));
+    for (const permission of listAt(action, 'permissions', `action ${name ?? '?'}: `)) {
+      add(entries, 'action_permission', forRole(name, text(permission.role)), permission, `role ${text(permission.role) ?? '?'}`);
+    }
+  }
+  for (const schema of listAt(metadata, 'remote_schemas', '')) {
+    const name = text(schema.name);
+    const where = `remote schema ${name ?? '?'}: `;
+    add(entries, 'remote_schema', name, without(schema, new Set(['permissions', 'remote_relationships'])));
+    for (const permission of listAt(schema, 'permissions', where)) {
+      add(entries, 'remote_schema_permission', forRole(name, text(permission.role)), permission, `role ${text(permission.role) ?? '?'}`);
+    }
+    for (const onType of listAt(schema, 'remote_relationships', where)) {
+      for (const relationship of listAt(onType, 'relationships', where)) {
+        add(entries, 'remote_relationship', member(member(name, text(onType.type_name)), text(relationship.name)), relationship);
+      }
+    }
+  }
+  const named: [string, ObjectKind, string][] = [
+    ['cron_triggers', 'cron_trigger', 'name'],
+    ['query_collections', 'query_collection', 'name'],
+    ['allowlist', 'allowlist', 'collection'],
+    ['rest_endpoints', 'rest_endpoint', 'name'],
+    ['inherited_roles', 'role', 'role_name'],
+  ];
+  for (const [key, object, nameKey] of named) {
+    for (const item of listAt(metadata, key, '')) add(entries, object, text(item[nameKey]), item);
+  }
+  if (metadata.network !== undefined) {
+    if (!isRecord(metadata.network)) throw new MalformedMetadata('network is not an object');
+    for (const host of listAt(metadata.network, 'tls_allowlist', 'network: ')) {
+      const name = text(host.host);
+      add(entries, 'tls_allowlist', text(host.suffix) === undefined ? name : `${name}:${text(host.suffix)}`, host);
+    }
+  }
+  collectCustomTypes(metadata.custom_types, entries);
+  const settings: [string, ObjectKind][] = [
+    ['api_limits', 'api_limits'],
+    ['graphql_schema_introspection', 'introspection'],
+    ['metrics_config', 'metrics_config'],
+    ['opentelemetry', 'opentelemetry'],
+  ];
+  for (const [key, object] of settings) if (metadata[key] !== undefined) add(entries, object, key, metadata[key]);
+}
+
+function collectCustomTypes(types: unknown, entries: Map<string, Entry>): void {
+  if (types === undefined || types === null) return;
+  if (!isRecord(types)) throw new MalformedMetadata('custom_types is not an object');
+  for (const key of ['objects', 'input_objects', 'scalars', 'enums']) {
+    for (const type of listAt(types, key, 'custom_types: ')) {
+      const name = text(type.name) ?? '?';
+      const detail = key.replace(/s$/, '').replace('_', ' ');
+      entries.set(`custom_types\u0000${name}`, { object: 'custom_types', name, detail, definition: type, raw: type });
+    }
+  }
+}

@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { type Effect } from '../../src/analysis/effects.js';
+import { analyzeHasuraRequest } from '../../src/analysis/hasura.js';
+import { diffCustomTypes, diffMetadata } from '../../src/analysis/metadata-diff.js';
+import { metadataApply } from '../fixtures/hasura-console-bodies.js';
+
+const line = (effect: Effect): string =>
+  `${effect.verb}:${effect.object}${effect.name === undefined ? '' : ` ${effect.name}`}${effect.detail === undefined ? '' : ` (${effect.detail})`}`;
+
+/** A small v3 metadata (export_metadata's `metadata`), built afresh each time so tests can change it. */
+function metadata() {
+  return {
+    version: 3,
+    sources: [
+      {
+        name: 'default',
+        kind: 'postgres',
+        configuration: { connection_info: { database_url: { from_env: 'DB' } } },
+        tables: [
+          {
+            table: { schema: 'public', name: 'patients' },
+            object_relationships: [{ name: 'doctor', using: { foreign_key_constraint_on: 'doctor_id' } }],
+            select_permissions: [{ role: 'user', permission: { columns: ['id', 'name'], filter: { id: { _eq: 'X-Hasura-User-Id' } } } }],
+            event_triggers: [{ name: 'notify', definition: { insert: { columns: '*' } }, webhook: 'http://hook' }],
+          },
+          { table: { schema: 'public', name: 'doctors' }, array_relationships: [{ name: 'patients', using: {} }] },
+        ],
+      },
+    ],
+    actions: [{ name: 'login', definition: { handler: 'http://auth' }, permissions: [{ role: 'anonymous' }] }],
+    remote_schemas: [{ name: 'countries', definition: { url: 'http://countries' } }],
+    cron_triggers: [{ name: 'nightly', webhook: 'http://x', schedule: '0 0 * * *' }],
+    custom_types: {
+      objects: [{ name: 'LoginOutput', fields: [{ name: 'token', type: 'String!' }, { name: 'expires', type: 'Int' }] }],
+      enums: [{ name: 'Color', values: [{ value: 'RED' }, { value: 'BLUE' }] }],
+    },
+  };
+}
+type Metadata = ReturnType<typeof metadata>;
+const changed = (edit: (m: Metadata) => void): Metadata => {
+  const m = metadata();
+  edit(m);
+  return m;
+};
+const diff = (current: unknown, next: unknown): string[] => diffMetadata(current, next).map(line);
+const CRITICAL = /^(drop|untrack|revoke|clear|replace|unknown|modify|rename|delete|rewrite)/;
+
+describe('diffMetadata', () => {
+  it('identical metadata: nothing, whatever the key order', () => {
+    const reordered = JSON.parse(JSON.stringify(metadata(), (_key, value) => (value && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).reverse()) : value)));
+    expect(diff(metadata(), metadata())).toEqual([]);
+    expect(diff(metadata(), reordered)).toEqual([]);
+  });
+
+  it('additions only: only add and grant effects, nothing critical', () => {
+    const next = changed((m) => {
+      m.sources[0]!.tables.push({ table: { schema: 'public', name: 'visits' }, array_relationships: [] });
+      m.remote_schemas.push({ name: 'weather', definition: { url: 'http://w' } });
+    });
+    expect(diff(metadata(), next)).toEqual(['add:table default.public.visits', 'add:remote_schema weather']);
+    expect(diff(metadata(), next).filter((said) => CRITICAL.test(said))).toEqual([]);
+  });
+
+  it('a new permission is a grant: it widens access', () => {
+    const next = changed((m) => {
+      (m.sources[0]!.tables[1] as Record<string, unknown>).select_permissions = [{ role: 'anonymous', permission: { columns: '*', filter: {} } }];
+    });
+    expect(diff(metadata(), next)).toEqual(['grant:permission default.public.doctors select for anonymous (select for role anonymous)']);
+  });
+
+  it('removals: each object that goes, with its dependents', () => {
+    const next = changed((m) => {
+      m.sources[0]!.tables.shift();
+      m.actions = [];
+    });
+    expect(diff(metadata(), next)).toEqual([
+      'untrack:table default.public.patients',
+      'drop:relationship default.public.patients.doctor',
+      'revoke:permission default.public.patients select for user (select for role user)',
+      'drop:event_trigger notify',
+      'drop:action login',
+      'revoke:action_permission login for anonymous (role anonymous)',
+    ]);
+  });
+
+  it('a permission whose definition differs is modified', () => {
+    const next = changed((m) => {
+      (m.sources[0]!.tables[0]!.select_permissions![0]!.permission as { filter: unknown }).filter = {};
+    });
+    expect(diff(metadata(), next)).toEqual(['modify:permission default.public.patients select for user (select for role user)']);
+  });
+
+  it('custom types: a removed field is named, a removed type dropped', () => {
+    const next = changed((m) => {
+      m.custom_types.objects[0]!.fields.pop();
+      m.custom_types.enums = [];
+    });
+    expect(diff(metadata(), next)).toEqual(['drop:custom_types Color (enum)', 'modify:custom_types LoginOutput (removes field expires)']);
+  });
+
+  it('a source emptied of its tables is cleared; a source dropped too', () => {
+    const emptied = changed((m) => (m.sources[0]!.tables = []));
+    // 6 of the 12 objects go with the tables: half, so the metadata as a whole is not cleared, the source is.
+    expect(diff(metadata(), emptied)[0]).toBe('clear:source default (removes its 2 tables)');
+    expect(diff(metadata(), emptied).some((said) => said.startsWith('clear:metadata'))).toBe(false);
+    const dropped = changed((m) => (m.sources = []));
+    expect(diff(metadata(), dropped)).toEqual(expect.arrayContaining(['clear:source default (removes its 2 tables)', 'drop:source default']));
+  });
+
+  it('removing more than half of the objects clears the metadata; half does not', () => {
+    // 12 objects: 2 tables, 2 relationships, 1 permission, 1 event trigger, 1 action, 1 action permission,
+    // 1 remote schema, 1 cron trigger, 2 custom types (the source itself is not counted).
+    const most = changed((m) => {
+      m.actions = [];
+      m.remote_schemas = [];
+      m.cron_triggers = [];
+      m.custom_types = { objects: [], enums: [] };
+      m.sources[0]!.tables[1]!.array_relationships = [];
+      m.sources[0]!.tables[0]!.event_triggers = [];
+    });
+    expect(diff(metadata(), most)[0]).toBe('clear:metadata (removes 8 of 12 objects)');
+    const half = changed((m) => {
+      m.actions = [];
+      m.remote_schemas = [];
+      m.cron_triggers = [];
+      m.custom_types = { objects: [], enums: [] };
+    });
+    expect(diff(metadata(), half).some((said) => said.startsWith('clear:'))).toBe(false);
+  });
+
+  it('an empty replacement over a non-empty metadata clears it', () => {
+    expect(diff(metadata(), { version: 3, sources: [] }).slice(0, 2)).toEqual(['clear:metadata (removes 12 of 12 objects)', 'clear:source default (removes its 2 tables)']);
+  });
+
+  it('reads v1/v2 metadata (tables at the top) as the default source', () => {
+    const v2 = { version: 2, tables: [{ table: { schema: 'public', name: 'patients' } }] };
+    expect(diff(v2, v2)).toEqual([]);
+    expect(diff(v2, { version: 2, tables: [] })).toEqual(['clear:metadata (removes 1 of 1 objects)', 'clear:source default (removes its 1 tables)', 'untrack:table default.public.patients']);
+  });
+
+  it('malformed metadata is not understood', () => {
+    expect(diff(metadata(), 'x')).toEqual(['unknown:unknown (metadata not understood: it is not an object)']);
+    expect(diff(metadata(), { sources: {} })).toEqual(['unknown:unknown (metadata not understood: sources is not a list)']);
+    expect(diff(metadata(), { sources: [{ name: 'd', tables: [1] }] })).toEqual(['unknown:unknown (metadata not understood: an element of source d: tables is not an object)']);
+    expect(diff(null, metadata())).toEqual(['unknown:unknown (metadata not understood: it is not an object)']);
+  });
+});
+
+describe('diffCustomTypes', () => {
+  it('names removed fields, values and relationships', () => {
+    const before = { objects: [{ name: 'Out', fields: [{ name: 'a' }, { name: 'b' }], relationships: [{ name: 'user' }] }], enums: [{ name: 'E', values: [{ value: 'X' }, { value: 'Y' }] }] };
+    const after = { objects: [{ name: 'Out', fields: [{ name: 'a' }] }], enums: [{ name: 'E', values: [{ value: 'X' }] }] };
+    expect(diffCustomTypes(before, after).map(line)).toEqual(['modify:custom_types Out (removes field b; relationship user)', 'modify:custom_types E (removes value Y)']);
+    expect(diffCustomTypes(after, before).map(line)).toEqual(['modify:custom_types Out (definition changes)', 'modify:custom_types E (definition changes)']);
+  });
+});
+
+describe('replacements through analyzeHasuraRequest', () => {
+  const analyse = (body: unknown, currentMetadata?: unknown) => analyzeHasuraRequest(body, { analyzeSql: () => [], currentMetadata }).map(line);
+
+  it('hasura metadata apply (v2 body) with the same metadata: no change', () => {
+    expect(analyse(metadataApply(metadata()), metadata())).toEqual(['read:metadata (no change)']);
+  });
+
+  it('replace_metadata v1 (args are the metadata), empty: clears', () => {
+    expect(analyse({ type: 'replace_metadata', args: { version: 3, sources: [] } }, metadata())[0]).toBe('clear:metadata (removes 12 of 12 objects)');
+  });
+
+  it('set_custom_types against the metadata in force', () => {
+    const next = { objects: [{ name: 'LoginOutput', fields: [{ name: 'token', type: 'String!' }] }], enums: [{ name: 'Color', values: [{ value: 'RED' }, { value: 'BLUE' }] }] };
+    expect(analyse({ type: 'set_custom_types', args: next }, metadata())).toEqual(['modify:custom_types LoginOutput (removes field expires)']);
+    expect(analyse({ type: 'set_custom_types', args: metadata().custom_types }, metadata())).toEqual(['read:custom_types (no change)']);
+  });
+
+  it('the at of a replacement inside a bulk', () => {
+    const effects = analyzeHasuraRequest({ type: 'bulk', args: [metadataApply({ version: 3, sources: [] })] }, { analyzeSql: () => [], currentMetadata: metadata() });
+    expect(effects.every((effect) => effect.at === 'args[0]')).toBe(true);
+  });
+});
