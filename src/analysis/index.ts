@@ -46,7 +46,8 @@ const isParseFailure = (effect: Effect) => effect.verb === 'unknown' && effect.o
 /** A metadata type typed as `operation` comes with a table name only: the arguments Hasura would see for it. */
 function argsNaming(table: string): Record<string, unknown> {
   const [schema, name] = table.includes('.') ? table.split('.', 2) : ['public', table];
-  return { source: 'default', table: { schema, name } };
+  const qualified = { schema, name };
+  return { source: 'default', table: qualified, tables: [{ table: qualified, source: 'default' }], name: table };
 }
 
 /** The caller named the target in table_name; the effects say so rather than the placeholder arguments'. */

@@ -1,6 +1,7 @@
 // The decision table: what a production guard with the default policy decides for realistic changes, through the
 // real analysers (PostgreSQL's parser, the Hasura catalogue, the metadata diff) and the real policy. Each row names
 // the effects found (as a set of verb:object) and the production level; a comment says why where it is a judgement.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyzeChange } from '../../src/analysis/index.js';
 import { effectKey, type Effect } from '../../src/analysis/effects.js';
@@ -26,14 +27,15 @@ const OPERATIONS: OperationRow[] = [
   ['DROP TABLE', 'public.patients', 'drop:table', 'confirm', 'completed by table_name into SQL'],
   ['drop table', 'patients', 'drop:table', 'confirm'],
   ['DROP', 'public.patients', 'drop:table', 'confirm', 'a bare verb applies to the table named'],
-  ['delete', 'public.patients', 'drop:table', 'confirm', 'the console calls dropping a table "Delete table"'],
+  ['delete', 'public.patients', 'delete:all_rows', 'confirm', 'the /v1/query `delete` type with no where: every row'],
   ['TRUNCATE', 'public.patients', 'delete:all_rows', 'confirm'],
   ['ALTER TABLE', 'public.patients', 'modify:table', 'confirm'],
   ['RENAME', 'public.patients', 'rename:table', 'confirm'],
   ['untrack', 'public.patients', 'untrack:table', 'confirm'],
-  ['insert', 'public.patients', 'add:table', 'allow', 'words say only that something is added'],
+  ['insert', 'public.patients', 'add:rows', 'allow', 'the /v1/query `insert` type'],
   ['create', 'public.patients', 'add:table', 'allow'],
-  ['SELECT', 'public.patients', 'read:sql', 'allow', 'SELECT alone is valid SQL that reads nothing'],
+  ['SELECT', 'public.patients', 'read:rows', 'allow', 'the /v1/query `select` type'],
+  ['remove', 'public.patients', 'drop:table', 'confirm', 'a bare verb applies to the table named'],
   ['frobnicate_everything', 'public.patients', 'unknown:unknown', 'confirm', 'fails closed'],
   ['SELECT 1 then DROP', 'public.patients', 'drop:table read:table unknown:unknown', 'confirm', 'an unknown word next to known ones'],
   ['drop remote schema', 'public.patients', 'drop:remote_schema', 'confirm', '"remote schema" is not a database schema'],
@@ -183,6 +185,48 @@ const BODIES: BodyRow[] = [
   ['unparseable SQL', runSql('DROP TABLEE patients'), 'unknown:sql', 'confirm'],
   ['data API: delete without where', { type: 'delete', args: { table: 'patients', where: {} } }, 'delete:all_rows', 'confirm'],
   ['data API: select', { type: 'select', args: { table: 'patients', columns: ['*'] } }, 'read:rows', 'allow'],
+  // remote schemas, actions, triggers, collections, limits, functions and more
+  ['add_remote_schema', { type: 'add_remote_schema', args: { name: 'payments', definition: { url: 'http://x' } } }, 'add:remote_schema', 'allow'],
+  ['update_remote_schema', { type: 'update_remote_schema', args: { name: 'payments', definition: { url: 'http://y' } } }, 'modify:remote_schema', 'confirm'],
+  ['reload_remote_schema', { type: 'reload_remote_schema', args: { name: 'payments' } }, 'read:remote_schema', 'allow'],
+  ['add_remote_schema_permissions', { type: 'add_remote_schema_permissions', args: { remote_schema: 'payments', role: 'user', definition: { schema: 'type Query { a: Int }' } } }, 'grant:remote_schema_permission', 'confirm'],
+  ['drop_remote_schema_permissions', { type: 'drop_remote_schema_permissions', args: { remote_schema: 'payments', role: 'user' } }, 'revoke:remote_schema_permission', 'confirm'],
+  ['create_action', { type: 'create_action', args: { name: 'checkout', definition: { handler: 'http://x' } } }, 'add:action', 'allow'],
+  ['update_action', { type: 'update_action', args: { name: 'checkout', definition: { handler: 'http://y' } } }, 'modify:action', 'confirm'],
+  ['create_action_permission', { type: 'create_action_permission', args: { action: 'checkout', role: 'user' } }, 'grant:action_permission', 'confirm'],
+  ['drop_action_permission', { type: 'drop_action_permission', args: { action: 'checkout', role: 'user' } }, 'revoke:action_permission', 'confirm'],
+  ['set_custom_types', { type: 'set_custom_types', args: { objects: [] } }, 'replace:custom_types', 'confirm'],
+  ['create_cron_trigger', { type: 'create_cron_trigger', args: { name: 'nightly', webhook: 'http://x', schedule: '0 0 * * *' } }, 'add:cron_trigger', 'allow'],
+  ['create_scheduled_event', { type: 'create_scheduled_event', args: { webhook: 'http://x', schedule_at: '2026-12-01T00:00:00Z' } }, 'add:scheduled_event', 'allow'],
+  ['delete_scheduled_event', { type: 'delete_scheduled_event', args: { type: 'one_off', event_id: 'x' } }, 'drop:scheduled_event', 'confirm'],
+  ['add_query_to_collection', { type: 'add_query_to_collection', args: { collection_name: 'allowed', query_name: 'q', query: '{a}' } }, 'modify:query_collection', 'confirm'],
+  ['drop_query_collection', { type: 'drop_query_collection', args: { collection: 'allowed', cascade: true } }, 'drop:query_collection', 'confirm'],
+  ['add_collection_to_allowlist', { type: 'add_collection_to_allowlist', args: { collection: 'allowed' } }, 'add:allowlist', 'allow'],
+  ['drop_collection_from_allowlist', { type: 'drop_collection_from_allowlist', args: { collection: 'allowed' } }, 'drop:allowlist', 'confirm'],
+  ['create_rest_endpoint', { type: 'create_rest_endpoint', args: { name: 'e', url: 'e', methods: ['GET'], definition: { query: { query_name: 'q', collection_name: 'allowed' } } } }, 'add:rest_endpoint', 'allow'],
+  ['drop_rest_endpoint', { type: 'drop_rest_endpoint', args: { name: 'e' } }, 'drop:rest_endpoint', 'confirm'],
+  ['set_api_limits', { type: 'set_api_limits', args: { disabled: true } }, 'modify:api_limits', 'confirm'],
+  ['remove_api_limits', { type: 'remove_api_limits', args: {} }, 'drop:api_limits', 'confirm'],
+  ['set_graphql_schema_introspection_options', { type: 'set_graphql_schema_introspection_options', args: { disabled_for_roles: [] } }, 'modify:introspection', 'confirm'],
+  ['drop_host_from_tls_allowlist', { type: 'drop_host_from_tls_allowlist', args: { host: 'x' } }, 'revoke:tls_allowlist', 'confirm'],
+  ['pg_set_function_customization', { type: 'pg_set_function_customization', args: { function: { schema: 'public', name: 'f' }, configuration: {}, source: 'default' } }, 'modify:customization', 'confirm'],
+  ['pg_track_function', { type: 'pg_track_function', args: { function: { schema: 'public', name: 'f' }, source: 'default' } }, 'add:function', 'allow'],
+  ['pg_untrack_function', { type: 'pg_untrack_function', args: { function: { schema: 'public', name: 'f' }, source: 'default' } }, 'untrack:function', 'confirm'],
+  ['pg_add_computed_field', { type: 'pg_add_computed_field', args: { table, name: 'full_name', definition: { function: { schema: 'public', name: 'f' } }, source: 'default' } }, 'add:computed_field', 'allow'],
+  ['pg_drop_computed_field', { type: 'pg_drop_computed_field', args: { table, name: 'full_name', source: 'default' } }, 'drop:computed_field', 'confirm'],
+  ['pg_create_remote_relationship', { type: 'pg_create_remote_relationship', args: { table, name: 'r', definition: {}, source: 'default' } }, 'add:remote_relationship', 'allow'],
+  ['pg_delete_remote_relationship', { type: 'pg_delete_remote_relationship', args: { table, name: 'r', source: 'default' } }, 'drop:remote_relationship', 'confirm'],
+  ['pg_set_table_is_enum', { type: 'pg_set_table_is_enum', args: { table, is_enum: true, source: 'default' } }, 'modify:table', 'confirm'],
+  ['pg_update_source', { type: 'pg_update_source', args: { name: 'default', configuration: {} } }, 'modify:source', 'confirm'],
+  ['pg_redeliver_event', { type: 'pg_redeliver_event', args: { event_id: 'x', source: 'default' } }, 'run:event_trigger', 'confirm'],
+  ['drop_inconsistent_metadata', { type: 'drop_inconsistent_metadata', args: {} }, 'drop:metadata', 'confirm'],
+  ['reload_metadata', { type: 'reload_metadata', args: { reload_remote_schemas: true } }, 'read:metadata', 'allow'],
+  ['test_webhook_transform', { type: 'test_webhook_transform', args: {} }, 'read:metadata', 'allow'],
+  ['mssql_run_sql', { type: 'mssql_run_sql', args: { source: 'mssql', sql: 'DROP TABLE dbo.t' } }, 'drop:table', 'confirm'],
+  ['citus_run_sql', { type: 'citus_run_sql', args: { source: 'citus', sql: 'TRUNCATE t' } }, 'delete:all_rows', 'confirm'],
+  ['count', { type: 'count', args: { table: 'patients' } }, 'read:rows', 'allow'],
+  ['data API: update with where', { type: 'update', args: { table: 'patients', where: { id: { $eq: 1 } }, $set: { a: 1 } } }, 'rewrite:rows', 'confirm'],
+  ['data API: update without where', { type: 'update', args: { table: 'patients', where: {}, $set: { a: 1 } } }, 'rewrite:all_rows', 'confirm'],
 ];
 
 describe('Hasura request bodies, decided for production', () => {
@@ -210,15 +254,21 @@ const metadataWith = (tables: string[], extra: Record<string, unknown> = {}) => 
   ],
   ...extra,
 });
+/** A new table with no relationship or permission: nothing is removed or opened up. */
+const withExtraTable = (metadata: ReturnType<typeof metadataWith>) => {
+  metadata.sources[0]!.tables.push({ table: { schema: 'public', name: 'notes' }, object_relationships: [], select_permissions: [] });
+  return metadata;
+};
 const replace = (metadata: unknown) => ({ type: 'replace_metadata', version: 2, args: { allow_inconsistent_metadata: true, metadata } });
 const current = metadataWith(['patients', 'doctors', 'visits', 'bills']);
 
 const REPLACEMENTS: [string, unknown, string, Level][] = [
   ['the same metadata again', current, '', 'allow'],
-  ['one table more', metadataWith(['patients', 'doctors', 'visits', 'bills', 'notes']), 'add:permission add:table', 'allow'],
+  ['one table more, with a permission', metadataWith(['patients', 'doctors', 'visits', 'bills', 'notes']), 'add:table grant:permission', 'confirm'],
+  ['one table more, no permission', withExtraTable(metadataWith(['patients', 'doctors', 'visits', 'bills'])), 'add:table', 'allow'],
   ['one table less', metadataWith(['patients', 'doctors', 'visits']), 'revoke:permission untrack:table', 'confirm'],
   ['most tables gone', metadataWith(['patients']), 'clear:metadata revoke:permission untrack:table', 'deny'],
-  ['an empty metadata', { version: 3, sources: [] }, 'clear:metadata clear:source drop:source', 'deny'],
+  ['an empty metadata', { version: 3, sources: [] }, 'clear:metadata clear:source drop:relationship drop:source revoke:permission untrack:table', 'deny'],
 ];
 
 describe('replacements against the metadata in force', () => {
@@ -226,5 +276,58 @@ describe('replacements against the metadata in force', () => {
     const result = await judge({ operation: 'replace_metadata', request: replace(next), currentMetadata: current });
     expect(keys(result.effects.filter((e) => e.verb !== 'read'))).toBe(expectKeys(effects));
     expect(result.level).toBe(level);
+  });
+});
+
+// Every backend's prefix means the same thing: the same families under each, as bodies with real arguments.
+const BACKENDS = ['pg', 'mssql', 'citus', 'cockroach', 'bigquery'];
+const FAMILIES: [string, Record<string, unknown>, string, Level][] = [
+  ['track_table', { table, source: 'default' }, 'add:table', 'allow'],
+  ['untrack_table', { table, source: 'default', cascade: true }, 'untrack:table', 'confirm'],
+  ['create_object_relationship', { table, name: 'doctor', using: { foreign_key_constraint_on: 'doctor_id' }, source: 'default' }, 'add:relationship', 'allow'],
+  ['drop_relationship', { table, relationship: 'doctor', source: 'default' }, 'drop:relationship', 'confirm'],
+  ['rename_relationship', { table, name: 'doctor', new_name: 'physician', source: 'default' }, 'rename:relationship', 'confirm'],
+  ['create_select_permission', { table, role: 'anonymous', permission: { columns: '*', filter: {} }, source: 'default' }, 'grant:permission', 'confirm'],
+  ['drop_update_permission', { table, role: 'user', source: 'default' }, 'revoke:permission', 'confirm'],
+  ['set_table_customization', { table, configuration: { custom_name: 'people' }, source: 'default' }, 'modify:customization', 'confirm'],
+  ['drop_source', { name: 'default' }, 'drop:source', 'deny'],
+];
+const PREFIXED: BodyRow[] = BACKENDS.flatMap((backend) =>
+  FAMILIES.map(([type, args, effects, level]): BodyRow => [`${backend}_${type}`, { type: `${backend}_${type}`, args }, effects, level]),
+);
+
+describe('every backend prefix, decided for production', () => {
+  it.each(PREFIXED)('%s → %s → %s', async (_label, body, effects, level) => {
+    const result = await judge({ operation: String(body.type), request: body });
+    expect(keys(result.effects)).toBe(expectKeys(effects));
+    expect(result.level).toBe(level);
+  });
+});
+
+// However operations are nested in bulks, the whole is never judged weaker than its strictest part.
+const RANK: Record<Level, number> = { allow: 0, confirm: 1, deny: 2 };
+const PARTS = [...BODIES, ...PREFIXED].map(([, body]) => body).filter((body) => typeof body.type === 'string');
+
+describe('bulks, whatever their nesting', () => {
+  it('are never judged weaker than their strictest part (fast-check)', async () => {
+    const levelOf = async (body: unknown) => (await judge({ operation: 'request', request: body })).level;
+    const partLevels = new Map<unknown, Level>();
+    for (const part of PARTS) partLevels.set(part, await levelOf(part));
+    type Tree = { part: Record<string, unknown> } | { bulk: string; children: Tree[] };
+    const tree = fc.letrec<{ node: Tree }>((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        fc.record({ part: fc.constantFrom(...PARTS) }),
+        fc.record({ bulk: fc.constantFrom('bulk', 'bulk_atomic', 'bulk_keep_going'), children: fc.array(tie('node'), { minLength: 1, maxLength: 4 }) }),
+      ),
+    })).node;
+    const toBody = (t: Tree): unknown => ('part' in t ? t.part : { type: t.bulk, args: t.children.map(toBody) });
+    const strictest = (t: Tree): number => ('part' in t ? RANK[partLevels.get(t.part)!] : Math.max(...t.children.map(strictest)));
+    await fc.assert(
+      fc.asyncProperty(tree, async (t) => {
+        expect(RANK[await levelOf(toBody(t))]).toBeGreaterThanOrEqual(strictest(t));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
