@@ -297,7 +297,7 @@ describe('analyzeSql: statements and positions', () => {
 
   it('reads as a sentence a user can check', () => {
     expect(describeEffects(analyzeSql('DROP table "public"."patients";'))).toBe('drops table public.patients');
-    expect(describeEffects(analyzeSql('DELETE FROM patients'))).toBe('deletes every row of patients (every row)');
+    expect(describeEffects(analyzeSql('DELETE FROM patients'))).toBe('deletes every row of patients');
   });
 
   it('reports a function called twice once per statement', () => {
