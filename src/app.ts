@@ -1,15 +1,23 @@
 // The composition root: builds the guard from a validated Config and puts the front doors over it.
 import type { DestinationStream, Logger } from 'pino';
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Config } from './config.js';
 import { systemClock, type Clock } from './core/clock.js';
+import { createEnforcement, type EnforcementDecision, type EnforcementOptions } from './core/enforcement.js';
 import { createGuard } from './core/guard.js';
 import { createReplayCache } from './core/replay.js';
 import { createTokenService } from './core/tokens.js';
+import { createConfirmDoor } from './doors/confirm-page.js';
+import { createProxyDoor, type ProxyDoor } from './doors/proxy.js';
 import type { GraphQLDoor } from './doors/graphql.js';
 import { auditDecision, createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { createRequestListener } from './server.js';
+import { createRequestListener, isGuardPath } from './server.js';
+
+/** What enforcing mode decides with: the change analysis, the policy on effects and the shared store. */
+export type EnforcementWiring = Pick<EnforcementOptions, 'analyze' | 'decide' | 'store'> &
+  Partial<Pick<EnforcementOptions, 'describe' | 'needsCurrentMetadata'>>;
 
 export interface App {
   /** The GraphQL door, loaded once, on first use or by warmUp(). */
@@ -20,16 +28,24 @@ export interface App {
   listener: RequestListener;
   /** Called when shutdown begins: readiness turns to 503. */
   markShuttingDown(): void;
+  /** Enforcing mode (HASURA_URL set): the server's 'upgrade' handler, piping websockets to Hasura. */
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Releases what the app holds open (the proxy's upstream connections). */
+  close(): void;
 }
 
-export function createApp(config: Config, options: { clock?: Clock; logDestination?: DestinationStream } = {}): App {
+export function createApp(
+  config: Config,
+  options: { clock?: Clock; logDestination?: DestinationStream; enforcement?: EnforcementWiring } = {},
+): App {
   const clock = options.clock ?? systemClock;
   const logger = createLogger(config.logLevel, options.logDestination);
   const replay = createReplayCache(config.replayCacheMax);
   const metrics = config.metricsEnabled ? createMetrics({ replayEntries: () => replay.size }) : undefined;
+  const tokens = createTokenService({ key: config.tokenKey, ttlSeconds: config.tokenTtlSeconds, clock });
   const guard = createGuard({
     policy: config.policy,
-    tokens: createTokenService({ key: config.tokenKey, ttlSeconds: config.tokenTtlSeconds, clock }),
+    tokens,
     replay,
     clock,
     guardEnvironment: config.guardEnvironment,
@@ -52,6 +68,24 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
         logger.info('ready: the GraphQL door is loaded');
         return loaded;
       }));
+  let proxy: ProxyDoor | undefined;
+  let enforcing: Parameters<typeof createRequestListener>[0]['enforcing'];
+  if (config.hasuraUrl) {
+    if (!options.enforcement) {
+      throw new Error('HASURA_URL is set, but no change analysis, policy and store were wired into createApp (options.enforcement)');
+    }
+    const enforcement = createEnforcement({
+      ...options.enforcement,
+      environment: config.guardEnvironment!,
+      tokens,
+      clock,
+      onDecision: (decision: EnforcementDecision) => logger.info({ audit: decision }, `enforcement ${decision.action} ${decision.outcome}`),
+    });
+    proxy = createProxyDoor({ hasuraUrl: config.hasuraUrl, maxBodyBytes: config.proxyMaxBodyBytes, enforcement, logger });
+    enforcing = { proxy, confirm: createConfirmDoor({ enforcement, tokens, clock }) };
+  }
+  const upgradeTo = proxy;
+
   let shuttingDown = false;
   const listener = createRequestListener({
     guard,
@@ -62,6 +96,7 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
     actionSecretHeader: config.actionSecretHeader,
     maxBodyBytes: config.maxBodyBytes,
     isReady: () => graphqlLoaded && !shuttingDown,
+    enforcing,
   });
   return {
     graphql,
@@ -69,5 +104,13 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
     logger,
     listener,
     markShuttingDown: () => void (shuttingDown = true),
+    upgrade: upgradeTo
+      ? (req, socket, head) => {
+          // The guard's own routes take no websockets; the rest are Hasura's.
+          if (isGuardPath((req.url ?? '/').split('?', 1)[0]!)) socket.destroy();
+          else upgradeTo.upgrade(req, socket, head);
+        }
+      : undefined,
+    close: () => proxy?.close(),
   };
 }

@@ -21,6 +21,7 @@ const running = await startServer(app.listener, {
   host: config.host,
   shutdownTimeoutMs: config.shutdownTimeoutMs,
   onShutdownStart: app.markShuttingDown,
+  onUpgrade: app.upgrade,
 }).catch((err: NodeJS.ErrnoException) => {
   const why = err.code === 'EADDRINUSE' ? 'the address is in use; set PORT to a free port' : `${err.code ?? err.message}; check HOST and PORT`;
   process.stderr.write(`Cannot listen on ${config.host}:${config.port}: ${why}\n`);
@@ -48,6 +49,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     stopping = true;
     app.logger.info({ signal }, 'shutting down: finishing in-flight requests');
     void running.shutdown().then(() => {
+      app.close();
       app.logger.info('stopped');
       app.logger.flush(() => process.exit(0));
     });
