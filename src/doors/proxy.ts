@@ -33,6 +33,7 @@ export interface ProxyDoor {
 }
 
 const REFUSED = 'guard-refused';
+export const GUARD_USER_AGENT = 'hasura-metadata-guard';
 
 export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
   const { hasuraUrl, maxBodyBytes, enforcement, logger } = options;
@@ -76,7 +77,8 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
   }
 
   async function fetchCurrentMetadata(req: IncomingMessage): Promise<unknown> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    // Its own user-agent, so Hasura's logs tell the guard's reads from the console's.
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': GUARD_USER_AGENT };
     for (const name of ['x-hasura-admin-secret', 'authorization', 'x-hasura-role']) {
       const value = req.headers[name];
       if (typeof value === 'string') headers[name] = value;
