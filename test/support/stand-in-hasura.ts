@@ -71,6 +71,8 @@ export async function startStandInHasura(): Promise<StandInHasura> {
 
   const sockets = new WebSocketServer({
     server,
+    // Negotiated only if the client's Sec-WebSocket-Extensions reaches here and the answer gets back.
+    perMessageDeflate: true,
     handleProtocols: (protocols) => (protocols.has('graphql-transport-ws') ? 'graphql-transport-ws' : protocols.has('graphql-ws') ? 'graphql-ws' : false),
   });
   sockets.on('connection', (socket, req) => {
