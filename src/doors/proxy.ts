@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { Logger } from 'pino';
 import type { Enforcement, InspectedEndpoint } from '../core/enforcement.js';
-import { BodyTooLargeError, readBodyAsync } from '../http/body.js';
+import { BodyTooLargeError, readLargeBody } from '../http/body.js';
 import { BodyDecodeError, decodeBody } from '../http/decode-body.js';
 import { sendHasuraError } from '../http/hasura-error.js';
 import { inspectedEndpointOf } from '../http/inspected-path.js';
@@ -103,7 +103,7 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
   async function inspect(req: IncomingMessage, res: ServerResponse, endpoint: InspectedEndpoint): Promise<number> {
     let raw: Buffer;
     try {
-      raw = await readBodyAsync(req, maxBodyBytes);
+      raw = await readLargeBody(req, maxBodyBytes);
     } catch (err) {
       if (err instanceof BodyTooLargeError) {
         return sendHasuraError(res, 413, REFUSED, `Not sent to Hasura: the request body is larger than the metadata guard inspects (${maxBodyBytes} bytes, PROXY_MAX_BODY_BYTES).`, undefined, { connection: 'close' });
