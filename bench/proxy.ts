@@ -34,6 +34,7 @@ async function startProcess(command: string, args: string[], env: Record<string,
 }
 
 const startUpstream = () => startProcess(process.execPath, ['bench/proxy-upstream.mjs'], {});
+const startBare = (upstream: string) => startProcess(process.execPath, ['bench/proxy-bare.mjs'], { HASURA_URL: upstream });
 const startGuard = (upstream: string, extra: Record<string, string> = {}) =>
   startProcess(process.execPath, ['--import', 'tsx', 'bench/proxy-guard.ts'], { HASURA_URL: upstream, GUARD_ENVIRONMENT: 'production', TOKEN_SECRET: SECRET, ...extra });
 
@@ -138,17 +139,20 @@ const fmt = (f: Figures) => `p50 ${f.p50.toFixed(2)} ms  p99 ${f.p99.toFixed(2)}
 
 const upstream = await startUpstream();
 const guard = await startGuard(upstream.url);
+const bare = await startBare(upstream.url);
 const nginx = await startNginx(upstream.url);
 try {
-  console.log(`node ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s per run${nginx ? `, ${spawnSync('nginx', ['-v']).stderr.toString().trim()}` : ''}`);
+  console.log(`node ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s per run, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}${nginx ? `, ${spawnSync('nginx', ['-v']).stderr.toString().trim()}` : ''}`);
   if (!nginx) console.log('nginx is not installed here (apt-get install -y nginx-light): no nginx column.');
   for (const scenario of SCENARIOS) {
     const direct = await load(upstream.url, scenario.path, scenario.body);
     const through = await load(guard.url, scenario.path, scenario.body);
+    const viaBare = await load(bare.url, scenario.path, scenario.body);
     const viaNginx = nginx ? await load(nginx.url, scenario.path, scenario.body) : undefined;
     console.log(`\n${scenario.name}`);
     console.log(`  direct        ${fmt(direct)}`);
     console.log(`  guard         ${fmt(through)}   added p50 ${(through.p50 - direct.p50).toFixed(2)} ms, p99 ${(through.p99 - direct.p99).toFixed(2)} ms`);
+    console.log(`  http-proxy-3  ${fmt(viaBare)}   added p50 ${(viaBare.p50 - direct.p50).toFixed(2)} ms, p99 ${(viaBare.p99 - direct.p99).toFixed(2)} ms (the library alone, no inspection)`);
     if (viaNginx) console.log(`  nginx         ${fmt(viaNginx)}   added p50 ${(viaNginx.p50 - direct.p50).toFixed(2)} ms, p99 ${(viaNginx.p99 - direct.p99).toFixed(2)} ms`);
   }
   const rss = await rssWhileInspecting(upstream.url);
@@ -159,5 +163,6 @@ try {
 } finally {
   nginx?.stop();
   guard.stop();
+  bare.stop();
   upstream.stop();
 }
