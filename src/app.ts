@@ -79,6 +79,7 @@ export function createApp(
       environment: config.guardEnvironment!,
       tokens,
       clock,
+      credentialsKey: config.tokenKey,
       onDecision: (decision: EnforcementDecision) => logger.info({ audit: decision }, `enforcement ${decision.action} ${decision.outcome}`),
     });
     proxy = createProxyDoor({ hasuraUrl: config.hasuraUrl, maxBodyBytes: config.proxyMaxBodyBytes, enforcement, logger });

@@ -1,10 +1,10 @@
 // Enforcing mode's rules: which request to Hasura passes, which is held, and how a held one is confirmed.
 // No HTTP here: the proxy door reads and forwards; this decides, on functions it is given (the change analysis,
 // the policy on effects, a shared store), so every replica and every test runs the same rules.
-import { timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual, type KeyObject } from 'node:crypto';
 import { describeEffects, effectKey, type Effect } from '../analysis/effects.js';
 import type { Clock } from './clock.js';
-import { BULK_TYPES, fingerprintOf, isObject, sha256Hex } from './fingerprint.js';
+import { BULK_TYPES, credentialsHash, fingerprintOf, isObject } from './fingerprint.js';
 import type { TokenService } from './tokens.js';
 
 /** The Hasura endpoints whose requests are inspected; everything else passes untouched. */
@@ -36,6 +36,11 @@ export interface EnforcementOptions {
   store: ApprovalStore;
   clock: Clock;
   onDecision?: (decision: EnforcementDecision) => void;
+  /**
+   * Keys the credentials hash (HMAC-SHA256) so a leaked token reveals nothing testable about the admin secret;
+   * every replica must use the same key (the app passes TOKEN_SECRET's). Without it, a plain sha256.
+   */
+  credentialsKey?: KeyObject;
 }
 
 export interface JudgeRequest {
@@ -98,7 +103,7 @@ export function createEnforcement(options: EnforcementOptions): Enforcement {
 
   async function judge(request: JudgeRequest): Promise<Verdict> {
     const { endpoint, body, credentials } = request;
-    const crd = credentials === undefined ? undefined : sha256Hex(credentials);
+    const crd = credentials === undefined ? undefined : credentialsHash(credentials, options.credentialsKey);
     const audit = { action: 'judge' as const, environment, endpoint, sub: crd && credentialsSubject(crd) };
 
     const refuse = (reason: string, message: string): Verdict => {
@@ -199,7 +204,7 @@ export function createEnforcement(options: EnforcementOptions): Enforcement {
     if (presentedCredentials === undefined || presentedCredentials === '') {
       return refused('no credentials', 'send the admin secret the held request carried (x-hasura-admin-secret header).', claims.jti);
     }
-    const presented = Buffer.from(sha256Hex(presentedCredentials), 'hex');
+    const presented = Buffer.from(credentialsHash(presentedCredentials, options.credentialsKey), 'hex');
     if (!timingSafeEqual(presented, Buffer.from(claims.crd, 'hex'))) {
       return refused('other credentials', 'only someone holding the credentials the held request carried can confirm it.', claims.jti);
     }

@@ -1,10 +1,17 @@
 // What binds a confirmation to one held request: the fingerprint of its body and a hash of its credentials.
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, type KeyObject } from 'node:crypto';
 
 /** The Hasura request types whose `args` is a list of further requests. */
 export const BULK_TYPES: ReadonlySet<string> = new Set(['bulk', 'bulk_atomic', 'bulk_keep_going', 'concurrent_bulk']);
 
 export const sha256Hex = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
+
+/**
+ * The credentials' hash carried in tokens and approvals. Keyed (HMAC-SHA256) when a key is given: a token ends up
+ * in CI logs and chat, and a plain sha256 of a weak admin secret could be brute-forced offline from it.
+ */
+export const credentialsHash = (credentials: string, key?: KeyObject): string =>
+  key ? createHmac('sha256', key).update(credentials, 'utf8').digest('hex') : sha256Hex(credentials);
 
 /**
  * sha256 (hex) of the body's canonical JSON: keys sorted at every depth, no whitespace, and without the

@@ -1,5 +1,5 @@
 // The enforcement core without HTTP: fingerprints, the default "needs the current metadata" rule, and the verdicts.
-import { createSecretKey } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createEnforcement, needsCurrentMetadataByDefault, type EnforcementDecision, type EnforcementOptions } from '../../src/core/enforcement.js';
 import { fingerprintOf, sha256Hex } from '../../src/core/fingerprint.js';
@@ -132,5 +132,17 @@ describe('judge and confirm', () => {
       success: false,
       message: 'Not confirmed: too many confirmations are pending; try again in a few minutes.',
     });
+  });
+});
+
+describe('credentials hash', () => {
+  it('is keyed when a key is given: the token carries nothing a guess of the secret can be checked against', async () => {
+    const key = createSecretKey(Buffer.from(TEST_SECRET));
+    const { enforcement, tokens } = setup({ credentialsKey: key });
+    const held = (await enforcement.judge(request(untrack))) as { token: string };
+    const verified = tokens.verify(held.token);
+    expect(verified.ok && verified.claims.crd).toBe(createHmac('sha256', key).update('secret').digest('hex'));
+    expect(verified.ok && verified.claims.crd).not.toBe(sha256Hex('secret'));
+    expect(await enforcement.confirm(held.token, 'secret')).toMatchObject({ success: true });
   });
 });
