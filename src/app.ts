@@ -1,18 +1,26 @@
 // The composition root: builds the guard from a validated Config and puts the front doors over it.
 import type { DestinationStream, Logger } from 'pino';
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Config } from './config.js';
-import { analyzeChange, warmUpAnalysis } from './analysis/index.js';
+import { describeEffects } from './analysis/effects.js';
+import { analyzeChange, analyzeHasuraBody, warmUpAnalysis } from './analysis/index.js';
 import { systemClock, type Clock } from './core/clock.js';
+import { createEnforcement, type EnforcementDecision, type EnforcementOptions } from './core/enforcement.js';
 import { createGuard } from './core/guard.js';
 import { createTokenService } from './core/tokens.js';
+import { createConfirmDoor } from './doors/confirm-page.js';
 import type { GraphQLDoor } from './doors/graphql.js';
+import { createProxyDoor, type ProxyDoor } from './doors/proxy.js';
 import { auditDecision, createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { createRequestListener } from './server.js';
+import { createRequestListener, isGuardPath } from './server.js';
 import { createMemoryStore } from './store/memory.js';
 import { lazyStore } from './store/lazy.js';
 import type { GuardStore } from './store/store.js';
+
+/** What enforcing mode decides with; by default the change analysis, the policy and the app's store. Tests may replace parts. */
+export type EnforcementWiring = Partial<Pick<EnforcementOptions, 'analyze' | 'decide' | 'store' | 'describe' | 'needsCurrentMetadata'>>;
 
 export interface App {
   /** The GraphQL door, loaded once, on first use or by warmUp(). */
@@ -25,21 +33,27 @@ export interface App {
   markShuttingDown(): void;
   /** Where used tokens are remembered. */
   store: GuardStore;
-  /** Releases what the app holds (the store's database connections); after the server has stopped. */
+  /** Enforcing mode (HASURA_URL set): the server's 'upgrade' handler, piping websockets to Hasura. */
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Releases what the app holds (the proxy's upstream connections, the store's database connections); after the server has stopped. */
   close(): Promise<void>;
 }
 
-export function createApp(config: Config, options: { clock?: Clock; logDestination?: DestinationStream } = {}): App {
+export function createApp(
+  config: Config,
+  options: { clock?: Clock; logDestination?: DestinationStream; enforcement?: EnforcementWiring } = {},
+): App {
   const clock = options.clock ?? systemClock;
   const logger = createLogger(config.logLevel, options.logDestination);
   const store = createStore(config, clock, logger);
   const metrics = config.metricsEnabled
     ? createMetrics({ replayEntries: store.kind === 'memory' ? () => store.health().entries ?? 0 : undefined, storeAvailable: () => store.health().ok })
     : undefined;
+  const tokens = createTokenService({ key: config.tokenKey, ttlSeconds: config.tokenTtlSeconds, clock });
   const guard = createGuard({
     policy: config.policy,
     analyze: analyzeChange,
-    tokens: createTokenService({ key: config.tokenKey, ttlSeconds: config.tokenTtlSeconds, clock }),
+    tokens,
     store,
     clock,
     guardEnvironment: config.guardEnvironment,
@@ -68,6 +82,31 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
     warmUpAnalysis().then(() => {
       analysisLoaded = true;
     });
+  // Enforcing mode: the same analysis and policy, judging the bodies the console and CLI send to Hasura.
+  let proxy: ProxyDoor | undefined;
+  let enforcing: Parameters<typeof createRequestListener>[0]['enforcing'];
+  if (config.hasuraUrl) {
+    const environment = config.policy.findEnvironment(config.guardEnvironment!)!;
+    const enforcement = createEnforcement({
+      analyze: analyzeHasuraBody,
+      decide: (effects) => {
+        const { level, operationClass } = config.policy.decide(effects, environment);
+        return { level, className: operationClass.name, instead: operationClass.instead };
+      },
+      describe: describeEffects,
+      store,
+      ...options.enforcement,
+      environment: environment.name,
+      tokens,
+      clock,
+      credentialsKey: config.tokenKey,
+      onDecision: (decision: EnforcementDecision) => logger.info({ audit: decision }, `enforcement ${decision.action} ${decision.outcome}`),
+    });
+    proxy = createProxyDoor({ hasuraUrl: config.hasuraUrl, maxBodyBytes: config.proxyMaxBodyBytes, enforcement, logger });
+    enforcing = { proxy, confirm: createConfirmDoor({ enforcement, tokens, clock }) };
+  }
+  const upgradeTo = proxy;
+
   let shuttingDown = false;
   const listener = createRequestListener({
     guard,
@@ -84,6 +123,7 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
       if (!store.health().ok) return 'store unavailable';
       return undefined;
     },
+    enforcing,
   });
   return {
     graphql,
@@ -97,7 +137,17 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
     listener,
     markShuttingDown: () => void (shuttingDown = true),
     store,
-    close: () => store.close(),
+    upgrade: upgradeTo
+      ? (req, socket, head) => {
+          // The guard's own routes take no websockets; the rest are Hasura's.
+          if (isGuardPath((req.url ?? '/').split('?', 1)[0]!)) socket.destroy();
+          else upgradeTo.upgrade(req, socket, head);
+        }
+      : undefined,
+    close: async () => {
+      proxy?.close();
+      await store.close();
+    },
   };
 }
 

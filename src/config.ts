@@ -26,6 +26,10 @@ export interface Config {
   databaseUrl?: string;
   maxBodyBytes: number;
   shutdownTimeoutMs: number;
+  /** Enforcing mode: the Hasura this server proxies, without a trailing slash. Unset: the guard only advises. */
+  hasuraUrl?: string;
+  /** Enforcing mode: the largest metadata or query request body read for inspection (compressed and decoded). */
+  proxyMaxBodyBytes: number;
   /** Things worth a warning in the start-up log (a random development key, no action secret, ...). */
   warnings: string[];
 }
@@ -89,7 +93,25 @@ const envSchema = z.object({
   REPLAY_CACHE_MAX: z._default(int('REPLAY_CACHE_MAX', 1000, 10_000_000), 50_000),
   GUARD_DATABASE_URL: z.optional(z.string()),
   SHUTDOWN_TIMEOUT_MS: z._default(int('SHUTDOWN_TIMEOUT_MS', 0, 120_000, ' milliseconds'), 10_000),
+  HASURA_URL: z.optional(
+    z.string().check(
+      z.refine(isHttpUrl, 'HASURA_URL must be an http:// or https:// URL without query or fragment, e.g. http://hasura:8080'),
+    ),
+  ),
+  // `hasura metadata apply` sends the whole metadata in one replace_metadata: tens of MB for a large project
+  // (thousands of tables with permissions). A body over the limit is refused, never passed uninspected, so the
+  // default is generous; the guard holds at most about three times it in memory while inspecting.
+  PROXY_MAX_BODY_BYTES: z._default(int('PROXY_MAX_BODY_BYTES', 1024, 1024 * 1024 * 1024, ' bytes'), 100 * 1024 * 1024),
 });
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable counts as unset: `FOO=` in a compose file should mean "default", not "invalid".
@@ -140,6 +162,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     guardEnvironment = environment.name;
   }
 
+  if (e.HASURA_URL !== undefined && guardEnvironment === undefined) {
+    throw new ConfigError('HASURA_URL needs GUARD_ENVIRONMENT: name the environment of the Hasura this guard stands in front of, e.g. GUARD_ENVIRONMENT=production');
+  }
+
   if (e.ACTION_SECRET === undefined) {
     warnings.push(`ACTION_SECRET is not set: anyone who reaches this port can call the guard and claim any x-hasura-user-id. Set it, and configure Hasura to send it.`);
   }
@@ -165,6 +191,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.GUARD_DATABASE_URL,
     maxBodyBytes: 64 * 1024,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    hasuraUrl: e.HASURA_URL?.replace(/\/+$/, ''),
+    proxyMaxBodyBytes: e.PROXY_MAX_BODY_BYTES,
     warnings,
   };
 }

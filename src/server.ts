@@ -2,9 +2,12 @@
 // else: routing, the action secret, the body size limit, health, metrics and the JSON error shape.
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Guard } from './core/guard.js';
+import type { ConfirmDoor } from './doors/confirm-page.js';
 import type { GraphQLDoor } from './doors/graphql.js';
+import type { ProxyDoor } from './doors/proxy.js';
 import { BodyTooLargeError, readBody, readBodyAsync } from './http/body.js';
 import { createSecretCheck } from './http/secret.js';
 import type { Metrics } from './metrics.js';
@@ -20,6 +23,13 @@ export interface ListenerOptions {
   maxBodyBytes: number;
   /** Why this instance cannot serve yet or any more (/ready answers 503 with it), or undefined when it can. */
   notReadyBecause: () => string | undefined;
+  /** Enforcing mode: every path that is not the guard's own goes to Hasura through the proxy. */
+  enforcing?: { proxy: ProxyDoor; confirm: ConfirmDoor };
+}
+
+/** Paths the guard answers itself in enforcing mode; everything else belongs to Hasura. */
+export function isGuardPath(path: string): boolean {
+  return path in WEBHOOK_ROUTES || KNOWN_PATHS.has(path) || path.startsWith('/guard/');
 }
 
 export function createRequestListener(options: ListenerOptions): RequestListener {
@@ -49,6 +59,10 @@ export function createRequestListener(options: ListenerOptions): RequestListener
       }, fail);
       return;
     }
+
+    const { enforcing } = options;
+    if (enforcing && path === '/guard/confirm') return void enforcing.confirm.handle(req, res).then(done, fail);
+    if (enforcing && !isGuardPath(path)) return void enforcing.proxy.handle(req, res).then(done, fail);
 
     const webhook = path in WEBHOOK_ROUTES ? (path as WebhookRoute) : undefined;
     if (!webhook && path !== '/graphql') {
@@ -130,9 +144,17 @@ export interface RunningServer {
 
 export function startServer(
   listener: RequestListener,
-  options: { port: number; host: string; shutdownTimeoutMs: number; onShutdownStart?: () => void },
+  options: {
+    port: number;
+    host: string;
+    shutdownTimeoutMs: number;
+    onShutdownStart?: () => void;
+    /** Enforcing mode: websocket upgrades, passed on to Hasura. Without it, upgrades are refused. */
+    onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  },
 ): Promise<RunningServer> {
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, listener);
+  if (options.onUpgrade) server.on('upgrade', options.onUpgrade);
   let closing: Promise<void> | undefined;
 
   function shutdown(): Promise<void> {

@@ -1,0 +1,168 @@
+// Enforcing mode's cost: `npx tsx bench/proxy.ts`.
+// 1. Latency (p50/p99) and throughput of pass-through POST /v1/graphql and of inspected POST /v1/metadata, straight
+//    to a stand-in upstream, through the guard, and through nginx (when installed) proxying the same upstream.
+// 2. RSS growth of the guard while it inspects one 50 MB replace_metadata (target: at most 3x the body).
+// Each server is its own process; autocannon runs here. Everything on 127.0.0.1, bounded, stopping by itself.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { freePort, ROOT, SECRET } from './lib.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = 32;
+const ADMIN = { 'content-type': 'application/json', 'x-hasura-admin-secret': 'bench-admin-secret' };
+
+interface Proc {
+  url: string;
+  child: ChildProcess;
+  stop(): void;
+}
+
+/** Starts a process that prints "listening" once it listens on PORT. */
+async function startProcess(command: string, args: string[], env: Record<string, string>): Promise<Proc> {
+  const port = await freePort();
+  const child = spawn(command, args, { cwd: ROOT, env: { PATH: process.env.PATH, PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('listening') && resolve());
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+  });
+  child.stdout!.resume();
+  return { url: `http://127.0.0.1:${port}`, child, stop: () => void child.kill() };
+}
+
+const startUpstream = () => startProcess(process.execPath, ['bench/proxy-upstream.mjs'], {});
+const startBare = (upstream: string) => startProcess(process.execPath, ['bench/proxy-bare.mjs'], { HASURA_URL: upstream });
+const startGuard = (upstream: string, extra: Record<string, string> = {}) =>
+  startProcess(process.execPath, ['--import', 'tsx', 'bench/proxy-guard.ts'], { HASURA_URL: upstream, GUARD_ENVIRONMENT: 'production', TOKEN_SECRET: SECRET, ...extra });
+
+/** nginx on loopback with a generated config in a temp dir, proxying to the same upstream; undefined if not installed. */
+async function startNginx(upstream: string): Promise<Proc | undefined> {
+  const binary = ['/usr/sbin/nginx', '/usr/bin/nginx'].find(existsSync);
+  if (!binary) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'guard-bench-nginx-'));
+  const port = await freePort();
+  const { port: upstreamPort } = new URL(upstream);
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+daemon off;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  client_max_body_size 100m;
+  upstream hasura { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://hasura; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`,
+  );
+  const child = spawn(binary, ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    if (await fetch(`${url}/v1/version`).then(() => true, () => false)) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return {
+    url,
+    child,
+    stop: () => {
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Figures {
+  p50: number;
+  p99: number;
+  rps: number;
+}
+
+async function load(url: string, path: string, body: string): Promise<Figures> {
+  const options = { url: `${url}${path}`, method: 'POST' as const, headers: ADMIN, body, connections: CONNECTIONS };
+  await autocannon({ ...options, duration: 1 }); // warm up
+  const result = await autocannon({ ...options, duration: SECONDS });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}${path}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { p50: result.latency.p50, p99: result.latency.p99, rps: result.requests.average };
+}
+
+const SCENARIOS = [
+  { name: 'pass-through POST /v1/graphql', path: '/v1/graphql', body: JSON.stringify({ query: 'query { patients(limit: 1) { id name } }' }) },
+  { name: 'inspected POST /v1/metadata', path: '/v1/metadata', body: JSON.stringify({ type: 'get_inconsistent_metadata', args: {} }) },
+];
+
+/** A replace_metadata of about `bytes`: tables with select permissions, the shape that makes metadata big. */
+function bigReplaceMetadata(bytes: number): Buffer {
+  const table = (i: number) => ({
+    table: { schema: 'public', name: `table_${i}` },
+    select_permissions: [{ role: 'user', permission: { columns: ['id', 'name', 'created_at', 'owner_id'], filter: { owner_id: { _eq: 'X-Hasura-User-Id' } } } }],
+  });
+  const one = JSON.stringify(table(0)).length + 1;
+  const tables = Array.from({ length: Math.ceil(bytes / one) }, (_, i) => table(i));
+  return Buffer.from(JSON.stringify({ type: 'replace_metadata', version: 2, args: { allow_inconsistent_metadata: true, metadata: { version: 3, sources: [{ name: 'default', kind: 'postgres', tables }] } } }));
+}
+
+const status = (pid: number, field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+async function rssWhileInspecting(upstream: string): Promise<{ bodyMb: number; beforeMb: number; peakMb: number; status: number }> {
+  const guard = await startGuard(upstream);
+  try {
+    const body = bigReplaceMetadata(50 * 1024 * 1024);
+    const pid = guard.child.pid!;
+    await fetch(`${guard.url}/v1/metadata`, { method: 'POST', headers: ADMIN, body: '{"type":"get_inconsistent_metadata","args":{}}' }); // load the door's code
+    const beforeMb = status(pid, 'VmRSS');
+    writeFileSync(`/proc/${pid}/clear_refs`, '5'); // reset the peak (VmHWM) to the current RSS
+    const { hostname, port } = new URL(guard.url);
+    const code = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: hostname, port, method: 'POST', path: '/v1/metadata', headers: { ...ADMIN, 'content-length': body.length } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    return { bodyMb: body.length / 1024 / 1024, beforeMb, peakMb: status(pid, 'VmHWM'), status: code };
+  } finally {
+    guard.stop();
+  }
+}
+
+const fmt = (f: Figures) => `p50 ${f.p50.toFixed(2)} ms  p99 ${f.p99.toFixed(2)} ms  ${Math.round(f.rps)} req/s`;
+
+const upstream = await startUpstream();
+const guard = await startGuard(upstream.url);
+const bare = await startBare(upstream.url);
+const nginx = await startNginx(upstream.url);
+try {
+  console.log(`node ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s per run, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}${nginx ? `, ${spawnSync('nginx', ['-v']).stderr.toString().trim()}` : ''}`);
+  if (!nginx) console.log('nginx is not installed here (apt-get install -y nginx-light): no nginx column.');
+  for (const scenario of SCENARIOS) {
+    const direct = await load(upstream.url, scenario.path, scenario.body);
+    const through = await load(guard.url, scenario.path, scenario.body);
+    const viaBare = await load(bare.url, scenario.path, scenario.body);
+    const viaNginx = nginx ? await load(nginx.url, scenario.path, scenario.body) : undefined;
+    console.log(`\n${scenario.name}`);
+    console.log(`  direct        ${fmt(direct)}`);
+    console.log(`  guard         ${fmt(through)}   added p50 ${(through.p50 - direct.p50).toFixed(2)} ms, p99 ${(through.p99 - direct.p99).toFixed(2)} ms`);
+    console.log(`  http-proxy-3  ${fmt(viaBare)}   added p50 ${(viaBare.p50 - direct.p50).toFixed(2)} ms, p99 ${(viaBare.p99 - direct.p99).toFixed(2)} ms (the library alone, no inspection)`);
+    if (viaNginx) console.log(`  nginx         ${fmt(viaNginx)}   added p50 ${(viaNginx.p50 - direct.p50).toFixed(2)} ms, p99 ${(viaNginx.p99 - direct.p99).toFixed(2)} ms`);
+  }
+  const rss = await rssWhileInspecting(upstream.url);
+  const growth = rss.peakMb - rss.beforeMb;
+  console.log(
+    `\n50 MB replace_metadata inspected and forwarded (status ${rss.status}): body ${rss.bodyMb.toFixed(1)} MB, RSS ${rss.beforeMb.toFixed(0)} MB before, peak ${rss.peakMb.toFixed(0)} MB: growth ${growth.toFixed(0)} MB = ${(growth / rss.bodyMb).toFixed(2)}x the body (target <= 3x)`,
+  );
+} finally {
+  nginx?.stop();
+  guard.stop();
+  bare.stop();
+  upstream.stop();
+}

@@ -1,0 +1,156 @@
+// /guard/confirm: the page a held request's error links to, and the JSON call it (or curl) makes.
+// The page shows what the token would confirm (its claims, read here on the server) and sends the token with the
+// admin secret. CSRF: the POST takes JSON only and the secret in a header, neither of which a cross-site form can
+// send without a CORS preflight this server never answers; there are no cookies to ride on.
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Enforcement } from '../core/enforcement.js';
+import type { Clock } from '../core/clock.js';
+import type { TokenService } from '../core/tokens.js';
+import { BodyTooLargeError, readBodyAsync } from '../http/body.js';
+
+export const CONFIRM_PATH = '/guard/confirm';
+const MAX_CONFIRM_BODY = 8 * 1024;
+
+export interface ConfirmDoorOptions {
+  enforcement: Enforcement;
+  tokens: TokenService;
+  clock: Clock;
+}
+
+export function createConfirmDoor(options: ConfirmDoorOptions) {
+  const { enforcement, tokens, clock } = options;
+
+  function page(req: IncomingMessage, res: ServerResponse): number {
+    const token = new URL(req.url ?? '/', 'http://guard').searchParams.get('token') ?? '';
+    const nonce = randomBytes(16).toString('base64');
+    const html = renderPage(describeToken(token), nonce);
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-length': Buffer.byteLength(html),
+      'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'`,
+      // The token is in this page's address: keep it out of other sites' logs and out of caches.
+      'referrer-policy': 'no-referrer',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
+    res.end(html);
+    return 200;
+  }
+
+  function describeToken(token: string): PageState {
+    if (token === '') return { ok: false, problem: 'This address carries no token. Open the link from the held request\'s error.' };
+    const verified = tokens.verify(token);
+    if (!verified.ok) return { ok: false, problem: `This token cannot be confirmed: ${verified.message}.` };
+    const { claims } = verified;
+    if (claims.fp === undefined || claims.crd === undefined) {
+      return { ok: false, problem: 'This token belongs to an advisory check (validateMetadataChange); confirm it there.' };
+    }
+    const secondsLeft = Math.max(0, claims.exp - Math.floor(clock() / 1000));
+    return { ok: true, op: claims.op, tbl: claims.tbl, env: claims.env, expiresAt: new Date(claims.exp * 1000).toISOString(), secondsLeft };
+  }
+
+  async function post(req: IncomingMessage, res: ServerResponse): Promise<number> {
+    if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+      return sendJson(res, 415, { success: false, message: 'Send {"token": "..."} as Content-Type: application/json.' });
+    }
+    let token: unknown;
+    try {
+      token = (JSON.parse((await readBodyAsync(req, MAX_CONFIRM_BODY)).toString('utf8')) as { token?: unknown } | null)?.token;
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) return sendJson(res, 413, { success: false, message: `The body is larger than ${MAX_CONFIRM_BODY} bytes.` });
+      return sendJson(res, 400, { success: false, message: 'The body is not JSON; send {"token": "..."}.' });
+    }
+    if (typeof token !== 'string') return sendJson(res, 400, { success: false, message: 'Send {"token": "..."}: the token from the held request\'s error.' });
+    const secret = req.headers['x-hasura-admin-secret'] ?? req.headers.authorization;
+    const result = await enforcement.confirm(token, typeof secret === 'string' ? secret : undefined);
+    return sendJson(res, result.success ? 200 : 400, result);
+  }
+
+  return {
+    handle(req: IncomingMessage, res: ServerResponse): Promise<number> {
+      const method = req.method ?? 'GET';
+      if (method === 'GET' || method === 'HEAD') return Promise.resolve(page(req, res));
+      if (method === 'POST') return post(req, res);
+      res.setHeader('allow', 'GET, POST');
+      return Promise.resolve(sendJson(res, 405, { success: false, message: `${CONFIRM_PATH} takes GET (the page) or POST (JSON).` }));
+    },
+  };
+}
+
+export type ConfirmDoor = ReturnType<typeof createConfirmDoor>;
+
+function sendJson(res: ServerResponse, status: number, body: unknown): number {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+  return status;
+}
+
+type PageState =
+  | { ok: true; op: string; tbl: string; env: string; expiresAt: string; secondsLeft: number }
+  | { ok: false; problem: string };
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+function renderPage(state: PageState, nonce: string): string {
+  const details = state.ok
+    ? `<dl>
+  <dt>Change</dt><dd id="op">${escapeHtml(state.op)}</dd>
+  <dt>Object</dt><dd id="tbl">${escapeHtml(state.tbl)}</dd>
+  <dt>Environment</dt><dd id="env">${escapeHtml(state.env)}</dd>
+  <dt>Confirm before</dt><dd id="expires">${escapeHtml(state.expiresAt)} (${state.secondsLeft} seconds left)</dd>
+</dl>
+<form id="confirm">
+  <label for="secret">Admin secret the held request was sent with</label>
+  <input id="secret" type="password" autocomplete="off" required>
+  <button type="submit">Confirm this change</button>
+</form>
+<p id="result" role="status"></p>`
+    : `<p id="problem">${escapeHtml(state.problem)}</p>`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Confirm a held Hasura change</title>
+<style nonce="${nonce}">
+body { font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+dt { font-weight: 600; } dd { margin: 0 0 .5rem 0; font-family: ui-monospace, monospace; }
+input { width: 100%; padding: .4rem; margin: .3rem 0 .8rem; box-sizing: border-box; }
+button { padding: .5rem 1rem; } #result.ok { color: #05620b; } #result.fail { color: #a4000f; }
+</style>
+</head>
+<body>
+<h1>Confirm a held change</h1>
+<p>The metadata guard held a request to Hasura. Confirming lets the same request, sent again unchanged with the
+same credentials, pass once.</p>
+${details}
+<script nonce="${nonce}">
+const form = document.getElementById('confirm');
+if (form) form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const result = document.getElementById('result');
+  const token = new URLSearchParams(location.search).get('token');
+  result.className = '';
+  result.textContent = 'Confirming…';
+  try {
+    const response = await fetch(${JSON.stringify(CONFIRM_PATH)}, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hasura-admin-secret': document.getElementById('secret').value },
+      body: JSON.stringify({ token }),
+    });
+    const answer = await response.json();
+    result.className = answer.success ? 'ok' : 'fail';
+    result.textContent = answer.message;
+  } catch {
+    result.className = 'fail';
+    result.textContent = 'The guard did not answer; try again.';
+  }
+});
+</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,189 @@
+// Enforcing mode's door: a reverse proxy to Hasura on the guard's own port. Everything passes through untouched
+// (http-proxy-3 streams it both ways, websockets included) except POSTs to the metadata and query endpoints,
+// which are read, decoded and judged first; what passes is forwarded as the original bytes. It decides nothing:
+// src/core/enforcement.ts does.
+import { Agent as HttpAgent, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { Readable } from 'node:stream';
+import { createProxyServer } from 'http-proxy-3';
+import type { Logger } from 'pino';
+import type { Enforcement, InspectedEndpoint } from '../core/enforcement.js';
+import { BodyTooLargeError, readLargeBody } from '../http/body.js';
+import { BodyDecodeError, decodeBody } from '../http/decode-body.js';
+import { sendHasuraError } from '../http/hasura-error.js';
+import { inspectedEndpointOf } from '../http/inspected-path.js';
+
+export interface ProxyDoorOptions {
+  /** Hasura's base URL, without a trailing slash; may carry a path prefix. */
+  hasuraUrl: string;
+  maxBodyBytes: number;
+  enforcement: Enforcement;
+  logger: Logger;
+  /** Upper bound for the export_metadata the guard asks for itself; the console's own calls are not limited. */
+  exportTimeoutMs?: number;
+}
+
+export interface ProxyDoor {
+  /** Answers one request bound for Hasura; resolves with the status once the answer is finished or abandoned. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<number>;
+  /** The node server's 'upgrade' event, for websockets bound for Hasura. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  close(): void;
+}
+
+const REFUSED = 'guard-refused';
+export const GUARD_USER_AGENT = 'hasura-metadata-guard';
+
+export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
+  const { hasuraUrl, maxBodyBytes, enforcement, logger } = options;
+  const target = new URL(hasuraUrl);
+  const agent = target.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const proxy = createProxyServer({
+    target: hasuraUrl,
+    agent,
+    // Hasura behind a virtual host (a cloud load balancer) needs its own Host; redirects it builds from it are
+    // rewritten back to the guard's address below.
+    changeOrigin: true,
+    ws: true,
+    xfwd: false,
+  });
+
+  // Hasura's absolute redirects name Hasura; the browser must stay on the guard, or it would leave the guard.
+  proxy.on('proxyRes', (proxyRes, req) => {
+    const location = proxyRes.headers.location;
+    if (typeof location === 'string' && location.startsWith(hasuraUrl)) {
+      const rest = location.slice(hasuraUrl.length);
+      if (rest === '' || rest.startsWith('/') || rest.startsWith('?')) proxyRes.headers.location = guardUrlOf(req) + rest;
+    }
+  });
+
+  proxy.on('error', (err, req, res) => {
+    logger.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code }, path: req.url?.slice(0, 200) }, 'hasura unreachable');
+    if ('writeHead' in res) {
+      // 500, not 502: the console rejects with no value above 500 and shows nothing.
+      if (!res.headersSent) sendHasuraError(res, 500, 'guard-upstream-unreachable', 'The metadata guard could not reach Hasura; try again shortly.');
+      else res.destroy();
+    } else {
+      res.destroy();
+    }
+  });
+
+  function passThrough(req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<number> {
+    return new Promise((resolve) => {
+      res.once('close', () => resolve(res.statusCode));
+      proxy.web(req, res, body === undefined ? {} : { buffer: Readable.from([body]) });
+    });
+  }
+
+  async function fetchCurrentMetadata(req: IncomingMessage): Promise<unknown> {
+    // Its own user-agent, so Hasura's logs tell the guard's reads from the console's.
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': GUARD_USER_AGENT };
+    for (const name of ['x-hasura-admin-secret', 'authorization', 'x-hasura-role']) {
+      const value = req.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    const response = await fetch(`${hasuraUrl}/v1/metadata`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ type: 'export_metadata', version: 2, args: {} }),
+      signal: AbortSignal.timeout(options.exportTimeoutMs ?? 30_000),
+    });
+    const answer = (await response.json().catch(() => undefined)) as { code?: unknown; metadata?: unknown; resource_version?: unknown } | undefined;
+    if (!response.ok) {
+      const code = typeof answer?.code === 'string' ? `: ${answer.code.slice(0, 60)}` : '';
+      throw new Error(`export_metadata answered ${response.status}${code}`);
+    }
+    if (typeof answer !== 'object' || answer === null || typeof answer.metadata !== 'object' || answer.metadata === null) {
+      throw new Error('export_metadata did not answer {resource_version, metadata}');
+    }
+    return answer.metadata;
+  }
+
+  async function inspect(req: IncomingMessage, res: ServerResponse, endpoint: InspectedEndpoint): Promise<number> {
+    let raw: Buffer;
+    try {
+      raw = await readLargeBody(req, maxBodyBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        return sendHasuraError(res, 413, REFUSED, `Not sent to Hasura: the request body is larger than the metadata guard inspects (${maxBodyBytes} bytes, PROXY_MAX_BODY_BYTES).`, undefined, { connection: 'close' });
+      }
+      throw err;
+    }
+    let decoded: Buffer;
+    try {
+      decoded = await decodeBody(raw, headerOf(req, 'content-encoding'), maxBodyBytes);
+    } catch (err) {
+      if (!(err instanceof BodyDecodeError)) throw err;
+      const status = err.reason === 'unsupported-encoding' ? 415 : err.reason === 'too-large' ? 413 : 400;
+      return sendHasuraError(res, status, REFUSED, `Not sent to Hasura: ${err.message}.`);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(decoded.toString('utf8'));
+    } catch {
+      return sendHasuraError(res, 400, REFUSED, 'Not sent to Hasura: the body is not JSON, so the metadata guard cannot tell what it does.');
+    }
+    decoded = Buffer.alloc(0); // let the decoded copy go before the analysis runs: only the original bytes are forwarded
+
+    const verdict = await enforcement.judge({
+      endpoint,
+      body,
+      credentials: headerOf(req, 'x-hasura-admin-secret') ?? headerOf(req, 'authorization'),
+      fetchCurrentMetadata: () => fetchCurrentMetadata(req),
+      guardUrl: guardUrlOf(req),
+    });
+    if (verdict.action === 'forward') return passThrough(req, res, raw);
+    return sendHasuraError(res, 400, verdict.code, verdict.message, { confirmation_token: verdict.token, changes: verdict.effects });
+  }
+
+  return {
+    handle(req, res) {
+      const url = req.url ?? '/';
+      const endpoint = inspectedEndpointOf(url);
+      if (!endpoint) return passThrough(req, res);
+      const method = (req.method ?? 'GET').toUpperCase();
+      if (method === 'POST') return inspect(req, res, endpoint);
+      // Hasura answers these paths only to POST; a body-less GET or OPTIONS (a CORS preflight) passes so Hasura
+      // answers it itself, while any other method carrying a body is refused rather than passed unread.
+      if (!carriesBody(req)) return passThrough(req, res);
+      return Promise.resolve(sendHasuraError(res, 405, REFUSED, `Not sent to Hasura: ${endpoint} takes POST; the metadata guard does not pass a ${method.slice(0, 20)} with a body.`, undefined, { allow: 'POST', connection: 'close' }));
+    },
+
+    upgrade(req, socket, head) {
+      // Hasura never takes metadata over a websocket; refusing the inspected paths costs nothing.
+      if (inspectedEndpointOf(req.url ?? '/')) {
+        socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+        return;
+      }
+      socket.on('error', () => socket.destroy());
+      proxy.ws(req, socket, head);
+    },
+
+    close() {
+      proxy.close();
+      agent.destroy();
+    },
+  };
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function carriesBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+/**
+ * The address the client used to reach the guard, for links it is shown (the confirm page, rewritten
+ * redirects). Taken from the request: it only ever goes back to the same client.
+ */
+export function guardUrlOf(req: IncomingMessage): string {
+  const forwarded = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]!.trim().toLowerCase();
+  const encrypted = 'encrypted' in req.socket && Boolean(req.socket.encrypted);
+  const protocol = forwarded === 'https' || forwarded === 'http' ? forwarded : encrypted ? 'https' : 'http';
+  const host = String(req.headers.host ?? 'localhost').replace(/[^A-Za-z0-9.:\[\]-]/g, '');
+  return `${protocol}://${host}`;
+}

@@ -1,0 +1,103 @@
+// The confirm page in a real browser (Chromium driven by playwright-core): a person opens the link from a held
+// request's error, sees what the change does, enters the admin secret and confirms; the retry then passes once.
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
+import * as bodies from '../fixtures/console/bodies.js';
+import { doubleWiring } from '../support/analysis-double.js';
+import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
+
+/** Where Chromium is; the lead switches this to the shared test/support/chromium.ts helper. */
+function chromiumPath(): string {
+  return process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+}
+
+let browser: Browser;
+let guard: EnforcingServer;
+
+beforeAll(async () => {
+  const path = chromiumPath();
+  // Not a skip: without a browser this test cannot vouch for the page, so it fails and says why.
+  if (!existsSync(path)) throw new Error(`No Chromium at ${path}: install it with "apt-get install chromium" or set CHROMIUM_PATH.`);
+  browser = await chromium.launch({ executablePath: path, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+});
+afterAll(() => browser?.close());
+beforeEach(async () => {
+  guard = await startEnforcingServer(doubleWiring());
+});
+afterEach(() => guard.close());
+
+/** Opens a page that may only talk to the guard, and records CSP violations and console errors. */
+async function openPage(url: string): Promise<{ page: Page; outside: string[]; problems: string[] }> {
+  const context = await browser.newContext();
+  const origin = new URL(guard.url).origin;
+  const outside: string[] = [];
+  await context.route('**/*', (route) => {
+    const target = route.request().url();
+    if (new URL(target).origin === origin) return route.continue();
+    outside.push(target);
+    return route.abort();
+  });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
+  page.on('pageerror', (err) => problems.push(err.message));
+  await page.goto(url);
+  return { page, outside, problems };
+}
+
+describe('the confirm page', () => {
+  it('shows the held change, confirms it with the admin secret, and the retry passes once', async () => {
+    const held = await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable);
+    const link = /(http:\/\/\S+\/guard\/confirm\?token=\S+)/.exec(held.json.error)![1]!;
+    const { page, outside, problems } = await openPage(link);
+
+    expect(await page.textContent('#op')).toBe('untrack:table');
+    expect(await page.textContent('#tbl')).toBe('default.public.patients');
+    expect(await page.textContent('#env')).toBe('production');
+    expect(await page.textContent('#expires')).toContain('(300 seconds left)');
+
+    await page.fill('#secret', ADMIN_SECRET);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#result.ok');
+    expect(await page.textContent('#result')).toBe('Confirmed: send the same request again within 300 seconds; it passes once.');
+
+    expect((await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable)).status).toBe(200);
+    expect((await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable)).status).toBe(400);
+    expect(outside).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  it('with the wrong secret, says so and confirms nothing', async () => {
+    const held = await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable);
+    const { page } = await openPage(`${guard.url}/guard/confirm?token=${held.json.guard.confirmation_token}`);
+    await page.fill('#secret', 'a-guess');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#result.fail');
+    expect(await page.textContent('#result')).toBe('Not confirmed: only someone holding the credentials the held request carried can confirm it.');
+    expect((await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable)).status).toBe(400);
+  });
+
+  it('a bad token shows why, without a form; markup in the token is not rendered', async () => {
+    const { page, problems } = await openPage(`${guard.url}/guard/confirm?token=${encodeURIComponent('<img src=x onerror=alert(1)>')}`);
+    expect(await page.textContent('#problem')).toBe('This token cannot be confirmed: the token is not a well-formed confirmation token.');
+    expect(await page.$('form')).toBeNull();
+    expect(problems).toEqual([]);
+  });
+
+  it('is served with a strict Content-Security-Policy, no referrer and no caching', async () => {
+    const res = await rawRequest(guard.url, 'GET', '/guard/confirm?token=x');
+    expect(res.headers['content-security-policy']).toMatch(/^default-src 'none'; script-src 'nonce-[\w+/=]+'; style-src 'nonce-[\w+/=]+'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'$/);
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('a cross-site form post (not JSON) confirms nothing', async () => {
+    const held = await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable);
+    const form = await rawRequest(guard.url, 'POST', '/guard/confirm', { 'content-type': 'application/x-www-form-urlencoded' }, `token=${held.json.guard.confirmation_token}`);
+    expect(form.status).toBe(415);
+    expect((await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable)).status).toBe(400);
+  });
+});
