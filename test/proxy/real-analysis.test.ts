@@ -1,0 +1,120 @@
+// Enforcing mode with nothing replaced: the real change analysis (PostgreSQL's parser, the Hasura catalogue, the
+// metadata diff), the default policy and the app's store, in front of a stand-in Hasura that records what reaches it.
+// The bodies are the console's and the CLI's own (test/fixtures/console/bodies.ts cites where each comes from).
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import * as bodies from '../fixtures/console/bodies.js';
+import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
+
+let guard: EnforcingServer;
+beforeAll(async () => {
+  guard = await startEnforcingServer({});
+});
+afterAll(() => guard.close());
+beforeEach(() => {
+  guard.hasura.requests.length = 0;
+  guard.hasura.metadata = METADATA;
+});
+
+const table = (name: string) => ({
+  table: { schema: 'public', name },
+  object_relationships: name === 'visits' ? [{ name: 'patient', using: { foreign_key_constraint_on: 'patient_id' } }] : [],
+  select_permissions: [{ role: 'user', permission: { columns: ['id'], filter: {} } }],
+});
+const metadataOf = (tables: string[]) => ({
+  version: 3,
+  sources: [{ name: 'default', kind: 'postgres', tables: tables.map(table), configuration: { connection_info: { database_url: { from_env: 'PG_DATABASE_URL' } } } }],
+});
+const METADATA = metadataOf(['patients', 'doctors', 'visits']);
+
+const table_ = { schema: 'public', name: 'patients' };
+const bulk = (...args: unknown[]) => ({ type: 'bulk', source: 'default', resource_version: 5, args });
+
+const DESTRUCTIVE: [string, string, unknown, RegExp][] = [
+  ['Delete table', '/v2/query', bodies.dropTable(), /drops table default\.public\.patients/],
+  ['Delete table, Continue with cascade', '/v2/query', bodies.dropTable(true), /drops table default\.public\.patients \(CASCADE\)/],
+  ['Untrack table', '/v1/metadata', bodies.untrackTable, /untracks table default\.public\.patients/],
+  ['Delete permission', '/v1/metadata', bodies.dropPermission, /revokes permission/],
+  ['Drop relationship', '/v1/metadata', bulk({ type: 'pg_drop_relationship', args: { table: table_, relationship: 'doctor', source: 'default' } }), /drops relationship default\.public\.patients\.doctor/],
+  ['Remove remote schema', '/v1/metadata', { type: 'remove_remote_schema', args: { name: 'payments' } }, /drops remote schema payments/],
+  ['Drop action', '/v1/metadata', { type: 'drop_action', args: { name: 'checkout' } }, /drops action checkout/],
+  ['Drop column, from the raw SQL page', '/v2/query', bodies.migrateApply, /drops column/],
+  ['a DROP hidden behind a comment and odd spacing', '/v2/query', bulk({ type: 'run_sql', args: { source: 'default', sql: 'select 1; drop /* harmless */ TABLE\n public . patients', cascade: false, read_only: false } }), /drops table/],
+];
+
+describe('every destructive console action is held, and Hasura never sees it', () => {
+  it.each(DESTRUCTIVE)('%s', async (_label, path, body, says) => {
+    const held = await postMetadata(guard.url, path, body);
+    expect(held.status).toBe(400);
+    expect(held.json.code).toBe('guard-confirmation-required');
+    expect(held.json.error).toMatch(says);
+    expect(held.json.guard.confirmation_token).toEqual(expect.any(String));
+    expect(guard.hasura.forwarded()).toEqual([]);
+  });
+
+  it.each([
+    ['clear_metadata', { type: 'clear_metadata', args: {} }],
+    ['drop the source', { type: 'pg_drop_source', args: { name: 'default', cascade: true } }],
+    ['DROP OWNED in SQL', bulk({ type: 'run_sql', args: { source: 'default', sql: 'DROP OWNED BY app', cascade: false, read_only: false } })],
+  ])('%s is denied in production, with no token', async (_label, body) => {
+    const denied = await postMetadata(guard.url, '/v1/metadata', body);
+    expect(denied.status).toBe(400);
+    expect(denied.json.code).toBe('guard-denied');
+    expect(denied.json.guard.confirmation_token).toBeNull();
+    expect(guard.hasura.forwarded()).toEqual([]);
+  });
+});
+
+describe('routine console traffic arrives byte for byte', () => {
+  it.each([
+    ['the login probe', '/v1/metadata', bodies.getInconsistentMetadata],
+    ['export_metadata', '/v1/metadata', bodies.exportMetadata],
+    ['a read-only query on the raw SQL page', '/v2/query', bodies.readOnlySql],
+    ['tracking a table', '/v1/metadata', bulk({ type: 'pg_track_table', args: { table: table_, source: 'default' } })],
+    ['the console saving its UI state', '/v1/metadata', { type: 'set_catalog_state', args: { type: 'console', state: { onboardingShown: true } } }],
+  ])('%s', async (_label, path, body) => {
+    const raw = JSON.stringify(body);
+    const answer = await rawRequest(guard.url, 'POST', path, { 'content-type': 'application/json', 'x-hasura-admin-secret': ADMIN_SECRET }, raw);
+    expect(answer.status).toBe(200);
+    const [arrived] = guard.hasura.forwarded();
+    expect(arrived?.path).toBe(path);
+    expect(arrived?.body.toString()).toBe(raw);
+  });
+});
+
+describe('confirm, then retry', () => {
+  it('the same change passes once after its confirmation; other credentials cannot confirm it', async () => {
+    const held = await postMetadata(guard.url, '/v2/query', bodies.dropTable());
+    const token = held.json.guard.confirmation_token as string;
+    const confirm = (secret: string) =>
+      rawRequest(guard.url, 'POST', '/guard/confirm', { 'content-type': 'application/json', 'x-hasura-admin-secret': secret }, JSON.stringify({ token }));
+
+    expect((await confirm('someone-elses-secret-0123456789')).json.success).toBe(false);
+    expect((await confirm(ADMIN_SECRET)).json.success).toBe(true);
+    expect((await postMetadata(guard.url, '/v2/query', bodies.dropTable())).status).toBe(200);
+    expect((await postMetadata(guard.url, '/v2/query', bodies.dropTable())).status).toBe(400);
+    expect(guard.hasura.forwarded()).toHaveLength(1);
+  });
+});
+
+describe('hasura metadata apply (replace_metadata), diffed against the metadata in force', () => {
+  it('a metadata that drops a table is held, and the message names the table', async () => {
+    const held = await postMetadata(guard.url, '/v1/metadata', bodies.metadataApply(metadataOf(['patients', 'visits'])));
+    expect(held.status).toBe(400);
+    expect(held.json.code).toBe('guard-confirmation-required');
+    expect(held.json.error).toMatch(/untracks table default\.public\.doctors/);
+    expect(guard.hasura.forwarded()).toEqual([]);
+  });
+
+  it('a metadata that changes nothing is forwarded', async () => {
+    const apply = bodies.metadataApply(METADATA);
+    const answer = await postMetadata(guard.url, '/v1/metadata', apply);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(guard.hasura.forwarded()[0]!.body.toString())).toEqual(apply);
+  });
+
+  it('an empty metadata over a populated one is denied', async () => {
+    const denied = await postMetadata(guard.url, '/v1/metadata', bodies.metadataApply({ version: 3, sources: [] }));
+    expect(denied.json.code).toBe('guard-denied');
+    expect(denied.json.error).toMatch(/clears metadata/);
+  });
+});
