@@ -123,6 +123,16 @@ describe('hasura/docker-compose.yaml (trial stack)', () => {
     expect(hasura.depends_on.guard.condition).toBe('service_healthy');
   });
 
+  it('puts the console and the CLI behind the guard: enforcing mode, and only the guard publishes a port', () => {
+    expect(new URL(guard.environment.HASURA_URL).hostname).toBe('hasura');
+    expect(new URL(guard.environment.HASURA_URL).port).toBe('8080');
+    expect(hasura.ports).toBeUndefined();
+    expect(guard.ports).toEqual(['3000:3000']);
+    expect(yaml(join(root, 'hasura', 'config.yaml')).endpoint).toBe('http://localhost:3000');
+    const config = loadConfig({ ...guard.environment, TOKEN_SECRET: 'x'.repeat(48), ACTION_SECRET: 'y'.repeat(32) });
+    expect(config.hasuraUrl).toBe(guard.environment.HASURA_URL);
+  });
+
   it("gives the guard a shared store in the stack's Postgres, which the guard's configuration accepts", () => {
     const url = new URL(guard.environment.GUARD_DATABASE_URL);
     expect(url.protocol).toBe('postgres:');
