@@ -10,7 +10,8 @@ let browser: Browser;
 
 beforeAll(async () => {
   // Not a skip: without a browser this test cannot vouch for GraphiQL, so findChromium fails and says why.
-  const { executablePath, args } = await findChromium();
+  const { executablePath, args, source, version } = await findChromium();
+  console.info(`GraphiQL browser test on ${version}, from ${source}`); // which of the three, in the CI log
   server = await startTestServer();
   browser = await chromium.launch({ executablePath, args });
 });
