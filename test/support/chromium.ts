@@ -40,16 +40,16 @@ export async function findChromium({ env = process.env, debianPath = '/usr/bin/c
 }
 
 async function packagedChromium(debianPath: string, debianFailure: Error): Promise<FoundChromium> {
-  const { default: packaged } = await import('@sparticuz/chromium');
   let executablePath: string;
   try {
+    const { default: packaged } = await import('@sparticuz/chromium');
     executablePath = await packaged.executablePath();
   } catch (error) {
     throw new Error(`No usable Chromium: ${debianPath} does not run (${debianFailure.message}) and @sparticuz/chromium could not unpack its browser (${(error as Error).message}). Run "npm install" or set CHROMIUM_PATH.`);
   }
   const version = await versionOf(executablePath);
   if (version instanceof Error) {
-    // The package reuses whatever is at $TMPDIR/chromium: an unpack cut short or another version leaves it broken.
+    // The package reuses whatever is at $TMPDIR/chromium, even what an unpack cut short left there.
     throw new Error(`No usable Chromium: ${debianPath} does not run (${debianFailure.message}) and the one @sparticuz/chromium unpacked at ${executablePath} does not either (${version.message}). Delete ${executablePath} to unpack it again, or set CHROMIUM_PATH.`);
   }
   // Its own `args` are for AWS Lambda (--single-process, --disable-web-security...); this machine needs none of them.
