@@ -21,6 +21,7 @@ const running = await startServer(app.listener, {
   host: config.host,
   shutdownTimeoutMs: config.shutdownTimeoutMs,
   onShutdownStart: app.markShuttingDown,
+  ...config.http,
 }).catch((err: NodeJS.ErrnoException) => {
   const why = err.code === 'EADDRINUSE' ? 'the address is in use; set PORT to a free port' : `${err.code ?? err.message}; check HOST and PORT`;
   process.stderr.write(`Cannot listen on ${config.host}:${config.port}: ${why}\n`);

@@ -31,9 +31,11 @@ export function logCapture() {
 
 export function testApp(env: Record<string, string> = {}, clock = manualClock()) {
   const logs = logCapture();
-  const config = loadConfig({ TOKEN_SECRET: TEST_SECRET, LOG_LEVEL: 'info', ...env });
+  // Tests send many requests as one user; the per-identity rate limits are tested on their own (test/security/).
+  const unlimited = { RATE_LIMIT_VALIDATIONS_PER_MINUTE: '1000000', RATE_LIMIT_CONFIRMATIONS_PER_MINUTE: '1000000' };
+  const config = loadConfig({ TOKEN_SECRET: TEST_SECRET, LOG_LEVEL: 'info', ...unlimited, ...env });
   const app = createApp(config, { clock, logDestination: logs.stream });
-  return { app, clock, logs };
+  return { app, clock, logs, config };
 }
 
 export interface TestServer {
@@ -47,8 +49,8 @@ export interface TestServer {
 
 /** The real HTTP server on an ephemeral port of 127.0.0.1. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const { app, clock, logs } = testApp(env);
-  const running = await startServer(app.listener, { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 2000, onShutdownStart: app.markShuttingDown });
+  const { app, clock, logs, config } = testApp(env);
+  const running = await startServer(app.listener, { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 2000, onShutdownStart: app.markShuttingDown, ...config.http });
   return { app, url: running.url, clock, logs, running, close: () => running.shutdown() };
 }
 

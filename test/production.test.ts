@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasuraPayload, postJson, TEST_SECRET } from './helpers.js';
+import { ACTION_SECRET, hasuraPayload, postJson, TEST_SECRET } from './helpers.js';
 
 const root = join(import.meta.dirname, '..');
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
@@ -53,7 +53,8 @@ async function startCompiled(env: Record<string, string>): Promise<Started> {
   const { cmd, env: imageEnv } = imageStart();
   const child = spawn(cmd[0]!, cmd.slice(1), {
     cwd: appFolder,
-    env: { PATH: process.env.PATH, ...imageEnv, PORT: '0', HOST: '127.0.0.1', ...env },
+    // What a production start requires (src/config.ts): an action secret and the environment it guards.
+    env: { PATH: process.env.PATH, ...imageEnv, PORT: '0', HOST: '127.0.0.1', ACTION_SECRET, GUARD_ENVIRONMENT: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Record<string, any>[] = [];
@@ -75,6 +76,7 @@ async function startCompiled(env: Record<string, string>): Promise<Started> {
   return { child, url: listening.url, lines, waitForLine, exited };
 }
 
+const secret = { action_secret: ACTION_SECRET };
 let appFolder: string;
 beforeAll(async () => {
   await run('npm', ['run', '-s', 'build'], { cwd: root });
@@ -115,7 +117,7 @@ describe('the compiled server, started as the image starts it', () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
     await server.waitForLine((l) => l.msg === 'ready: the GraphQL door is loaded');
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
-    const r = await postJson(`${server.url}/graphql`, { query: '{ previewMetadataChange(input: {operation: "DROP", table_name: "t", environment: "prod"}) { level } }' });
+    const r = await postJson(`${server.url}/graphql`, { query: '{ previewMetadataChange(input: {operation: "DROP", table_name: "t", environment: "prod"}) { level } }' }, secret);
     expect(r.json).toEqual({ data: { previewMetadataChange: { level: 'confirm' } } });
   });
 
@@ -132,9 +134,9 @@ describe('the compiled server, started as the image starts it', () => {
   });
 
   it('writes one JSON audit line per decision, without the token or any header value', async () => {
-    const v = await postJson(`${server.url}/validate-metadata-change`, hasuraPayload('validateMetadataChange', { operation: 'DROP', table_name: 'public.patients', environment: 'production' }), { 'x-custom-header': 'header-value-that-must-not-be-logged' });
+    const v = await postJson(`${server.url}/validate-metadata-change`, hasuraPayload('validateMetadataChange', { operation: 'DROP', table_name: 'public.patients', environment: 'production' }), { ...secret, 'x-custom-header': 'header-value-that-must-not-be-logged' });
     const token = v.json.confirmation_token as string;
-    await postJson(`${server.url}/confirm-metadata-change`, hasuraPayload('confirmMetadataChange', { confirmation_token: token }));
+    await postJson(`${server.url}/confirm-metadata-change`, hasuraPayload('confirmMetadataChange', { confirmation_token: token }), secret);
     const confirmed = await server.waitForLine((l) => l.audit?.outcome === 'confirmed');
     const issued = server.lines.find((l) => l.audit?.outcome === 'confirmation_required')!;
     expect(issued.audit).toEqual({ action: 'validate', outcome: 'confirmation_required', reason: 'CONFIRMATION_REQUIRED', userId: '42', role: 'developer', operation: 'DROP', table: 'public.patients', environment: 'production', tokenId: expect.any(String) });
@@ -145,6 +147,7 @@ describe('the compiled server, started as the image starts it', () => {
     expect(all).not.toContain(token.split('.')[2]);
     expect(all).not.toContain('header-value-that-must-not-be-logged');
     expect(all).not.toContain(TEST_SECRET);
+    expect(all).not.toContain(ACTION_SECRET);
   });
 });
 
@@ -176,7 +179,7 @@ describe('graceful shutdown', () => {
 
     // A request that is in flight: headers and half the body sent.
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request({ hostname, port, path: '/actions', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const req = request({ hostname, port, path: '/actions', method: 'POST', headers: { ...secret, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
         let text = '';
         res.on('data', (c) => (text += c));
         res.on('end', () => resolve({ status: res.statusCode!, text }));
