@@ -63,6 +63,7 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
     actionSecret: config.actionSecret,
     actionSecretHeader: config.actionSecretHeader,
     maxBodyBytes: config.maxBodyBytes,
+    graphiqlEnabled: config.graphiqlEnabled,
     isReady: () => graphqlLoaded && !shuttingDown,
   });
   return {
