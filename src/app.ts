@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import { analyzeChange, warmUpAnalysis } from './analysis/index.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { createGuard } from './core/guard.js';
+import { createRateLimits } from './core/limits.js';
 import { createReplayCache } from './core/replay.js';
 import { createTokenService } from './core/tokens.js';
 import type { GraphQLDoor } from './doors/graphql.js';
@@ -31,11 +32,12 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
   const guard = createGuard({
     policy: config.policy,
     analyze: analyzeChange,
-    tokens: createTokenService({ key: config.tokenKey, ttlSeconds: config.tokenTtlSeconds, clock }),
+    tokens: createTokenService({ key: config.tokenKey, ttlSeconds: config.tokenTtlSeconds, clock, deploymentId: config.deploymentId }),
     replay,
     clock,
     guardEnvironment: config.guardEnvironment,
     fourEyes: config.fourEyes,
+    limits: createRateLimits(config.limits),
     onDecision: (decision) => {
       auditDecision(logger, decision);
       metrics?.recordDecision(decision);

@@ -139,6 +139,7 @@ function pathOf(url: string | undefined): string {
 function send(res: ServerResponse, response: WebhookResponse, extraHeaders?: Record<string, string>): number {
   const body = JSON.stringify(response.body);
   if (extraHeaders) for (const [name, value] of Object.entries(extraHeaders)) res.setHeader(name, value);
+  if (response.headers) for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
   res.writeHead(response.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
   return response.status;

@@ -12,7 +12,7 @@ import { getOperationAST, getVariableValues, GraphQLError, type DocumentNode, ty
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { ChangeRequest, Guard, Requester } from '../core/guard.js';
-import { requesterFrom } from '../http/requester.js';
+import { requesterFrom, type RequesterResult } from '../http/requester.js';
 import { packageFile } from '../paths.js';
 
 export const SCHEMA_FILE = packageFile('schema.graphql');
@@ -20,14 +20,30 @@ export const SCHEMA_FILE = packageFile('schema.graphql');
 /** Limits on what one document may ask for. Our deepest real query is 2 levels; Hasura's introspection is exempt. */
 export const GRAPHQL_LIMITS = { depth: 6, aliases: 10, tokens: 1000, directives: 10 } as const;
 
-/** yoga's context holds the fetch Request; the fast path (below) hands over the requester directly. */
+/**
+ * yoga's context holds the fetch Request and, when served from node:http, the IncomingMessage too; the fast path
+ * (below) hands over the session directly.
+ */
 interface Context {
   request?: Request;
-  requester?: Requester;
+  req?: IncomingMessage;
+  session?: RequesterResult;
+}
+
+/**
+ * Who asks. From node:http's headersDistinct where there is one: a fetch Request joins a repeated header into
+ * "42, 43", which would pass for one id.
+ */
+function sessionOf(ctx: Context): RequesterResult {
+  return ctx.session ?? requesterFrom((name) => ctx.req?.headersDistinct[name] ?? ctx.request?.headers.get(name) ?? undefined);
 }
 
 export function createGuardSchema(guard: Guard) {
-  const requester = (ctx: Context) => ctx.requester ?? requesterFrom((name) => ctx.request?.headers.get(name) ?? undefined);
+  const requester = (ctx: Context): Requester => {
+    const session = sessionOf(ctx);
+    if (!session.ok) throw createGraphQLError(session.message, { extensions: { code: 'INVALID_SESSION' } });
+    return session.requester;
+  };
   return makeExecutableSchema<Context>({
     typeDefs: readFileSync(SCHEMA_FILE, 'utf8'),
     resolvers: {
@@ -194,8 +210,8 @@ export function createGraphQLDoor(yoga: GuardYoga): GraphQLDoor {
       return false;
     }
     if (!isOperationRequest(params)) return false;
-    const requester = requesterFrom((name) => req.headers[name]);
-    const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ requester });
+    const session = requesterFrom((name) => req.headersDistinct[name]);
+    const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ session });
     let document;
     try {
       document = parse(params.query);
