@@ -164,6 +164,18 @@ describe('the rest of the image', () => {
     }
   });
 
+  it('starts without ACTION_SECRET and GUARD_ENVIRONMENT only with ALLOW_INSECURE_PRODUCTION=true, saying so in a warn line', async () => {
+    const server = await startCompiled({ TOKEN_SECRET: TEST_SECRET, ACTION_SECRET: '', GUARD_ENVIRONMENT: '', ALLOW_INSECURE_PRODUCTION: 'true' });
+    try {
+      const warning = server.lines.find((l) => l.level === 40)!;
+      expect(warning.msg).toMatch(/^ALLOW_INSECURE_PRODUCTION=true: production runs without ACTION_SECRET .* and without GUARD_ENVIRONMENT /);
+      expect(server.lines.indexOf(warning)).toBeLessThan(server.lines.findIndex((l) => typeof l.url === 'string'));
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+
   it('runs the register command: node dist/hasura/register-cli.js --dry-run', async () => {
     const { stdout } = await run('node', ['dist/hasura/register-cli.js', '--dry-run'], { cwd: appFolder, env: { PATH: process.env.PATH, HASURA_GRAPHQL_ENDPOINT: 'http://hasura:8080' } });
     expect(stdout).toMatch(/^# dry run: the requests for POST http:\/\/hasura:8080\/v1\/metadata/);
