@@ -96,7 +96,10 @@ export function createRequestListener(options: ListenerOptions): RequestListener
     return res.statusCode;
   }
 
-  /** The answer to a request that failed: 413 for an oversized body, else a masked 500 (the log has the details). */
+  /**
+   * The answer to a request that failed: 413 for an oversized body; nothing (logged at info, counted as 499) when
+   * the client is gone; else a masked 500 (the log has the details).
+   */
   function answerFailure(req: IncomingMessage, res: ServerResponse, err: unknown, path: string): number {
     if (err instanceof BodyTooLargeError) return send(res, tooLarge, { connection: 'close' });
     // A client that hung up or was cut by a timeout is the client's doing, not a fault: no stack, no error level.

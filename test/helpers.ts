@@ -17,16 +17,26 @@ export function manualClock(start = Date.UTC(2026, 0, 1, 12, 0, 0)) {
 export function logCapture() {
   const lines: Record<string, unknown>[] = [];
   const raw: string[] = [];
+  const waiters: { match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }[] = [];
   const stream = new Writable({
     write(chunk, _enc, done) {
       for (const line of String(chunk).split('\n').filter(Boolean)) {
         raw.push(line);
-        lines.push(JSON.parse(line));
+        const parsed = JSON.parse(line);
+        lines.push(parsed);
+        for (const waiter of waiters.filter((w) => w.match(parsed))) waiters.splice(waiters.indexOf(waiter), 1), waiter.resolve(parsed);
       }
       done();
     },
   });
-  return { stream, lines, raw, audits: () => lines.filter((l) => l.audit).map((l) => l.audit as Record<string, unknown>) };
+  /** Resolves with the first line, written so far or later, that matches: waits on the log rather than sleeping. */
+  const waitForLine = (match: (line: Record<string, unknown>) => boolean) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      const seen = lines.find(match);
+      if (seen) resolve(seen);
+      else waiters.push({ match, resolve });
+    });
+  return { stream, lines, raw, waitForLine, audits: () => lines.filter((l) => l.audit).map((l) => l.audit as Record<string, unknown>) };
 }
 
 export function testApp(env: Record<string, string> = {}, clock = manualClock()) {
