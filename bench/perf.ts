@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { freePort, graphqlValidate, REST_VALIDATE, ROOT, SECRET } from './lib.js';
+import { BENCH_ENV, freePort, graphqlValidate, REST_VALIDATE, ROOT, SECRET } from './lib.js';
 
 const which = process.argv[2] ?? 'rest';
 const dir = mkdtempSync(join(tmpdir(), 'guard-perf-'));
@@ -21,7 +21,7 @@ async function record(name: string, file: string, forReference: boolean): Promis
   const port = await freePort();
   const child = spawn(process.execPath, ['--perf-basic-prof-only-functions', file], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', TOKEN_SECRET: SECRET, NODE_ENV: 'production' },
+    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', TOKEN_SECRET: SECRET, NODE_ENV: 'production', ...BENCH_ENV },
     stdio: ['ignore', 'pipe', 'inherit'], // the audit log drained by this process, as in npm run bench
   });
   child.stdout!.resume();

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { confirmPair, freePort, graphqlValidate, REST_VALIDATE, ROOT, SECRET } from './lib.js';
+import { BENCH_ENV, confirmPair, freePort, graphqlValidate, REST_VALIDATE, ROOT, SECRET } from './lib.js';
 import autocannon from 'autocannon';
 
 const which = process.argv[2] ?? 'rest';
@@ -16,7 +16,7 @@ execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
 const port = await freePort();
 const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, 'dist/index.js'], {
   cwd: ROOT,
-  env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', TOKEN_SECRET: SECRET, NODE_ENV: 'production', ...JSON.parse(process.env.PROFILE_ENV ?? '{}') },
+  env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', TOKEN_SECRET: SECRET, NODE_ENV: 'production', ...BENCH_ENV, ...JSON.parse(process.env.PROFILE_ENV ?? '{}') },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 const url = `http://127.0.0.1:${port}`;

@@ -8,6 +8,7 @@ import { analyzeChange, analyzeHasuraBody, warmUpAnalysis } from './analysis/ind
 import { systemClock, type Clock } from './core/clock.js';
 import { createEnforcement, type EnforcementDecision, type EnforcementOptions } from './core/enforcement.js';
 import { createGuard } from './core/guard.js';
+import { createRateLimits } from './core/limits.js';
 import { createTokenService } from './core/tokens.js';
 import { createConfirmDoor } from './doors/confirm-page.js';
 import type { GraphQLDoor } from './doors/graphql.js';
@@ -49,7 +50,7 @@ export function createApp(
   const metrics = config.metricsEnabled
     ? createMetrics({ replayEntries: store.kind === 'memory' ? () => store.health().entries ?? 0 : undefined, storeAvailable: () => store.health().ok })
     : undefined;
-  const tokens = createTokenService({ key: config.tokenKey, ttlSeconds: config.tokenTtlSeconds, clock });
+  const tokens = createTokenService({ key: config.tokenKey, ttlSeconds: config.tokenTtlSeconds, clock, deploymentId: config.deploymentId });
   const guard = createGuard({
     policy: config.policy,
     analyze: analyzeChange,
@@ -58,6 +59,7 @@ export function createApp(
     clock,
     guardEnvironment: config.guardEnvironment,
     fourEyes: config.fourEyes,
+    limits: createRateLimits(config.limits),
     onDecision: (decision) => {
       auditDecision(logger, decision);
       metrics?.recordDecision(decision);
@@ -116,6 +118,7 @@ export function createApp(
     actionSecret: config.actionSecret,
     actionSecretHeader: config.actionSecretHeader,
     maxBodyBytes: config.maxBodyBytes,
+    graphiqlEnabled: config.graphiqlEnabled,
     notReadyBecause: () => {
       if (shuttingDown) return 'shutting down';
       if (!graphqlLoaded || !analysisLoaded) return 'starting';

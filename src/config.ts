@@ -30,6 +30,11 @@ export interface Config {
   hasuraUrl?: string;
   /** Enforcing mode: the largest metadata or query request body read for inspection (compressed and decoded). */
   proxyMaxBodyBytes: number;
+  /** Names this installation in its tokens' audience, so another installation sharing TOKEN_SECRET cannot confirm them. */
+  deploymentId: string;
+  /** Per identity and minute. */
+  limits: { validationsPerMinute: number; confirmationsPerMinute: number };
+  http: { maxConnections: number; headersTimeoutMs: number; requestTimeoutMs: number };
   /** Things worth a warning in the start-up log (a random development key, no action secret, ...). */
   warnings: string[];
 }
@@ -102,6 +107,22 @@ const envSchema = z.object({
   // (thousands of tables with permissions). A body over the limit is refused, never passed uninspected, so the
   // default is generous; the guard holds at most about three times it in memory while inspecting.
   PROXY_MAX_BODY_BYTES: z._default(int('PROXY_MAX_BODY_BYTES', 1024, 1024 * 1024 * 1024, ' bytes'), 100 * 1024 * 1024),
+  // For the few who run production without ACTION_SECRET or GUARD_ENVIRONMENT on purpose (a guard behind a private
+  // network that serves several environments); every start then says what is off.
+  ALLOW_INSECURE_PRODUCTION: z._default(bool('ALLOW_INSECURE_PRODUCTION'), false),
+  GUARD_DEPLOYMENT_ID: z._default(
+    z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, 'GUARD_DEPLOYMENT_ID must be 1 to 64 letters, digits, ".", "_" or "-"')),
+    'default',
+  ),
+  // A person validates a change a few times and confirms it once; a CLI applying a long migration validates each
+  // step. 120 validations (2 a second, all minute long) and 30 confirmations a minute per identity leave room for
+  // both, and a runaway script or a flood from one identity stops there instead of filling the replay memory.
+  RATE_LIMIT_VALIDATIONS_PER_MINUTE: z._default(int('RATE_LIMIT_VALIDATIONS_PER_MINUTE', 1, 1_000_000_000), 120),
+  RATE_LIMIT_CONFIRMATIONS_PER_MINUTE: z._default(int('RATE_LIMIT_CONFIRMATIONS_PER_MINUTE', 1, 1_000_000_000), 30),
+  // Each connection holds a file descriptor; past this many, new ones are closed at once instead of exhausting them.
+  MAX_CONNECTIONS: z._default(int('MAX_CONNECTIONS', 1, 1_000_000), 1000),
+  HEADERS_TIMEOUT_MS: z._default(int('HEADERS_TIMEOUT_MS', 1000, 600_000, ' milliseconds'), 10_000),
+  REQUEST_TIMEOUT_MS: z._default(int('REQUEST_TIMEOUT_MS', 1000, 600_000, ' milliseconds'), 30_000),
 });
 
 function isHttpUrl(value: string): boolean {
@@ -166,7 +187,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('HASURA_URL needs GUARD_ENVIRONMENT: name the environment of the Hasura this guard stands in front of, e.g. GUARD_ENVIRONMENT=production');
   }
 
-  if (e.ACTION_SECRET === undefined) {
+  if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(`HEADERS_TIMEOUT_MS (${e.HEADERS_TIMEOUT_MS}) must not exceed REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS}): the headers are part of the request`);
+  }
+
+  if (production) {
+    // Without these two a production guard is open to anyone who reaches it, and answers a request naming
+    // staging with staging's levels ("validated automatically").
+    const missing: string[] = [];
+    if (e.ACTION_SECRET === undefined) {
+      if (!e.ALLOW_INSECURE_PRODUCTION) {
+        throw new ConfigError(
+          'ACTION_SECRET is required when NODE_ENV=production; set it to a random value (e.g. openssl rand -hex 32) and configure Hasura to send it, or set ALLOW_INSECURE_PRODUCTION=true if you know why not',
+        );
+      }
+      missing.push('ACTION_SECRET (anyone who reaches the port can call the guard as any user)');
+    }
+    if (e.GUARD_ENVIRONMENT === undefined) {
+      if (!e.ALLOW_INSECURE_PRODUCTION) {
+        const known = policy.environments.map((x) => x.name).join(', ');
+        throw new ConfigError(
+          `GUARD_ENVIRONMENT is required when NODE_ENV=production; set it to the environment this instance guards (one of ${known}), or set ALLOW_INSECURE_PRODUCTION=true if you know why not`,
+        );
+      }
+      missing.push("GUARD_ENVIRONMENT (a request naming staging is answered with staging's levels)");
+    }
+    if (missing.length > 0) {
+      warnings.push(`ALLOW_INSECURE_PRODUCTION=true: production runs without ${missing.join(' and without ')}. Set both and remove ALLOW_INSECURE_PRODUCTION.`);
+    }
+  } else if (e.ACTION_SECRET === undefined) {
     warnings.push(`ACTION_SECRET is not set: anyone who reaches this port can call the guard and claim any x-hasura-user-id. Set it, and configure Hasura to send it.`);
   }
 
@@ -193,6 +242,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     hasuraUrl: e.HASURA_URL?.replace(/\/+$/, ''),
     proxyMaxBodyBytes: e.PROXY_MAX_BODY_BYTES,
+    deploymentId: e.GUARD_DEPLOYMENT_ID,
+    limits: { validationsPerMinute: e.RATE_LIMIT_VALIDATIONS_PER_MINUTE, confirmationsPerMinute: e.RATE_LIMIT_CONFIRMATIONS_PER_MINUTE },
+    http: { maxConnections: e.MAX_CONNECTIONS, headersTimeoutMs: e.HEADERS_TIMEOUT_MS, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
     warnings,
   };
 }

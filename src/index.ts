@@ -22,6 +22,7 @@ const running = await startServer(app.listener, {
   shutdownTimeoutMs: config.shutdownTimeoutMs,
   onShutdownStart: app.markShuttingDown,
   onUpgrade: app.upgrade,
+  ...config.http,
 }).catch((err: NodeJS.ErrnoException) => {
   const why = err.code === 'EADDRINUSE' ? 'the address is in use; set PORT to a free port' : `${err.code ?? err.message}; check HOST and PORT`;
   process.stderr.write(`Cannot listen on ${config.host}:${config.port}: ${why}\n`);

@@ -9,6 +9,7 @@ import type { ConfirmDoor } from './doors/confirm-page.js';
 import type { GraphQLDoor } from './doors/graphql.js';
 import type { ProxyDoor } from './doors/proxy.js';
 import { BodyTooLargeError, readBody, readBodyAsync } from './http/body.js';
+import { isJsonContentType } from './http/media-type.js';
 import { createSecretCheck } from './http/secret.js';
 import type { Metrics } from './metrics.js';
 import { handleWebhook, WEBHOOK_ROUTES, webhookError, type WebhookResponse, type WebhookRoute } from './doors/webhook.js';
@@ -21,6 +22,8 @@ export interface ListenerOptions {
   actionSecret?: string;
   actionSecretHeader: string;
   maxBodyBytes: number;
+  /** Whether GET /graphql serves the GraphiQL page: only then may that page load without the secret. */
+  graphiqlEnabled?: boolean;
   /** Why this instance cannot serve yet or any more (/ready answers 503 with it), or undefined when it can. */
   notReadyBecause: () => string | undefined;
   /** Enforcing mode: every path that is not the guard's own goes to Hasura through the proxy. */
@@ -69,13 +72,11 @@ export function createRequestListener(options: ListenerOptions): RequestListener
       return done(send(res, webhookError(404, 'NOT_FOUND', `Nothing at ${path.slice(0, 100)}: try POST /graphql or an action route.`)));
     }
 
-    // The GraphiQL page itself may load without the secret; every operation it then sends needs it.
-    const graphiqlPage = !webhook && method === 'GET' && (req.headers.accept ?? '').includes('text/html');
-    if (!graphiqlPage && !secretMatches(req.headers[actionSecretHeader])) return done(send(res, unauthorized));
+    if (!isGraphiQLPageLoad(req, webhook) && !secretMatches(req.headers[actionSecretHeader])) return done(send(res, unauthorized));
 
     if (webhook) {
       if (method !== 'POST') return done(send(res, webhookError(405, 'METHOD_NOT_ALLOWED', `${path} accepts POST only.`), { allow: 'POST' }));
-      if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+      if (!isJsonContentType(req.headers['content-type'])) {
         return done(send(res, webhookError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the action payload as Content-Type: application/json.')));
       }
       return readBody(req, maxBodyBytes, (err, body) => {
@@ -84,7 +85,22 @@ export function createRequestListener(options: ListenerOptions): RequestListener
       });
     }
 
+    // A form or multipart POST needs no CORS preflight, so any web page could send one: GraphQL takes JSON only.
+    if (method === 'POST' && !isJsonContentType(req.headers['content-type'])) {
+      return done(send(res, webhookError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send GraphQL requests as Content-Type: application/json (or GET for queries).')));
+    }
     serveGraphQL(req, res, method).then(done, fail);
+  }
+
+  /**
+   * The GraphiQL page itself may load without the secret (every operation it then sends needs it): only when
+   * GraphiQL is on, only a GET that asks for HTML, and never one that carries an operation.
+   */
+  function isGraphiQLPageLoad(req: IncomingMessage, webhook: WebhookRoute | undefined): boolean {
+    if (!options.graphiqlEnabled || webhook || req.method !== 'GET') return false;
+    if (!(req.headers.accept ?? '').includes('text/html')) return false;
+    const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+    return !query.has('query') && !query.has('extensions');
   }
 
   async function serveGraphQL(req: IncomingMessage, res: ServerResponse, method: string): Promise<number> {
@@ -93,9 +109,18 @@ export function createRequestListener(options: ListenerOptions): RequestListener
     return res.statusCode;
   }
 
-  /** The answer to a request that failed: 413 for an oversized body, else a masked 500 (the log has the details). */
-  function answerFailure(res: ServerResponse, err: unknown, path: string): number {
+  /**
+   * The answer to a request that failed: 413 for an oversized body; nothing (logged at info, counted as 499) when
+   * the client is gone; else a masked 500 (the log has the details).
+   */
+  function answerFailure(req: IncomingMessage, res: ServerResponse, err: unknown, path: string): number {
     if (err instanceof BodyTooLargeError) return send(res, tooLarge, { connection: 'close' });
+    // A client that hung up or was cut by a timeout is the client's doing, not a fault: no stack, no error level.
+    if (req.socket.destroyed) {
+      logger.info({ path, reason: (err as NodeJS.ErrnoException)?.code ?? 'closed' }, 'client went away before the answer');
+      res.destroy();
+      return 499;
+    }
     logger.error({ err, path }, 'request failed');
     if (res.headersSent) {
       res.destroy();
@@ -110,7 +135,7 @@ export function createRequestListener(options: ListenerOptions): RequestListener
     const done = (status: number) => {
       metrics?.recordRequest(path in WEBHOOK_ROUTES || KNOWN_PATHS.has(path) ? path : 'other', req.method ?? '', status, (performance.now() - started) / 1000);
     };
-    const fail = (err: unknown) => done(answerFailure(res, err, path));
+    const fail = (err: unknown) => done(answerFailure(req, res, err, path));
     try {
       route(req, res, path, done, fail);
     } catch (err) {
@@ -130,6 +155,7 @@ function pathOf(url: string | undefined): string {
 function send(res: ServerResponse, response: WebhookResponse, extraHeaders?: Record<string, string>): number {
   const body = JSON.stringify(response.body);
   if (extraHeaders) for (const [name, value] of Object.entries(extraHeaders)) res.setHeader(name, value);
+  if (response.headers) for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
   res.writeHead(response.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
   return response.status;
@@ -142,6 +168,12 @@ export interface RunningServer {
   shutdown(): Promise<void>;
 }
 
+/**
+ * How often Node looks for requests past their header or request timeout (30 s by default, which let a slow client
+ * hold a connection for 23 s against a 10 s header timeout): a timeout now holds to within this interval.
+ */
+export const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
+
 export function startServer(
   listener: RequestListener,
   options: {
@@ -151,9 +183,22 @@ export function startServer(
     onShutdownStart?: () => void;
     /** Enforcing mode: websocket upgrades, passed on to Hasura. Without it, upgrades are refused. */
     onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+    /** Defaults: the configuration's (src/config.ts). */
+    maxConnections?: number;
+    headersTimeoutMs?: number;
+    requestTimeoutMs?: number;
   },
 ): Promise<RunningServer> {
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, listener);
+  const server = createServer(
+    {
+      headersTimeout: options.headersTimeoutMs ?? 10_000,
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+    },
+    listener,
+  );
+  // Every connection holds a file descriptor; past the limit Node closes new ones at once (and emits 'drop').
+  server.maxConnections = options.maxConnections ?? 1000;
   if (options.onUpgrade) server.on('upgrade', options.onUpgrade);
   let closing: Promise<void> | undefined;
 

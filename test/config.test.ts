@@ -6,7 +6,10 @@ import { promisify } from 'node:util';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { TEST_SECRET } from './helpers.js';
+import { ACTION_SECRET, TEST_SECRET } from './helpers.js';
+
+/** What a production start needs at least. */
+const PRODUCTION = { NODE_ENV: 'production', TOKEN_SECRET: TEST_SECRET, ACTION_SECRET, GUARD_ENVIRONMENT: 'production' };
 
 const run = promisify(execFile);
 
@@ -19,8 +22,34 @@ describe('configuration', () => {
   });
 
   it('turns GraphiQL off by default in production, unless asked for', () => {
-    expect(loadConfig({ NODE_ENV: 'production', TOKEN_SECRET: TEST_SECRET }).graphiqlEnabled).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'production', TOKEN_SECRET: TEST_SECRET, GRAPHIQL_ENABLED: 'true' }).graphiqlEnabled).toBe(true);
+    expect(loadConfig({ ...PRODUCTION }).graphiqlEnabled).toBe(false);
+    expect(loadConfig({ ...PRODUCTION, GRAPHIQL_ENABLED: 'true' }).graphiqlEnabled).toBe(true);
+  });
+
+  it('production needs ACTION_SECRET and GUARD_ENVIRONMENT, and starts without warnings once both are set', () => {
+    expect(loadConfig(PRODUCTION)).toMatchObject({ production: true, guardEnvironment: 'production', actionSecret: ACTION_SECRET, warnings: [] });
+  });
+
+  it('ALLOW_INSECURE_PRODUCTION=true starts production without them, with a warning naming each thing that is off', () => {
+    const c = loadConfig({ NODE_ENV: 'production', TOKEN_SECRET: TEST_SECRET, ALLOW_INSECURE_PRODUCTION: 'true' });
+    expect(c.production).toBe(true);
+    expect(c.warnings).toEqual([
+      expect.stringMatching(/^ALLOW_INSECURE_PRODUCTION=true: production runs without ACTION_SECRET \(anyone who reaches the port can call the guard as any user\) and without GUARD_ENVIRONMENT \(a request naming staging is answered with staging's levels\)\. Set both and remove ALLOW_INSECURE_PRODUCTION\.$/),
+    ]);
+    const onlyOne = loadConfig({ ...PRODUCTION, GUARD_ENVIRONMENT: '', ALLOW_INSECURE_PRODUCTION: 'true' });
+    expect(onlyOne.warnings).toEqual([expect.stringMatching(/^ALLOW_INSECURE_PRODUCTION=true: production runs without GUARD_ENVIRONMENT /)]);
+  });
+
+  it('the deployment id, rate limits, connection limit and HTTP timeouts have documented defaults and bounds', () => {
+    expect(loadConfig({})).toMatchObject({
+      deploymentId: 'default',
+      limits: { validationsPerMinute: 120, confirmationsPerMinute: 30 },
+      http: { maxConnections: 1000, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
+    });
+    expect(loadConfig({ GUARD_DEPLOYMENT_ID: 'eu-1', MAX_CONNECTIONS: '5', HEADERS_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '2000' })).toMatchObject({
+      deploymentId: 'eu-1',
+      http: { maxConnections: 5, headersTimeoutMs: 1000, requestTimeoutMs: 2000 },
+    });
   });
 
   it('resolves GUARD_ENVIRONMENT through the policy aliases', () => {
@@ -33,6 +62,12 @@ describe('configuration', () => {
 
   const refused: [string, Record<string, string>, RegExp][] = [
     ['no TOKEN_SECRET in production', { NODE_ENV: 'production' }, /^TOKEN_SECRET is required when NODE_ENV=production; set it to a random value of at least 32 bytes/],
+    ['no ACTION_SECRET in production', { ...PRODUCTION, ACTION_SECRET: '' }, /^ACTION_SECRET is required when NODE_ENV=production; set it to a random value \(e\.g\. openssl rand -hex 32\) and configure Hasura to send it, or set ALLOW_INSECURE_PRODUCTION=true if you know why not$/],
+    ['no GUARD_ENVIRONMENT in production', { ...PRODUCTION, GUARD_ENVIRONMENT: '' }, /^GUARD_ENVIRONMENT is required when NODE_ENV=production; set it to the environment this instance guards \(one of staging, production\), or set ALLOW_INSECURE_PRODUCTION=true if you know why not$/],
+    ['a deployment id with spaces', { GUARD_DEPLOYMENT_ID: 'eu 1' }, /^GUARD_DEPLOYMENT_ID must be 1 to 64 letters, digits, "\.", "_" or "-"$/],
+    ['no rate limit at all', { RATE_LIMIT_VALIDATIONS_PER_MINUTE: '0' }, /^RATE_LIMIT_VALIDATIONS_PER_MINUTE must be a whole number from 1 to/],
+    ['a header timeout longer than the request timeout', { HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '2000' }, /^HEADERS_TIMEOUT_MS \(5000\) must not exceed REQUEST_TIMEOUT_MS \(2000\)/],
+    ['MAX_CONNECTIONS of 0', { MAX_CONNECTIONS: '0' }, /^MAX_CONNECTIONS must be a whole number from 1 to/],
     ['a short TOKEN_SECRET', { TOKEN_SECRET: 'short' }, /^TOKEN_SECRET must be at least 32 bytes \(it has 5\); set it to a random value/],
     ['a short TOKEN_SECRET in production', { NODE_ENV: 'production', TOKEN_SECRET: 'x'.repeat(31) }, /^TOKEN_SECRET must be at least 32 bytes/],
     ['a PORT that is not a number', { PORT: 'eighty' }, /^PORT must be a whole number from 0 to 65535$/],
@@ -85,6 +120,13 @@ describe('configuration', () => {
     const err = await run(tsx, ['src/index.ts'], { cwd: join(import.meta.dirname, '..'), env: { ...process.env, NODE_ENV: 'production', TOKEN_SECRET: '' } }).catch((e) => e);
     expect(err.code).toBe(1);
     expect(err.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Configuration error: TOKEN_SECRET is required when NODE_ENV=production/)]);
+  });
+
+  it.each(['ACTION_SECRET', 'GUARD_ENVIRONMENT'])('the server refuses a production start without %s in one line', async (variable) => {
+    const tsx = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tsx');
+    const err = await run(tsx, ['src/index.ts'], { cwd: join(import.meta.dirname, '..'), env: { ...process.env, ...PRODUCTION, [variable]: '', PORT: '0', HOST: '127.0.0.1' }, timeout: 15_000 }).catch((e) => e);
+    expect(err.code).toBe(1);
+    expect(err.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^Configuration error: ${variable} is required when NODE_ENV=production; .* or set ALLOW_INSECURE_PRODUCTION=true if you know why not$`))]);
   });
 
   it('a port already in use is one line too, not a stack trace', async () => {

@@ -17,23 +17,35 @@ export function manualClock(start = Date.UTC(2026, 0, 1, 12, 0, 0)) {
 export function logCapture() {
   const lines: Record<string, unknown>[] = [];
   const raw: string[] = [];
+  const waiters: { match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }[] = [];
   const stream = new Writable({
     write(chunk, _enc, done) {
       for (const line of String(chunk).split('\n').filter(Boolean)) {
         raw.push(line);
-        lines.push(JSON.parse(line));
+        const parsed = JSON.parse(line);
+        lines.push(parsed);
+        for (const waiter of waiters.filter((w) => w.match(parsed))) waiters.splice(waiters.indexOf(waiter), 1), waiter.resolve(parsed);
       }
       done();
     },
   });
-  return { stream, lines, raw, audits: () => lines.filter((l) => l.audit).map((l) => l.audit as Record<string, unknown>) };
+  /** Resolves with the first line, written so far or later, that matches: waits on the log rather than sleeping. */
+  const waitForLine = (match: (line: Record<string, unknown>) => boolean) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      const seen = lines.find(match);
+      if (seen) resolve(seen);
+      else waiters.push({ match, resolve });
+    });
+  return { stream, lines, raw, waitForLine, audits: () => lines.filter((l) => l.audit).map((l) => l.audit as Record<string, unknown>) };
 }
 
 export function testApp(env: Record<string, string> = {}, clock = manualClock()) {
   const logs = logCapture();
-  const config = loadConfig({ TOKEN_SECRET: TEST_SECRET, LOG_LEVEL: 'info', ...env });
+  // Tests send many requests as one user; the per-identity rate limits are tested on their own (test/security/).
+  const unlimited = { RATE_LIMIT_VALIDATIONS_PER_MINUTE: '1000000', RATE_LIMIT_CONFIRMATIONS_PER_MINUTE: '1000000' };
+  const config = loadConfig({ TOKEN_SECRET: TEST_SECRET, LOG_LEVEL: 'info', ...unlimited, ...env });
   const app = createApp(config, { clock, logDestination: logs.stream });
-  return { app, clock, logs };
+  return { app, clock, logs, config };
 }
 
 export interface TestServer {
@@ -47,8 +59,8 @@ export interface TestServer {
 
 /** The real HTTP server on an ephemeral port of 127.0.0.1. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const { app, clock, logs } = testApp(env);
-  const running = await startServer(app.listener, { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 2000, onShutdownStart: app.markShuttingDown });
+  const { app, clock, logs, config } = testApp(env);
+  const running = await startServer(app.listener, { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 2000, onShutdownStart: app.markShuttingDown, ...config.http });
   return { app, url: running.url, clock, logs, running, close: () => running.shutdown().then(() => app.close()) };
 }
 

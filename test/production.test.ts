@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasuraPayload, postJson, TEST_SECRET } from './helpers.js';
+import { ACTION_SECRET, hasuraPayload, postJson, TEST_SECRET } from './helpers.js';
 import { freePort } from './support/ports.js';
 import { spawnServer, type ServerProcess } from './support/server-process.js';
 
@@ -43,9 +43,14 @@ function imageStart() {
 
 async function startCompiled(env: Record<string, string>): Promise<ServerProcess> {
   const { cmd, env: imageEnv } = imageStart();
-  return spawnServer(cmd[0]!, cmd.slice(1), { cwd: appFolder, env: { PATH: process.env.PATH, ...imageEnv, PORT: '0', HOST: '127.0.0.1', ...env } });
+  // What a production start requires (src/config.ts): an action secret and the environment it guards.
+  return spawnServer(cmd[0]!, cmd.slice(1), {
+    cwd: appFolder,
+    env: { PATH: process.env.PATH, ...imageEnv, PORT: '0', HOST: '127.0.0.1', ACTION_SECRET, GUARD_ENVIRONMENT: 'production', ...env },
+  });
 }
 
+const secret = { action_secret: ACTION_SECRET };
 let appFolder: string;
 // dist/ is built once for the whole run (test/support/build.ts).
 beforeAll(() => {
@@ -86,7 +91,7 @@ describe('the compiled server, started as the image starts it', () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
     await server.waitForLine((l) => l.msg === 'ready: the GraphQL door is loaded');
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
-    const r = await postJson(`${server.url}/graphql`, { query: '{ previewMetadataChange(input: {operation: "DROP", table_name: "t", environment: "prod"}) { level } }' });
+    const r = await postJson(`${server.url}/graphql`, { query: '{ previewMetadataChange(input: {operation: "DROP", table_name: "t", environment: "prod"}) { level } }' }, secret);
     expect(r.json).toEqual({ data: { previewMetadataChange: { level: 'confirm' } } });
   });
 
@@ -103,9 +108,9 @@ describe('the compiled server, started as the image starts it', () => {
   });
 
   it('writes one JSON audit line per decision, without the token or any header value', async () => {
-    const v = await postJson(`${server.url}/validate-metadata-change`, hasuraPayload('validateMetadataChange', { operation: 'DROP', table_name: 'public.patients', environment: 'production' }), { 'x-custom-header': 'header-value-that-must-not-be-logged' });
+    const v = await postJson(`${server.url}/validate-metadata-change`, hasuraPayload('validateMetadataChange', { operation: 'DROP', table_name: 'public.patients', environment: 'production' }), { ...secret, 'x-custom-header': 'header-value-that-must-not-be-logged' });
     const token = v.json.confirmation_token as string;
-    await postJson(`${server.url}/confirm-metadata-change`, hasuraPayload('confirmMetadataChange', { confirmation_token: token }));
+    await postJson(`${server.url}/confirm-metadata-change`, hasuraPayload('confirmMetadataChange', { confirmation_token: token }), secret);
     const confirmed = await server.waitForLine((l) => l.audit?.outcome === 'confirmed');
     const issued = server.lines.find((l) => l.audit?.outcome === 'confirmation_required')!;
     expect(issued.audit).toEqual({ action: 'validate', outcome: 'confirmation_required', reason: 'CONFIRMATION_REQUIRED', userId: '42', role: 'developer', operation: 'DROP', table: 'public.patients', environment: 'production', tokenId: expect.any(String) });
@@ -116,6 +121,7 @@ describe('the compiled server, started as the image starts it', () => {
     expect(all).not.toContain(token.split('.')[2]);
     expect(all).not.toContain('header-value-that-must-not-be-logged');
     expect(all).not.toContain(TEST_SECRET);
+    expect(all).not.toContain(ACTION_SECRET);
   });
 });
 
@@ -141,10 +147,21 @@ describe('the rest of the image', () => {
       await server.waitForLine((l) => l.msg === 'ready: the GraphQL door is loaded');
       const ready = await fetch(`${server.url}/ready`);
       expect([ready.status, await ready.json()]).toEqual([503, { status: 'store unavailable' }]);
-      const v = await postJson(`${server.url}/validate-metadata-change`, hasuraPayload('validateMetadataChange', { operation: 'DROP', table_name: 'patients', environment: 'production' }));
-      const c = await postJson(`${server.url}/confirm-metadata-change`, hasuraPayload('confirmMetadataChange', { confirmation_token: v.json.confirmation_token }));
+      const v = await postJson(`${server.url}/validate-metadata-change`, hasuraPayload('validateMetadataChange', { operation: 'DROP', table_name: 'patients', environment: 'production' }), secret);
+      const c = await postJson(`${server.url}/confirm-metadata-change`, hasuraPayload('confirmMetadataChange', { confirmation_token: v.json.confirmation_token }), secret);
       expect([c.status, c.json.success, c.json.message]).toEqual([200, false, expect.stringMatching(/its database is unreachable/)]);
       expect(JSON.stringify(server.lines)).not.toContain('db-password-never-logged');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('starts without ACTION_SECRET and GUARD_ENVIRONMENT only with ALLOW_INSECURE_PRODUCTION=true, saying so in a warn line', async () => {
+    const server = await startCompiled({ TOKEN_SECRET: TEST_SECRET, ACTION_SECRET: '', GUARD_ENVIRONMENT: '', ALLOW_INSECURE_PRODUCTION: 'true' });
+    try {
+      const warning = server.lines.find((l) => l.level === 40)!;
+      expect(warning.msg).toMatch(/^ALLOW_INSECURE_PRODUCTION=true: production runs without ACTION_SECRET .* and without GUARD_ENVIRONMENT /);
+      expect(server.lines.indexOf(warning)).toBeLessThan(server.lines.findIndex((l) => typeof l.url === 'string'));
     } finally {
       await server.stop();
     }
@@ -165,7 +182,7 @@ describe('graceful shutdown', () => {
 
     // A request that is in flight: headers and half the body sent.
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request({ hostname, port, path: '/actions', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const req = request({ hostname, port, path: '/actions', method: 'POST', headers: { ...secret, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
         let text = '';
         res.on('data', (c) => (text += c));
         res.on('end', () => resolve({ status: res.statusCode!, text }));

@@ -3,7 +3,7 @@
 // the database is down; they recover by themselves when it returns.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONFIRM, hasuraPayload, postJson, TEST_SECRET } from './helpers.js';
+import { ACTION_SECRET, CONFIRM, hasuraPayload, postJson, TEST_SECRET } from './helpers.js';
 import { startTestDatabase, type TestDatabase } from './support/postgres.js';
 import { spawnServer, type ServerProcess } from './support/server-process.js';
 
@@ -19,7 +19,7 @@ let b: ServerProcess;
 async function replica(): Promise<ServerProcess> {
   const server = await spawnServer(process.execPath, ['dist/index.js'], {
     cwd: root,
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', TOKEN_SECRET: TEST_SECRET, GUARD_DATABASE_URL: db.url },
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', TOKEN_SECRET: TEST_SECRET, ACTION_SECRET, GUARD_ENVIRONMENT: 'production', GUARD_DATABASE_URL: db.url },
   });
   await server.waitForLine((l) => l.msg === 'ready: the GraphQL door is loaded');
   await server.waitForLine((l) => l.store === 'postgres' && /^store available/.test(l.msg));
@@ -27,13 +27,13 @@ async function replica(): Promise<ServerProcess> {
 }
 
 async function validate(server: ServerProcess): Promise<string> {
-  const r = await postJson(`${server.url}/validate-metadata-change`, hasuraPayload('validateMetadataChange', change));
+  const r = await postJson(`${server.url}/validate-metadata-change`, hasuraPayload('validateMetadataChange', change), { action_secret: ACTION_SECRET });
   expect(r.status).toBe(200);
   return r.json.confirmation_token;
 }
 
 async function confirm(server: ServerProcess, token: string): Promise<{ success: boolean; message: string }> {
-  const r = await postJson(`${server.url}/confirm-metadata-change`, hasuraPayload('confirmMetadataChange', { confirmation_token: token }));
+  const r = await postJson(`${server.url}/confirm-metadata-change`, hasuraPayload('confirmMetadataChange', { confirmation_token: token }), { action_secret: ACTION_SECRET });
   expect(r.status).toBe(200);
   return r.json;
 }
@@ -83,7 +83,7 @@ describe('two replicas sharing one database', () => {
     try {
       expect(await confirm(a, token)).toEqual({ success: false, message: UNAVAILABLE });
       expect(await confirm(b, token)).toEqual({ success: false, message: UNAVAILABLE });
-      const graphql = await postJson(`${b.url}/graphql`, { query: CONFIRM, variables: { input: { confirmation_token: later } } }, { 'x-hasura-user-id': '42', 'x-hasura-role': 'developer' });
+      const graphql = await postJson(`${b.url}/graphql`, { query: CONFIRM, variables: { input: { confirmation_token: later } } }, { 'x-hasura-user-id': '42', 'x-hasura-role': 'developer', action_secret: ACTION_SECRET });
       expect(graphql.status).toBe(200);
       expect(graphql.json).toEqual({ data: { confirmMetadataChange: { success: false, message: UNAVAILABLE } } });
       for (const server of [a, b]) expect(await ready(server)).toEqual({ status: 503, body: { status: 'store unavailable' } });

@@ -1,10 +1,11 @@
 // The guard: every rule of the project lives here. The GraphQL resolvers and the webhook adapter only
 // translate their transport into these calls and the results back; they decide nothing.
-import { describeEffect, describeEffects, type ChangeToAnalyse, type Effect } from '../analysis/effects.js';
+import { describeEffect, describeEffects, effectKey, VERBS, type ChangeToAnalyse, type Effect, type ObjectKind } from '../analysis/effects.js';
 import type { Clock } from './clock.js';
+import { NO_LIMITS, type LimitedAction, type RateLimits } from './limits.js';
 import type { Environment, Level, Policy } from './policy.js';
 import { printable } from './text.js';
-import { CLOCK_TOLERANCE_SECONDS, type TokenService } from './tokens.js';
+import { CLOCK_TOLERANCE_SECONDS, MAX_TOKEN_EFFECTS, type TokenService } from './tokens.js';
 import { StoreUnavailableError, type GuardStore, type Remembered } from '../store/store.js';
 
 /** Who asks: Hasura's session (x-hasura-user-id, x-hasura-role). */
@@ -47,11 +48,15 @@ export interface ValidateResult {
   confirmation_token: string | null;
   level?: Level | null;
   changes?: ReportedChange[] | null;
+  /** Set when refused for the requester's rate limit: the webhook answers 429 with Retry-After. Not in the schema. */
+  retryAfterSeconds?: number;
 }
 
 export interface ConfirmResult {
   success: boolean;
   message: string;
+  /** As for ValidateResult. */
+  retryAfterSeconds?: number;
 }
 
 export interface PreviewResult {
@@ -98,6 +103,8 @@ export interface GuardOptions {
   guardEnvironment?: string;
   /** The confirmer must be a different, identified user than the requester. */
   fourEyes: boolean;
+  /** Validations and confirmations per identity; none when omitted (the server always sets them, src/app.ts). */
+  limits?: RateLimits;
   onDecision?: (decision: Decision) => void;
 }
 
@@ -131,7 +138,7 @@ type Checked =
   | { ok: false; reason: string; message: string };
 
 export function createGuard(options: GuardOptions): Guard {
-  const { policy, analyze, tokens, store, clock, guardEnvironment, fourEyes, onDecision = () => {} } = options;
+  const { policy, analyze, tokens, store, clock, guardEnvironment, fourEyes, limits = NO_LIMITS, onDecision = () => {} } = options;
   const knownEnvironments = policy.environments
     .map((e) => (e.aliases.length ? `${e.name} (${e.aliases.join(', ')})` : e.name))
     .join('; ');
@@ -214,8 +221,25 @@ export function createGuard(options: GuardOptions): Guard {
     });
   }
 
+  /** The refusal for an identity over its rate limit, or undefined when the request may go ahead. */
+  async function overLimit(action: LimitedAction, requester: Requester): Promise<{ message: string; retryAfterSeconds: number } | undefined> {
+    const answer = await limits.take(action, identityOf(requester));
+    if (answer.ok) return undefined;
+    decide(action, 'refused', 'RATE_LIMITED', requester);
+    const what = action === 'validate' ? 'validations' : 'confirmations';
+    return {
+      message: `too many ${what} (at most ${answer.limitPerMinute} a minute for each user). Try again in ${answer.retryAfterSeconds} seconds.`,
+      retryAfterSeconds: answer.retryAfterSeconds,
+    };
+  }
+
   return {
     async validate(change, requester) {
+      const limited = await overLimit('validate', requester);
+      if (limited) {
+        const { message, retryAfterSeconds } = limited;
+        return { success: false, message: `Refused: ${message}`, confirmation_token: null, level: null, changes: null, retryAfterSeconds };
+      }
       const c = await check(change);
       if (!c.ok) {
         const raw = { operation: printable(change.operation), table: printable(change.table_name), environment: printable(change.environment) };
@@ -245,7 +269,29 @@ export function createGuard(options: GuardOptions): Guard {
           changes,
         };
       }
-      const { token, jti } = tokens.issue({ op: label(c.operation), tbl: c.table, env: c.environment.name, sub: identityOf(requester) });
+      // A token is only as good as its requester's identity: four-eyes compares two users, so both must be known.
+      if (fourEyes && !requester.userId) {
+        decide('validate', 'invalid', 'REQUESTER_UNIDENTIFIED', requester, subject);
+        return {
+          success: false,
+          message: 'Refused: four-eyes mode issues confirmation tokens to identified users only; send the change as a signed-in user (x-hasura-user-id).',
+          confirmation_token: null,
+          level: c.level,
+          changes,
+        };
+      }
+      const fx = [...new Set(c.effects.map(effectKey))];
+      if (fx.length > MAX_TOKEN_EFFECTS) {
+        decide('validate', 'invalid', 'TOO_MANY_EFFECTS', requester, subject);
+        return {
+          success: false,
+          message: `Refused: the change has ${fx.length} kinds of effect, more than the ${MAX_TOKEN_EFFECTS} a confirmation token can carry. Split it into smaller changes.`,
+          confirmation_token: null,
+          level: c.level,
+          changes,
+        };
+      }
+      const { token, jti } = tokens.issue({ op: label(c.operation), tbl: c.table, env: c.environment.name, sub: identityOf(requester), fx });
       subject.tokenId = jti;
       decide('validate', 'confirmation_required', 'CONFIRMATION_REQUIRED', requester, subject);
       const who = fourEyes ? 'Another user must confirm it' : 'Confirm it';
@@ -264,12 +310,17 @@ export function createGuard(options: GuardOptions): Guard {
         return { success: false, message: `Not confirmed: ${why}. ${fix}` };
       };
 
+      const limited = await overLimit('confirm', requester);
+      if (limited) return { success: false, message: `Not confirmed: ${limited.message}`, retryAfterSeconds: limited.retryAfterSeconds };
+
       const verified = tokens.verify(token.trim());
       if (!verified.ok) {
         const fix =
           verified.code === 'TOKEN_EXPIRED'
             ? 'Validate the change again to get a new token.'
-            : 'Pass the confirmation_token exactly as validateMetadataChange returned it.';
+            : verified.code === 'TOKEN_WRONG_AUDIENCE'
+              ? 'Confirm it at the guard that issued it, or validate the change again here.'
+              : 'Pass the confirmation_token exactly as validateMetadataChange returned it.';
         return refuse(verified.code, verified.message, fix);
       }
       const claims = verified.claims;
@@ -278,7 +329,8 @@ export function createGuard(options: GuardOptions): Guard {
       if (guardEnvironment && claims.env !== guardEnvironment) {
         return refuse('TOKEN_ENVIRONMENT_MISMATCH', `the token is for ${claims.env}, and this guard protects ${guardEnvironment}`, `Confirm it at the ${claims.env} guard.`, subject);
       }
-      if (!policy.findEnvironment(claims.env)) {
+      const environment = policy.findEnvironment(claims.env);
+      if (!environment) {
         return refuse('TOKEN_ENVIRONMENT_MISMATCH', `the token is for ${claims.env}, which the active policy does not know`, 'Validate the change again.', subject);
       }
       const confirmer = identityOf(requester);
@@ -286,11 +338,23 @@ export function createGuard(options: GuardOptions): Guard {
         if (!requester.userId) {
           return refuse('TOKEN_CONFIRMER_UNKNOWN', 'four-eyes mode needs a confirming user (x-hasura-user-id)', 'Confirm it as a signed-in user.', subject);
         }
+        // Issued before four-eyes was on, or by a replica without it: a role or "anonymous" is no second person.
+        if (!claims.sub.startsWith('user:')) {
+          return refuse('TOKEN_REQUESTER_UNKNOWN', 'four-eyes mode needs a token requested by an identified user', 'Validate the change again as a signed-in user.', subject);
+        }
         if (confirmer === claims.sub) {
           return refuse('TOKEN_SAME_USER', 'four-eyes mode needs a second person, and you requested this change', 'Ask another user to confirm it.', subject);
         }
       } else if (confirmer !== claims.sub) {
         return refuse('TOKEN_WRONG_REQUESTER', 'the token was issued to someone else', 'Confirm it as the user who validated the change.', subject);
+      }
+      // The token records what the policy said when it was issued, perhaps by another replica or under a laxer
+      // policy since tightened: decide again under the policy in force, and refuse what it now denies.
+      const effects = claims.fx ? claims.fx.map(effectOfKey) : await analyze({ operation: claims.op, table: claims.tbl });
+      const inForce = policy.decide(effects, environment, claims.op);
+      if (inForce.level === 'deny') {
+        const instead = inForce.operationClass.instead ? `Instead, ${inForce.operationClass.instead}` : 'Validate the change again to see why.';
+        return refuse('DENIED_BY_POLICY', `the policy in force does not allow this change in ${environment.name}: it ${describeEffects(effects)}`, instead, subject);
       }
       // Remember the id until the last second a verifier could still accept the token.
       const nowSeconds = Math.floor(clock() / 1000);
@@ -326,6 +390,12 @@ export function createGuard(options: GuardOptions): Guard {
       };
     },
   };
+}
+
+/** An effect as a token carries it (`verb:object`); a verb this version does not know is an unknown effect. */
+function effectOfKey(key: string): Effect {
+  const [verb, object] = key.split(':') as [string, string];
+  return verb in VERBS ? { verb: verb as Effect['verb'], object: object as ObjectKind } : { verb: 'unknown', object: object as ObjectKind };
 }
 
 /** An optional JSON text field: absent, or parsed, or the refusal that names it. */

@@ -1,4 +1,5 @@
-// Confirmation tokens: HS256 JWTs bound to one operation, table, environment and requester.
+// Confirmation tokens: HS256 JWTs bound to one operation, table, environment and requester, and to the deployment
+// and environment that issued them (the audience).
 // Stateless on purpose: any replica holding TOKEN_SECRET can verify them; only single use needs memory.
 import { randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
@@ -6,7 +7,16 @@ import * as z from '../zod.js';
 import type { Clock } from './clock.js';
 
 export const TOKEN_ISSUER = 'hasura-metadata-guard';
-export const TOKEN_AUDIENCE = 'hasura-metadata-change';
+/**
+ * Whom a token is for: one guarded environment of one deployment. Two installations that share TOKEN_SECRET (or a
+ * staging and a production guard that do) cannot confirm each other's tokens.
+ */
+export const tokenAudience = (deploymentId: string, environment: string) => `${TOKEN_ISSUER}:${deploymentId}:${environment}`;
+/**
+ * Most distinct effect keys (`drop:table`) a token carries. A change with more kinds of effect is refused rather
+ * than carried in part: confirmation re-decides on them, and a missing one could be the one the policy denies.
+ */
+export const MAX_TOKEN_EFFECTS = 32;
 /** Seconds of clock skew accepted between replicas for exp / nbf / iat: a token expires 5 s after its exp, not before. */
 export const CLOCK_TOLERANCE_SECONDS = 5;
 /** Our tokens are ~350 characters; anything far longer is refused before any decoding work. */
@@ -28,21 +38,37 @@ export interface ChangeClaims {
   fp?: string;
   /** Enforcing mode only: sha256 hex of the credentials the held request carried (never the credentials). */
   crd?: string;
+  /** the change's effect keys (`verb:object`), distinct: confirmation decides on them again under the policy in force */
+  fx?: string[];
 }
 
 export interface VerifiedClaims extends ChangeClaims {
+  aud: string;
   jti: string;
   iat: number;
   exp: number;
 }
 
-export type TokenFailure = 'TOKEN_MALFORMED' | 'TOKEN_BAD_SIGNATURE' | 'TOKEN_EXPIRED' | 'TOKEN_NOT_YET_VALID';
+export type TokenFailure = 'TOKEN_MALFORMED' | 'TOKEN_BAD_SIGNATURE' | 'TOKEN_WRONG_AUDIENCE' | 'TOKEN_EXPIRED' | 'TOKEN_NOT_YET_VALID';
 
 export type VerifyResult = { ok: true; claims: VerifiedClaims } | { ok: false; code: TokenFailure; message: string };
 
 const text = z.string().check(z.minLength(1));
 const sha256Hex = z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/)));
-const claimsSchema = z.object({ op: text, tbl: text, env: text, sub: text, fp: sha256Hex, crd: sha256Hex, jti: text, iat: z.int(), exp: z.int() });
+const effectKeys = z.array(z.string().check(z.regex(/^[a-z_]{1,32}:[a-z_]{1,32}$/))).check(z.maxLength(MAX_TOKEN_EFFECTS));
+const claimsSchema = z.object({
+  op: text,
+  tbl: text,
+  env: text,
+  sub: text,
+  jti: text,
+  iat: z.int(),
+  exp: z.int(),
+  aud: text,
+  fx: z.optional(effectKeys),
+  fp: sha256Hex,
+  crd: sha256Hex,
+});
 
 export interface TokenService {
   ttlSeconds: number;
@@ -50,9 +76,11 @@ export interface TokenService {
   verify(token: string): VerifyResult;
 }
 
-export function createTokenService(options: { key: KeyObject; ttlSeconds: number; clock: Clock }): TokenService {
-  const { key, ttlSeconds, clock } = options;
+export function createTokenService(options: { key: KeyObject; ttlSeconds: number; clock: Clock; deploymentId?: string }): TokenService {
+  const { key, ttlSeconds, clock, deploymentId = 'default' } = options;
   const nowSeconds = () => Math.floor(clock() / 1000);
+  // Any environment of this deployment; that the audience names the token's own environment is checked below.
+  const ourAudiences = new RegExp(`^${escapeRegExp(tokenAudience(deploymentId, ''))}[a-z][a-z0-9_-]*$`);
 
   return {
     ttlSeconds,
@@ -66,14 +94,10 @@ export function createTokenService(options: { key: KeyObject; ttlSeconds: number
       // iat/exp come from our clock (jsonwebtoken keeps a given iat), so a controlled clock governs both ends.
       // The claims are spelled out rather than spread: jsonwebtoken signs a literal object ~30% faster.
       const payload =
-        claims.fp === undefined && claims.crd === undefined
+        claims.fx === undefined && claims.fp === undefined && claims.crd === undefined
           ? { op: claims.op, tbl: claims.tbl, env: claims.env, sub: claims.sub, jti, iat, exp }
-          : { op: claims.op, tbl: claims.tbl, env: claims.env, sub: claims.sub, fp: claims.fp, crd: claims.crd, jti, iat, exp };
-      const token = jwt.sign(payload, key, {
-        algorithm: 'HS256',
-        issuer: TOKEN_ISSUER,
-        audience: TOKEN_AUDIENCE,
-      });
+          : { op: claims.op, tbl: claims.tbl, env: claims.env, sub: claims.sub, fx: claims.fx, fp: claims.fp, crd: claims.crd, jti, iat, exp };
+      const token = jwt.sign(payload, key, { algorithm: 'HS256', issuer: TOKEN_ISSUER, audience: tokenAudience(deploymentId, claims.env) });
       return { token, jti, expiresAt: exp };
     },
 
@@ -88,17 +112,20 @@ export function createTokenService(options: { key: KeyObject; ttlSeconds: number
         payload = jwt.verify(token, key, {
           algorithms: ['HS256'],
           issuer: TOKEN_ISSUER,
-          audience: TOKEN_AUDIENCE,
+          audience: ourAudiences,
           clockTimestamp: now,
           clockTolerance: CLOCK_TOLERANCE_SECONDS,
           maxAge: ttlSeconds, // jsonwebtoken adds clockTolerance to this too
         });
       } catch (err) {
-        return classifyVerifyError(err, token);
+        return classifyVerifyError(err, token, deploymentId);
       }
       const parsed = claimsSchema.safeParse(payload);
       if (!parsed.success) {
         return { ok: false, code: 'TOKEN_MALFORMED', message: 'the token does not carry the claims of a confirmation token' };
+      }
+      if (parsed.data.aud !== tokenAudience(deploymentId, parsed.data.env)) {
+        return { ok: false, code: 'TOKEN_WRONG_AUDIENCE', message: `the token was not issued by this deployment (${deploymentId}) for ${parsed.data.env}` };
       }
       // jsonwebtoken does not look at iat on its own; a token "issued" in the future was not issued by a sane clock.
       if (parsed.data.iat > now + CLOCK_TOLERANCE_SECONDS) {
@@ -109,7 +136,7 @@ export function createTokenService(options: { key: KeyObject; ttlSeconds: number
   };
 }
 
-function classifyVerifyError(err: unknown, token: string): VerifyResult {
+function classifyVerifyError(err: unknown, token: string, deploymentId: string): VerifyResult {
   if (err instanceof jwt.TokenExpiredError) {
     return { ok: false, code: 'TOKEN_EXPIRED', message: 'the token has expired' };
   }
@@ -126,10 +153,15 @@ function classifyVerifyError(err: unknown, token: string): VerifyResult {
     (message === 'invalid signature' ||
       message === 'jwt signature is required' ||
       message === 'invalid algorithm' ||
-      message.startsWith('jwt issuer invalid') ||
-      message.startsWith('jwt audience invalid'))
+      message.startsWith('jwt issuer invalid'))
   ) {
     return { ok: false, code: 'TOKEN_BAD_SIGNATURE', message: 'the token was not signed by this guard' };
   }
+  // Signed with our key and issuer, so it is ours, but for another deployment (or a format before audiences).
+  if (isJwt && message.startsWith('jwt audience invalid')) {
+    return { ok: false, code: 'TOKEN_WRONG_AUDIENCE', message: `the token was not issued by this deployment (${deploymentId})` };
+  }
   return { ok: false, code: 'TOKEN_MALFORMED', message: 'the token is not a well-formed confirmation token' };
 }
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

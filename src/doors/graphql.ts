@@ -7,11 +7,12 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { getOperationAST, type DocumentNode } from 'graphql';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { getOperationAST, getVariableValues, GraphQLError, type DocumentNode, type ValidationRule } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { ChangeRequest, Guard, Requester } from '../core/guard.js';
-import { requesterFrom } from '../http/requester.js';
+import { requesterFrom, type RequesterResult } from '../http/requester.js';
 import { packageFile } from '../paths.js';
 
 export const SCHEMA_FILE = packageFile('schema.graphql');
@@ -19,14 +20,30 @@ export const SCHEMA_FILE = packageFile('schema.graphql');
 /** Limits on what one document may ask for. Our deepest real query is 2 levels; Hasura's introspection is exempt. */
 export const GRAPHQL_LIMITS = { depth: 6, aliases: 10, tokens: 1000, directives: 10 } as const;
 
-/** yoga's context holds the fetch Request; the fast path (below) hands over the requester directly. */
+/**
+ * yoga's context holds the fetch Request and, when served from node:http, the IncomingMessage too; the fast path
+ * (below) hands over the session directly.
+ */
 interface Context {
   request?: Request;
-  requester?: Requester;
+  req?: IncomingMessage;
+  session?: RequesterResult;
+}
+
+/**
+ * Who asks. From node:http's headersDistinct where there is one: a fetch Request joins a repeated header into
+ * "42, 43", which would pass for one id.
+ */
+function sessionOf(ctx: Context): RequesterResult {
+  return ctx.session ?? requesterFrom((name) => ctx.req?.headersDistinct[name] ?? ctx.request?.headers.get(name) ?? undefined);
 }
 
 export function createGuardSchema(guard: Guard) {
-  const requester = (ctx: Context) => ctx.requester ?? requesterFrom((name) => ctx.request?.headers.get(name) ?? undefined);
+  const requester = (ctx: Context): Requester => {
+    const session = sessionOf(ctx);
+    if (!session.ok) throw createGraphQLError(session.message, { extensions: { code: 'INVALID_SESSION' } });
+    return session.requester;
+  };
   return makeExecutableSchema<Context>({
     typeDefs: readFileSync(SCHEMA_FILE, 'utf8'),
     resolvers: {
@@ -76,6 +93,11 @@ export async function createGuardYoga(options: { guard: Guard; logger: Logger; g
       maxAliasesPlugin({ n: GRAPHQL_LIMITS.aliases }),
       maxTokensPlugin({ n: GRAPHQL_LIMITS.tokens }),
       maxDirectivesPlugin({ n: GRAPHQL_LIMITS.directives }),
+      // GraphQL takes only JSON POSTs (src/server.ts), which a web page cannot send elsewhere without a CORS
+      // preflight; a GET needs a custom header (x-graphql-yoga-csrf), which it cannot send without one either.
+      useCSRFPrevention(),
+      useNoSubscriptions(),
+      useParseErrorCode(),
       useInputErrorCode(),
       // Compiles each validated document to JavaScript once and runs that: execution is most of a GraphQL
       // request's time, and Hasura sends the same few documents again and again. Compiled documents live as long
@@ -86,18 +108,56 @@ export async function createGuardYoga(options: { guard: Guard; logger: Logger; g
 }
 
 /**
- * graphql-js reports variables that do not fit their type (a missing table_name, a number for a String) as
- * bare errors; give them a code like every other refusal, so clients can switch on extensions.code.
+ * The schema has no subscriptions, and graphql-js 16 does not refuse an operation whose root type is missing at
+ * validation: it would reach execution and fail there as an internal error (a 500 and a stack trace per request).
+ */
+function useNoSubscriptions(): Plugin {
+  const rule: ValidationRule = (context) => ({
+    OperationDefinition(node) {
+      if (node.operation === 'subscription') {
+        context.reportError(new GraphQLError('Subscriptions are not supported: this API has queries and mutations only.', { nodes: node }));
+      }
+    },
+  });
+  return { onValidate: ({ addValidationRule }) => addValidationRule(rule) };
+}
+
+/**
+ * yoga gives a syntax error its code only when it parses a document for a fetch Request; the fast path parses
+ * without one, and yoga caches the error it got. Give it the same code and HTTP status yoga would, whoever parses
+ * first (the error object is the one cached, so every later answer carries it).
+ */
+function useParseErrorCode(): Plugin {
+  return {
+    onParse: () => ({ result }) => {
+      if (!(result instanceof GraphQLError)) return;
+      const extensions = result.extensions as Record<string, unknown> & { http?: { spec?: boolean; status?: number } };
+      extensions.code ||= 'GRAPHQL_PARSE_FAILED';
+      extensions.http ||= {};
+      extensions.http.spec ||= true;
+      extensions.http.status ||= 400;
+    },
+  };
+}
+
+/**
+ * Variables that do not fit their type (a missing table_name, a number for a String) are refused before any
+ * resolver runs. graphql-jit words those errors after the nested field (`Variable "$operation"` where the
+ * variable is `$i`) and without a code: ask graphql-js for its wording on that (rare) path, and give each a code
+ * like every other refusal, so clients can switch on extensions.code.
  */
 function useInputErrorCode(): Plugin {
   return {
-    onExecute: () => ({
+    onExecute: ({ args }) => ({
       onExecuteDone({ result, setResult }) {
         // Such errors come back before execution starts: errors and no data at all.
         if (!('errors' in result) || !result.errors || 'data' in result) return;
+        const operation = getOperationAST(args.document, args.operationName);
+        const coerced = operation ? getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {}) : undefined;
+        const errors = coerced?.errors?.length ? coerced.errors : result.errors;
         setResult({
           ...result,
-          errors: result.errors.map((e) =>
+          errors: errors.map((e) =>
             e.extensions?.code ? e : createGraphQLError(e.message, { nodes: e.nodes, extensions: { ...e.extensions, code: 'BAD_USER_INPUT' } }),
           ),
         });
@@ -150,8 +210,8 @@ export function createGraphQLDoor(yoga: GuardYoga): GraphQLDoor {
       return false;
     }
     if (!isOperationRequest(params)) return false;
-    const requester = requesterFrom((name) => req.headers[name]);
-    const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ requester });
+    const session = requesterFrom((name) => req.headersDistinct[name]);
+    const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ session });
     let document;
     try {
       document = parse(params.query);

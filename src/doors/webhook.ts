@@ -15,6 +15,7 @@ export type WebhookRoute = keyof typeof WEBHOOK_ROUTES;
 export interface WebhookResponse {
   status: number;
   body: unknown;
+  headers?: Record<string, string>;
 }
 
 /** The one error shape Hasura accepts from a 4xx webhook answer: a single object with a string message. */
@@ -101,20 +102,22 @@ export async function handleWebhook(guard: Guard, route: WebhookRoute, rawBody: 
   // The action's one argument is named `input`, so Hasura sends {input: {input: {...}}}; an action declared
   // with the fields as top-level arguments sends them flat. Both carry the same fields.
   const args = isObject(input.input) ? input.input : input;
-  // Hasura sends session keys lower-case; a hand-written payload may not.
+  // Hasura sends session keys lower-case; a hand-written payload may not, and may spell one key twice.
   const session = session_variables ?? {};
-  const requester = requesterFrom((key) => session[key] ?? Object.entries(session).find(([k]) => k.toLowerCase() === key)?.[1]);
+  const asked = requesterFrom((key) => valuesOf(session, key));
+  if (!asked.ok) return webhookError(400, 'INVALID_SESSION', asked.message);
+  const requester = asked.requester;
 
   switch (name) {
     case 'validateMetadataChange': {
       const parsed = parse(args, quickValidateInput, validateInputSchema);
       if (!parsed.success) return invalidInput(name, parsed.error);
-      return { status: 200, body: await guard.validate(parsed.data, requester) };
+      return answer(await guard.validate(parsed.data, requester));
     }
     case 'confirmMetadataChange': {
       const parsed = parse(args, quickConfirmInput, confirmInputSchema);
       if (!parsed.success) return invalidInput(name, parsed.error);
-      return { status: 200, body: await guard.confirm(parsed.data.confirmation_token, requester) };
+      return answer(await guard.confirm(parsed.data.confirmation_token, requester));
     }
     default:
       return webhookError(
@@ -123,6 +126,19 @@ export async function handleWebhook(guard: Guard, route: WebhookRoute, rawBody: 
         `Unknown action "${String(actionName).slice(0, 64)}": this handler serves validateMetadataChange and confirmMetadataChange.`,
       );
   }
+}
+
+/** The guard's answer as the action's output, or, for a requester over its rate limit, 429 with Retry-After (Hasura passes a 4xx through). */
+function answer(result: { message: string; retryAfterSeconds?: number }): WebhookResponse {
+  if (result.retryAfterSeconds === undefined) return { status: 200, body: result };
+  return { ...webhookError(429, 'RATE_LIMITED', result.message), headers: { 'retry-after': String(result.retryAfterSeconds) } };
+}
+
+/** Every value of a session key, in any spelling of its case. */
+function valuesOf(session: Record<string, string>, key: string): string[] {
+  const values: string[] = [];
+  for (const k in session) if (k.toLowerCase() === key) values.push(session[k]!);
+  return values;
 }
 
 function invalidInput(action: string, error: z.core.$ZodError): WebhookResponse {

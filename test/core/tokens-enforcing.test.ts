@@ -3,7 +3,9 @@
 import { createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { describe, expect, it } from 'vitest';
-import { createTokenService, TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/core/tokens.js';
+import { createTokenService, TOKEN_ISSUER, tokenAudience } from '../../src/core/tokens.js';
+
+const TOKEN_AUDIENCE = tokenAudience('default', 'production');
 import { manualClock, TEST_SECRET } from '../helpers.js';
 
 const key = createSecretKey(Buffer.from(TEST_SECRET));

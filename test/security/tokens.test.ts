@@ -7,7 +7,7 @@ import { analyzeChange } from '../../src/analysis/index.js';
 import { createGuard } from '../../src/core/guard.js';
 import { loadPolicy } from '../../src/core/policy.js';
 import { createMemoryStore } from '../../src/store/memory.js';
-import { createTokenService, TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/core/tokens.js';
+import { createTokenService, TOKEN_ISSUER, tokenAudience } from '../../src/core/tokens.js';
 import { CONFIRM, manualClock, postJson, startTestServer, TEST_SECRET, VALIDATE, type TestServer } from '../helpers.js';
 
 const alice = { 'x-hasura-role': 'developer', 'x-hasura-user-id': 'alice' };
@@ -69,13 +69,17 @@ describe('forged tokens', () => {
     expect((await confirm(real)).success).toBe(true);
   });
 
-  it('a token of the right key but another issuer or audience (another system sharing the secret)', async () => {
+  it('a token of the right key but another issuer or audience (another system or deployment sharing the secret)', async () => {
     const claims = { ...claimsOf(await issue()) };
     delete claims.iss;
     delete claims.aud;
     const key = createSecretKey(Buffer.from(TEST_SECRET));
-    expect((await confirm(jwt.sign(claims, key, { algorithm: 'HS256', issuer: 'someone-else', audience: TOKEN_AUDIENCE }))).message).toMatch(NOT_SIGNED);
-    expect((await confirm(jwt.sign(claims, key, { algorithm: 'HS256', issuer: TOKEN_ISSUER, audience: 'other' }))).message).toMatch(NOT_SIGNED);
+    expect((await confirm(jwt.sign(claims, key, { algorithm: 'HS256', issuer: 'someone-else', audience: tokenAudience('default', 'production') }))).message).toMatch(NOT_SIGNED);
+    const notOurs = /^Not confirmed: the token was not issued by this deployment \(default\)( for production)?\. Confirm it at the guard that issued it/;
+    expect((await confirm(jwt.sign(claims, key, { algorithm: 'HS256', issuer: TOKEN_ISSUER, audience: 'other' }))).message).toMatch(notOurs);
+    expect((await confirm(jwt.sign(claims, key, { algorithm: 'HS256', issuer: TOKEN_ISSUER, audience: tokenAudience('another', 'production') }))).message).toMatch(notOurs);
+    // the audience of one environment with the claims of another
+    expect((await confirm(jwt.sign(claims, key, { algorithm: 'HS256', issuer: TOKEN_ISSUER, audience: tokenAudience('default', 'staging') }))).message).toMatch(notOurs);
   });
 });
 
