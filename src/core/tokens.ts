@@ -34,7 +34,8 @@ export type TokenFailure = 'TOKEN_MALFORMED' | 'TOKEN_BAD_SIGNATURE' | 'TOKEN_EX
 export type VerifyResult = { ok: true; claims: VerifiedClaims } | { ok: false; code: TokenFailure; message: string };
 
 const text = z.string().check(z.minLength(1));
-const claimsSchema = z.object({ op: text, tbl: text, env: text, sub: text, jti: text, iat: z.int(), exp: z.int() });
+// tbl may be empty: an operation on no table (reload_metadata).
+const claimsSchema = z.object({ op: text, tbl: z.string(), env: text, sub: text, jti: text, iat: z.int(), exp: z.int() });
 
 export interface TokenService {
   ttlSeconds: number;
