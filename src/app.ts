@@ -64,6 +64,7 @@ export function createApp(config: Config, options: { clock?: Clock; logDestinati
     actionSecretHeader: config.actionSecretHeader,
     maxBodyBytes: config.maxBodyBytes,
     isReady: () => graphqlLoaded && !shuttingDown,
+    graphiqlEnabled: config.graphiqlEnabled,
   });
   return {
     graphql,
