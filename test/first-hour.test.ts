@@ -26,6 +26,15 @@ describe('GET / and a browser at /graphql', () => {
     expect(await page.text()).toContain('GraphiQL: <a href="/graphql">/graphql</a>.');
   });
 
+  it("GraphiQL's page comes with both steps and a session to fill in, naming the secret's header", async () => {
+    const s = await start({ GRAPHIQL_ENABLED: 'true', ACTION_SECRET, ACTION_SECRET_HEADER: 'X-Action-Secret' });
+    const html = await (await browserGet(`${s.url}/graphql`)).text();
+    expect(html).toContain('mutation Validate {');
+    expect(html).toContain('mutation Confirm {');
+    for (const header of ['x-hasura-user-id', 'x-hasura-role', 'x-action-secret']) expect(html).toContain(header);
+    expect(html).not.toContain(ACTION_SECRET);
+  });
+
   it('with GraphiQL off, GET / says how to turn it on', async () => {
     const s = await start({ GRAPHIQL_ENABLED: 'false' });
     const json = await (await fetch(`${s.url}/`)).json();
