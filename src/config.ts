@@ -103,6 +103,9 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z._default(int('SHUTDOWN_TIMEOUT_MS', 0, 120_000, ' milliseconds'), 10_000),
 });
 
+/** Every variable the guard reads (docs/configuration.md documents each; a test holds it to that). */
+export const ENV_VARIABLES = Object.keys(envSchema.shape);
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable counts as unset: `FOO=` in a compose file should mean "default", not "invalid".
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
