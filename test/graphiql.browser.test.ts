@@ -55,7 +55,9 @@ describe('GraphiQL', () => {
       'mutation Validate { validateMetadataChange(input: {operation: "DROP TABLE", table_name: "public.patients", environment: "production"}) { success message confirmation_token } }',
     );
     await page.keyboard.press('Escape'); // close any completion popup
-    await page.locator('.graphiql-execute-button').click();
+    // The default tab holds two operations, where the run button is a menu; wait until GraphiQL has parsed the
+    // typed one, which turns it back into a plain button.
+    await page.locator('.graphiql-execute-button:not([aria-haspopup])').click();
 
     const response = page.locator('.graphiql-response');
     await response.getByText('confirmMetadataChange').first().waitFor({ timeout: 15_000 });
@@ -78,7 +80,7 @@ describe('GraphiQL', () => {
     expect(query).toContain('mutation Confirm {');
 
     // Two operations: the run button offers both; pick Validate.
-    await page.locator('.graphiql-execute-button').click();
+    await page.locator('.graphiql-execute-button[aria-haspopup]').click();
     await page.getByRole('menuitem', { name: 'Validate' }).click();
     const response = page.locator('.graphiql-response');
     await response.getByText('confirmation_token').first().waitFor({ timeout: 15_000 });
