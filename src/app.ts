@@ -72,7 +72,15 @@ export function createApp(
   let graphqlLoaded = false;
   const graphql = () =>
     (door ??= import('./doors/graphql.js')
-      .then(async ({ createGuardYoga, createGraphQLDoor }) => createGraphQLDoor(await createGuardYoga({ guard, logger, graphiql: config.graphiqlEnabled })))
+      .then(async ({ createGuardYoga, createGraphQLDoor }) => createGraphQLDoor(
+          await createGuardYoga({
+            guard,
+            logger,
+            graphiql: config.graphiqlEnabled,
+            secretHeader: config.actionSecret === undefined ? undefined : config.actionSecretHeader,
+          }),
+        ),
+      )
       .then((loaded) => {
         graphqlLoaded = true;
         logger.info('ready: the GraphQL door is loaded');

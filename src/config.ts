@@ -3,6 +3,7 @@
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import * as z from './zod.js';
 import { loadPolicy, PolicyError, type Policy } from './core/policy.js';
+import { printable } from './core/text.js';
 
 export interface Config {
   port: number;
@@ -46,26 +47,40 @@ export class ConfigError extends Error {
 export const MIN_SECRET_BYTES = 32;
 export const MIN_ACTION_SECRET_LENGTH = 16;
 
-const BOOLEAN_WORDS = ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'] as const;
+/** What a boolean variable accepts, in any case (FOUR_EYES=True works): the words compose files and charts use. */
+export const TRUE_WORDS = ['true', '1', 'yes', 'on'] as const;
+export const FALSE_WORDS = ['false', '0', 'no', 'off'] as const;
+const BOOLEAN_WORDS: readonly string[] = [...TRUE_WORDS, ...FALSE_WORDS];
+/** The value a variable had, for an error message: these variables are never secrets. */
+const got = (input: unknown) => `(got "${printable(String(input))}")`;
+
 const bool = (name: string) =>
   z.pipe(
-    z.enum(BOOLEAN_WORDS, { error: `${name} must be true or false` }),
-    z.transform((v: (typeof BOOLEAN_WORDS)[number]) => ['true', '1', 'yes', 'on'].includes(v)),
+    z.string().check(
+      z.refine((v: string) => BOOLEAN_WORDS.includes(v.toLowerCase()), {
+        error: (issue) => `${name} must be true or false (or 1/0, yes/no, on/off, in any case) ${got(issue.input)}`,
+      }),
+    ),
+    z.transform((v: string) => (TRUE_WORDS as readonly string[]).includes(v.toLowerCase())),
   );
 
 const int = (name: string, min: number, max: number, unit = '') => {
-  const message = `${name} must be a whole number from ${min} to ${max}${unit}`;
+  const error = (issue: { input?: unknown }) => `${name} must be a whole number from ${min} to ${max}${unit} ${got(issue.input)}`;
   return z.pipe(
-    z.string().check(
-      z.regex(/^\d+$/, message),
-      z.refine((s: string) => Number(s) >= min && Number(s) <= max, message),
-    ),
+    z.string().check(z.refine((s: string) => /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max, { error })),
     z.transform(Number),
   );
 };
 
+/** NODE_ENV is read by libraries too, which know only these three: any other value would mean development to them. */
+export const NODE_ENVS = ['production', 'development', 'test'] as const;
+
 const envSchema = z.object({
-  NODE_ENV: z.optional(z.string()),
+  NODE_ENV: z.optional(
+    z.enum(NODE_ENVS, {
+      error: (issue) => `NODE_ENV must be production, development or test ${got(issue.input)}; spell it out in lower case, e.g. NODE_ENV=production`,
+    }),
+  ),
   PORT: z._default(int('PORT', 0, 65535), 3000),
   HOST: z._default(z.string(), '0.0.0.0'),
   TOKEN_SECRET: z.optional(z.string()),
@@ -133,6 +148,9 @@ function isHttpUrl(value: string): boolean {
     return false;
   }
 }
+
+/** Every variable the guard reads (docs/configuration.md documents each; a test holds it to that). */
+export const ENV_VARIABLES = Object.keys(envSchema.shape);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable counts as unset: `FOO=` in a compose file should mean "default", not "invalid".

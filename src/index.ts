@@ -42,6 +42,7 @@ app.logger.info(
   },
   `listening on ${config.host}:${(running.server.address() as { port: number }).port}`,
 );
+if (config.graphiqlEnabled) app.logger.info({ graphiql: `${running.url}/graphql` }, `GraphiQL: open ${running.url}/graphql in a browser`);
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -10,6 +10,7 @@ import type { GraphQLDoor } from './doors/graphql.js';
 import type { ProxyDoor } from './doors/proxy.js';
 import { BodyTooLargeError, readBody, readBodyAsync } from './http/body.js';
 import { isJsonContentType } from './http/media-type.js';
+import { createPages } from './http/pages.js';
 import { createSecretCheck } from './http/secret.js';
 import type { Metrics } from './metrics.js';
 import { handleWebhook, WEBHOOK_ROUTES, webhookError, type WebhookResponse, type WebhookRoute } from './doors/webhook.js';
@@ -39,6 +40,20 @@ export function createRequestListener(options: ListenerOptions): RequestListener
   const { guard, graphql, logger, metrics, actionSecretHeader, maxBodyBytes } = options;
   const secretMatches = createSecretCheck(options.actionSecret);
   const unauthorized = webhookError(401, 'UNAUTHORIZED', `Missing or wrong action secret in the ${actionSecretHeader} header.`);
+  // nginx (and the ingress controllers built on it) drops header names with "_" unless underscores_in_headers is
+  // on, so a secret header that never arrives at all is most often that: say so, but only then.
+  const noSecretHeader = actionSecretHeader.includes('_')
+    ? webhookError(
+        401,
+        'UNAUTHORIZED',
+        `Missing action secret: no ${actionSecretHeader} header arrived. A proxy such as nginx drops header names containing "_" by default; set ACTION_SECRET_HEADER=x-action-secret (here and in Hasura's action headers) or turn on nginx's underscores_in_headers.`,
+      )
+    : unauthorized;
+  const pages = createPages({
+    graphiqlEnabled: options.graphiqlEnabled ?? false,
+    metricsEnabled: metrics !== undefined,
+    secretHeader: options.actionSecret === undefined ? undefined : actionSecretHeader,
+  });
   const tooLarge = webhookError(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${maxBodyBytes} bytes.`);
 
   /**
@@ -66,13 +81,22 @@ export function createRequestListener(options: ListenerOptions): RequestListener
     const { enforcing } = options;
     if (enforcing && path === '/guard/confirm') return void enforcing.confirm.handle(req, res).then(done, fail);
     if (enforcing && !isGuardPath(path)) return void enforcing.proxy.handle(req, res).then(done, fail);
+    if (path === '/' && (method === 'GET' || method === 'HEAD')) {
+      return done(acceptsHtml(req) ? sendHtml(res, 200, pages.index.html) : sendText(res, 200, 'application/json; charset=utf-8', pages.index.json));
+    }
 
     const webhook = path in WEBHOOK_ROUTES ? (path as WebhookRoute) : undefined;
     if (!webhook && path !== '/graphql') {
       return done(send(res, webhookError(404, 'NOT_FOUND', `Nothing at ${path.slice(0, 100)}: try POST /graphql or an action route.`)));
     }
 
-    if (!isGraphiQLPageLoad(req, webhook) && !secretMatches(req.headers[actionSecretHeader])) return done(send(res, unauthorized));
+    // A browser opening /graphql (no query in the URL) while GraphiQL is off: tell the person how to turn it on.
+    if (!webhook && method === 'GET' && acceptsHtml(req) && !options.graphiqlEnabled && !hasQueryParameter(req.url)) {
+      return done(sendHtml(res, 404, pages.graphiqlOff));
+    }
+    if (!isGraphiQLPageLoad(req, webhook) && !secretMatches(req.headers[actionSecretHeader])) {
+      return done(send(res, req.headers[actionSecretHeader] === undefined ? noSecretHeader : unauthorized));
+    }
 
     if (webhook) {
       if (method !== 'POST') return done(send(res, webhookError(405, 'METHOD_NOT_ALLOWED', `${path} accepts POST only.`), { allow: 'POST' }));
@@ -81,7 +105,7 @@ export function createRequestListener(options: ListenerOptions): RequestListener
       }
       return readBody(req, maxBodyBytes, (err, body) => {
         if (err) return fail(err);
-        handleWebhook(guard, webhook, body!).then((response) => done(send(res, response)), fail);
+        handleWebhook(guard, webhook, body!, (name) => req.headersDistinct[name]).then((response) => done(send(res, response)), fail);
       });
     }
 
@@ -144,12 +168,30 @@ export function createRequestListener(options: ListenerOptions): RequestListener
   };
 }
 
-const KNOWN_PATHS = new Set(['/graphql', '/health', '/ready', '/metrics']);
+const KNOWN_PATHS = new Set(['/', '/graphql', '/health', '/ready', '/metrics']);
 
 function pathOf(url: string | undefined): string {
   const raw = url ?? '/';
   const q = raw.indexOf('?');
   return q === -1 ? raw : raw.slice(0, q);
+}
+
+function acceptsHtml(req: IncomingMessage): boolean {
+  return (req.headers.accept ?? '').includes('text/html');
+}
+
+function hasQueryParameter(url: string | undefined): boolean {
+  return new URLSearchParams(url?.split('?')[1] ?? '').has('query');
+}
+
+function sendHtml(res: ServerResponse, status: number, html: string): number {
+  return sendText(res, status, 'text/html; charset=utf-8', html);
+}
+
+function sendText(res: ServerResponse, status: number, contentType: string, body: string): number {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+  return status;
 }
 
 function send(res: ServerResponse, response: WebhookResponse, extraHeaders?: Record<string, string>): number {

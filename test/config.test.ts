@@ -70,15 +70,18 @@ describe('configuration', () => {
     ['MAX_CONNECTIONS of 0', { MAX_CONNECTIONS: '0' }, /^MAX_CONNECTIONS must be a whole number from 1 to/],
     ['a short TOKEN_SECRET', { TOKEN_SECRET: 'short' }, /^TOKEN_SECRET must be at least 32 bytes \(it has 5\); set it to a random value/],
     ['a short TOKEN_SECRET in production', { NODE_ENV: 'production', TOKEN_SECRET: 'x'.repeat(31) }, /^TOKEN_SECRET must be at least 32 bytes/],
-    ['a PORT that is not a number', { PORT: 'eighty' }, /^PORT must be a whole number from 0 to 65535$/],
-    ['a PORT out of range', { PORT: '70000' }, /^PORT must be a whole number from 0 to 65535$/],
-    ['a TTL out of range', { TOKEN_TTL_SECONDS: '5' }, /^TOKEN_TTL_SECONDS must be a whole number from 10 to 3600 seconds$/],
-    ['a TTL that is not a number', { TOKEN_TTL_SECONDS: '5m' }, /^TOKEN_TTL_SECONDS must be a whole number/],
+    ['a PORT that is not a number', { PORT: 'eighty' }, /^PORT must be a whole number from 0 to 65535 \(got "eighty"\)$/],
+    ['a PORT out of range', { PORT: '70000' }, /^PORT must be a whole number from 0 to 65535 \(got "70000"\)$/],
+    ['a TTL out of range', { TOKEN_TTL_SECONDS: '5' }, /^TOKEN_TTL_SECONDS must be a whole number from 10 to 3600 seconds \(got "5"\)$/],
+    ['a TTL that is not a number', { TOKEN_TTL_SECONDS: '5m' }, /^TOKEN_TTL_SECONDS must be a whole number from 10 to 3600 seconds \(got "5m"\)$/],
+    ['a REPLAY_CACHE_MAX out of range', { REPLAY_CACHE_MAX: '10' }, /^REPLAY_CACHE_MAX must be a whole number from 1000 to 10000000 \(got "10"\)$/],
+    ['an unknown NODE_ENV', { NODE_ENV: 'prod' }, /^NODE_ENV must be production, development or test \(got "prod"\); spell it out in lower case, e\.g\. NODE_ENV=production$/],
+    ['a NODE_ENV in capitals', { NODE_ENV: 'Production' }, /^NODE_ENV must be production, development or test \(got "Production"\)/],
     ['a policy file that does not exist', { POLICY_FILE: '/nonexistent/policy.yaml' }, /^POLICY_FILE: \/nonexistent\/policy\.yaml: cannot read the file \(ENOENT\)$/],
     ['an invalid policy file', { POLICY_FILE: badPolicy }, /^POLICY_FILE: .*policy\.yaml: unknown_operations: "nope" is not a class/],
     ['an unknown GUARD_ENVIRONMENT', { GUARD_ENVIRONMENT: 'moon' }, /^GUARD_ENVIRONMENT: "moon" is not an environment of the policy; use one of staging, production$/],
     ['a short ACTION_SECRET', { ACTION_SECRET: 'abc' }, /^ACTION_SECRET must be at least 16 characters/],
-    ['a bad boolean', { FOUR_EYES: 'maybe' }, /^FOUR_EYES must be true or false$/],
+    ['a bad boolean', { FOUR_EYES: 'maybe' }, /^FOUR_EYES must be true or false \(or 1\/0, yes\/no, on\/off, in any case\) \(got "maybe"\)$/],
     ['a bad LOG_LEVEL', { LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of/],
     ['a bad header name', { ACTION_SECRET_HEADER: 'bad header' }, /^ACTION_SECRET_HEADER must be a header name/],
     ['a GUARD_DATABASE_URL that is not a URL', { GUARD_DATABASE_URL: 'db:5432' }, /^GUARD_DATABASE_URL must start with postgres:\/\/ or postgresql:\/\//],
@@ -105,6 +108,19 @@ describe('configuration', () => {
       expect(() => loadConfig({ GUARD_DATABASE_URL: url })).toThrow(/^(?!.*hunter2).*$/);
     },
   );
+
+  it.each([
+    ['True', true], ['TRUE', true], ['yes', true], ['On', true], ['1', true],
+    ['False', false], ['NO', false], ['off', false], ['0', false],
+  ])('reads the boolean %j as %s, in any case', (word, value) => {
+    expect(loadConfig({ FOUR_EYES: word, METRICS_ENABLED: word, GRAPHIQL_ENABLED: word })).toMatchObject({ fourEyes: value, metricsEnabled: value, graphiqlEnabled: value });
+  });
+
+  it('accepts the three NODE_ENV values libraries know', () => {
+    expect(loadConfig({ NODE_ENV: 'production', TOKEN_SECRET: TEST_SECRET }).production).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'development' }).production).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'test' }).production).toBe(false);
+  });
 
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', TOKEN_TTL_SECONDS: '' })).toMatchObject({ port: 3000, tokenTtlSeconds: 300 });

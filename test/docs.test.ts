@@ -9,3 +9,12 @@ describe('docs/policy.md', () => {
     expect(doc).toBe(fillGeneratedTables(doc));
   });
 });
+
+describe('docs/configuration.md', () => {
+  it('documents every variable the guard reads', async () => {
+    const { ENV_VARIABLES } = await import('../src/config.js');
+    const doc = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8');
+    expect(ENV_VARIABLES.length).toBeGreaterThan(10);
+    expect(ENV_VARIABLES.filter((name) => !doc.includes(`| \`${name}\` |`))).toEqual([]);
+  });
+});

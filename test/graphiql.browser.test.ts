@@ -21,7 +21,8 @@ afterAll(async () => {
 });
 
 describe('GraphiQL', () => {
-  it('works offline: typed validateMetadataChange runs and shows the result; no request leaves the server', async () => {
+  // A browser start and GraphiQL's 9 MB of JavaScript take most of the default 20 s on a slow machine.
+  it('works offline: typed validateMetadataChange runs and shows the result; no request leaves the server', { timeout: 60_000 }, async () => {
     const context = await browser.newContext();
     const origin = new URL(server.url).origin;
     const outside: string[] = [];
@@ -48,7 +49,9 @@ describe('GraphiQL', () => {
       'mutation Validate { validateMetadataChange(input: {operation: "DROP TABLE", table_name: "public.patients", environment: "production"}) { success message confirmation_token } }',
     );
     await page.keyboard.press('Escape'); // close any completion popup
-    await page.locator('.graphiql-execute-button').click();
+    // The default tab holds two operations, where the run button is a menu; wait until GraphiQL has parsed the
+    // typed one, which turns it back into a plain button.
+    await page.locator('.graphiql-execute-button:not([aria-haspopup])').click();
 
     const response = page.locator('.graphiql-response');
     await response.getByText('confirmMetadataChange').first().waitFor({ timeout: 15_000 });
@@ -57,6 +60,27 @@ describe('GraphiQL', () => {
     expect(text).toMatch(/"confirmation_token": "ey/);
     expect(server.logs.audits()).toMatchObject([{ action: 'validate', outcome: 'confirmation_required', table: 'public.patients' }]);
     expect(outside).toEqual([]);
+    await context.close();
+  });
+
+  it('opens on a tab with both steps and a session: Validate runs as x-hasura-user-id alice', { timeout: 60_000 }, async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${server.url}/graphql`, { waitUntil: 'load' });
+    const editor = page.locator('.graphiql-query-editor .monaco-editor').first();
+    await editor.waitFor();
+    const query = (await editor.innerText()).replace(/\s+/g, ' ');
+    expect(query).toContain('mutation Validate {');
+    expect(query).toContain('mutation Confirm {');
+
+    // Two operations: the run button offers both; pick Validate.
+    await page.locator('.graphiql-execute-button[aria-haspopup]').click();
+    await page.getByRole('menuitem', { name: 'Validate' }).click();
+    const response = page.locator('.graphiql-response');
+    await response.getByText('confirmation_token').first().waitFor({ timeout: 15_000 });
+    expect((await response.innerText()).replace(/\s+/g, ' ')).toMatch(/"level": "confirm"/);
+    // The headers the tab came with reached the guard: the token is bound to a user, not to "anonymous".
+    expect(server.logs.audits().at(-1)).toMatchObject({ action: 'validate', outcome: 'confirmation_required', userId: 'alice', role: 'developer' });
     await context.close();
   });
 });

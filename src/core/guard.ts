@@ -4,6 +4,7 @@ import { describeEffect, describeEffects, effectKey, VERBS, type ChangeToAnalyse
 import type { Clock } from './clock.js';
 import { NO_LIMITS, type LimitedAction, type RateLimits } from './limits.js';
 import type { Environment, Level, Policy } from './policy.js';
+import { parseTableName, TABLE_NAME_RULES } from './table-name.js';
 import { printable } from './text.js';
 import { CLOCK_TOLERANCE_SECONDS, MAX_TOKEN_EFFECTS, type TokenService } from './tokens.js';
 import { StoreUnavailableError, type GuardStore, type Remembered } from '../store/store.js';
@@ -119,8 +120,16 @@ export interface Guard {
 const MAX_OPERATION_LENGTH = 20_000;
 /** Any character but controls other than tab and line breaks (SQL spans lines; a NUL byte is no operation). */
 const OPERATION_PATTERN = /^[^\p{Cc}]*$/u;
-const TABLE_PART = '[\\p{L}_][\\p{L}\\p{N}_$]{0,62}';
-const TABLE_PATTERN = new RegExp(`^${TABLE_PART}(\\.${TABLE_PART})?$`, 'u');
+/** What to do about a token that did not verify, where it is not "pass it exactly as returned". */
+const TOKEN_FIXES: Partial<Record<string, string>> = {
+  TOKEN_EXPIRED: 'Validate the change again to get a new token.',
+  // A token is only ever issued by a guard, so "issued in the future" means that guard's clock is ahead of this one's.
+  TOKEN_NOT_YET_VALID:
+    "The guard that issued it has a clock ahead of this one's: check that every replica's clock is synchronised (NTP), or validate the change again at this guard.",
+  TOKEN_WRONG_AUDIENCE: 'Confirm it at the guard that issued it, or validate the change again here.',
+};
+/** " on public.patients", or nothing for an operation on no table. */
+const onTable = (table: string) => (table ? ` on ${table}` : '');
 /** The operation as tokens and messages carry it: bounded, one line. */
 const label = (operation: string) => printable(operation.replace(/\s+/g, ' '), 100);
 
@@ -153,15 +162,11 @@ export function createGuard(options: GuardOptions): Guard {
         message: `Refused: operation must be 1 to ${MAX_OPERATION_LENGTH} characters without control characters: a Hasura metadata type ("pg_drop_relationship"), SQL ("DROP TABLE public.patients"), or words ("DROP TABLE").`,
       };
     }
-    const table = change.table_name.trim();
-    if (!TABLE_PATTERN.test(table)) {
-      return {
-        ok: false,
-        reason: 'INVALID_TABLE_NAME',
-        message:
-          'Refused: table_name must be a table name, optionally schema-qualified ("patients" or "public.patients"): letters, digits, "_" or "$", at most 63 characters per part.',
-      };
+    const tableName = parseTableName(change.table_name);
+    if (!tableName.ok) {
+      return { ok: false, reason: 'INVALID_TABLE_NAME', message: `Refused: ${TABLE_NAME_RULES} (${tableName.problem}).` };
     }
+    const table = tableName.name;
     const environment = policy.findEnvironment(change.environment);
     if (!environment) {
       return {
@@ -188,7 +193,7 @@ export function createGuard(options: GuardOptions): Guard {
   }
 
   function describe(c: Extract<Checked, { ok: true }>): string {
-    return `${label(c.operation)} on ${c.table} is a ${c.className} change: it ${describeEffects(c.effects)}`;
+    return `${label(c.operation)}${onTable(c.table)} is a ${c.className} change: it ${describeEffects(c.effects)}`;
   }
 
   function report(c: Extract<Checked, { ok: true }>): ReportedChange[] {
@@ -315,13 +320,7 @@ export function createGuard(options: GuardOptions): Guard {
 
       const verified = tokens.verify(token.trim());
       if (!verified.ok) {
-        const fix =
-          verified.code === 'TOKEN_EXPIRED'
-            ? 'Validate the change again to get a new token.'
-            : verified.code === 'TOKEN_WRONG_AUDIENCE'
-              ? 'Confirm it at the guard that issued it, or validate the change again here.'
-              : 'Pass the confirmation_token exactly as validateMetadataChange returned it.';
-        return refuse(verified.code, verified.message, fix);
+        return refuse(verified.code, verified.message, TOKEN_FIXES[verified.code] ?? 'Pass the confirmation_token exactly as validateMetadataChange returned it.');
       }
       const claims = verified.claims;
       const subject: Subject = { operation: claims.op, table: claims.tbl, environment: claims.env, tokenId: claims.jti };
@@ -373,7 +372,7 @@ export function createGuard(options: GuardOptions): Guard {
         return refuse('REPLAY_CACHE_FULL', 'too many confirmations are in flight to track them safely', 'Try again in a minute.', subject);
       }
       decide('confirm', 'confirmed', 'CONFIRMED', requester, subject);
-      return { success: true, message: `Confirmed: ${claims.op} on ${claims.tbl} in ${claims.env}. Go ahead with the change.` };
+      return { success: true, message: `Confirmed: ${claims.op}${onTable(claims.tbl)} in ${claims.env}. Go ahead with the change.` };
     },
 
     async preview(change) {

@@ -54,11 +54,12 @@ export type TokenFailure = 'TOKEN_MALFORMED' | 'TOKEN_BAD_SIGNATURE' | 'TOKEN_WR
 export type VerifyResult = { ok: true; claims: VerifiedClaims } | { ok: false; code: TokenFailure; message: string };
 
 const text = z.string().check(z.minLength(1));
+// tbl may be empty: an operation on no table (reload_metadata).
 const sha256Hex = z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/)));
 const effectKeys = z.array(z.string().check(z.regex(/^[a-z_]{1,32}:[a-z_]{1,32}$/))).check(z.maxLength(MAX_TOKEN_EFFECTS));
 const claimsSchema = z.object({
   op: text,
-  tbl: text,
+  tbl: z.string(),
   env: text,
   sub: text,
   jti: text,

@@ -62,7 +62,13 @@ export function createGuardSchema(guard: Guard) {
 
 export type GuardYoga = YogaServerInstance<object, object>;
 
-export async function createGuardYoga(options: { guard: Guard; logger: Logger; graphiql: boolean }): Promise<GuardYoga> {
+export async function createGuardYoga(options: {
+  guard: Guard;
+  logger: Logger;
+  graphiql: boolean;
+  /** The action secret's header, when a secret is configured: GraphiQL's headers name it, for the person to fill in. */
+  secretHeader?: string;
+}): Promise<GuardYoga> {
   const log = options.logger.child({ component: 'graphql' });
   // GraphiQL's page and editor are ~9 MB of JavaScript: load them only when GraphiQL is on.
   const renderGraphiQL = options.graphiql ? (await import('@graphql-yoga/render-graphiql')).renderGraphiQL : undefined;
@@ -70,7 +76,7 @@ export async function createGuardYoga(options: { guard: Guard; logger: Logger; g
     schema: createGuardSchema(options.guard),
     graphqlEndpoint: '/graphql',
     // Served from the package itself (no CDN), so it works in an air-gapped cluster.
-    graphiql: options.graphiql ? { title: 'Hasura metadata guard', defaultQuery: EXAMPLE_QUERY } : false,
+    graphiql: options.graphiql ? graphiqlOptions(options.secretHeader) : false,
     renderGraphiQL,
     landingPage: false,
     // Hasura calls server to server and GraphiQL is same-origin: no browser on another origin needs us.
@@ -105,6 +111,19 @@ export async function createGuardYoga(options: { guard: Guard; logger: Logger; g
       useGraphQlJit(),
     ],
   });
+}
+
+function graphiqlOptions(secretHeader?: string) {
+  const headers = exampleHeaders(secretHeader);
+  return {
+    title: 'Hasura metadata guard',
+    defaultQuery: EXAMPLE_QUERY,
+    // The first visit's tab; a returning visitor keeps the tabs GraphiQL stored in the browser.
+    defaultTabs: [{ query: EXAMPLE_QUERY, headers }],
+    // A new tab starts with the same session, so its tokens are bound to a user too.
+    defaultHeaders: headers,
+    defaultEditorToolsVisibility: true,
+  };
 }
 
 /**
@@ -166,18 +185,38 @@ function useInputErrorCode(): Plugin {
   };
 }
 
-const EXAMPLE_QUERY = `# Ask the guard about a change. In production a critical change returns a confirmation_token;
-# pass it to confirmMetadataChange to confirm. With ACTION_SECRET set, add it under Headers below.
+/**
+ * GraphiQL's first tab: both steps, so a person sees the whole flow: run Validate, paste the token, run Confirm.
+ * The values are inline rather than in variables: GraphiQL 5 drops a default tab's variables on the first visit.
+ */
+export const EXAMPLE_QUERY = `# Ask the guard about a change, then confirm it. Press run and pick Validate: in production a critical change
+# returns a confirmation_token. Paste it into Confirm below, then run Confirm.
+# level says what the policy decided: allow, confirm or deny (success is true for both allow and confirm).
+# The session is under Headers: tokens are bound to x-hasura-user-id, and four-eyes mode needs another user.
 mutation Validate {
-  validateMetadataChange(
-    input: { operation: "DROP TABLE", table_name: "public.patients", environment: "production" }
-  ) {
+  validateMetadataChange(input: { operation: "DROP TABLE", table_name: "public.patients", environment: "production" }) {
     success
+    level
     message
     confirmation_token
+    changes { description class level }
+  }
+}
+
+mutation Confirm {
+  confirmMetadataChange(input: { confirmation_token: "paste the confirmation_token Validate returned" }) {
+    success
+    message
   }
 }
 `;
+
+/** The session GraphiQL sends: Hasura's own headers, and the action secret's header when one is configured. */
+export function exampleHeaders(secretHeader?: string): string {
+  const headers: Record<string, string> = { 'x-hasura-user-id': 'alice', 'x-hasura-role': 'developer' };
+  if (secretHeader) headers[secretHeader] = 'paste the ACTION_SECRET value';
+  return JSON.stringify(headers, null, 2);
+}
 
 export interface GraphQLDoor {
   yoga: GuardYoga;

@@ -24,8 +24,9 @@ export function webhookError(status: number, code: string, message: string): Web
 }
 
 export const payloadSchema = z.looseObject({
-  // Hasura sends {name}; older docs show a plain string. Both cost nothing to accept.
-  action: z.union([z.looseObject({ name: z.string() }), z.string()]),
+  // Hasura sends {name}; older docs show a plain string. Both cost nothing to accept. A hand-written test call
+  // (curl, as the action guides teach) often leaves it out: the route then says which action it is.
+  action: z.optional(z.union([z.looseObject({ name: z.string() }), z.string()])),
   input: z.record(z.string(), z.unknown()),
   session_variables: z.nullish(z.record(z.string(), z.string())),
   request_query: z.nullish(z.string()),
@@ -83,7 +84,10 @@ function parse<T, V>(value: V, quick: (value: V) => T | undefined, schema: z.Zod
   return data !== undefined ? { success: true, data } : schema.safeParse(value);
 }
 
-export async function handleWebhook(guard: Guard, route: WebhookRoute, rawBody: Buffer): Promise<WebhookResponse> {
+/** Reads a request header by its lower-case name. */
+export type HeaderReader = (name: string) => string | string[] | undefined;
+
+export async function handleWebhook(guard: Guard, route: WebhookRoute, rawBody: Buffer, headers: HeaderReader = () => undefined): Promise<WebhookResponse> {
   let json: unknown;
   try {
     json = JSON.parse(rawBody.toString('utf8'));
@@ -96,25 +100,36 @@ export async function handleWebhook(guard: Guard, route: WebhookRoute, rawBody: 
     return webhookError(400, 'INVALID_PAYLOAD', `The request body is not a Hasura action payload: "${key}" is missing or has the wrong type.`);
   }
   const { action, input, session_variables } = payload.data;
-  const actionName = typeof action === 'string' ? action : action.name;
-  const name = WEBHOOK_ROUTES[route] === 'dispatch' ? actionName : WEBHOOK_ROUTES[route];
+  const actionName = action === undefined ? undefined : typeof action === 'string' ? action : action.name;
+  const routeAction = WEBHOOK_ROUTES[route];
+  if (routeAction === 'dispatch' && actionName === undefined) {
+    return webhookError(
+      400,
+      'INVALID_PAYLOAD',
+      'The request body is not a Hasura action payload: "action" is missing. /actions serves both actions and needs {"action": {"name": ...}}; or POST to /validate-metadata-change or /confirm-metadata-change, which know their action.',
+    );
+  }
+  const name = routeAction === 'dispatch' ? actionName : routeAction;
 
   // The action's one argument is named `input`, so Hasura sends {input: {input: {...}}}; an action declared
   // with the fields as top-level arguments sends them flat. Both carry the same fields.
   const args = isObject(input.input) ? input.input : input;
-  // Hasura sends session keys lower-case; a hand-written payload may not, and may spell one key twice.
-  const session = session_variables ?? {};
-  const asked = requesterFrom((key) => valuesOf(session, key));
+  // Hasura sends session keys lower-case; a hand-written payload may not, and may spell one key twice. With no
+  // session in the body (a direct call, as in a test with curl) the X-Hasura-* headers carry it, as over GraphQL.
+  // Both sit behind the action secret, so neither lets a caller without it claim an identity.
+  const asked = session_variables ? requesterFrom((key) => valuesOf(session_variables, key)) : requesterFrom(headers);
   if (!asked.ok) return webhookError(400, 'INVALID_SESSION', asked.message);
   const requester = asked.requester;
 
   switch (name) {
     case 'validateMetadataChange': {
+      if (args.confirmation_token !== undefined && args.operation === undefined) return mixedUp('confirmMetadataChange', '/confirm-metadata-change', route);
       const parsed = parse(args, quickValidateInput, validateInputSchema);
       if (!parsed.success) return invalidInput(name, parsed.error);
       return answer(await guard.validate(parsed.data, requester));
     }
     case 'confirmMetadataChange': {
+      if (args.confirmation_token === undefined && args.operation !== undefined) return mixedUp('validateMetadataChange', '/validate-metadata-change', route);
       const parsed = parse(args, quickConfirmInput, confirmInputSchema);
       if (!parsed.success) return invalidInput(name, parsed.error);
       return answer(await guard.confirm(parsed.data.confirmation_token, requester));
@@ -139,6 +154,12 @@ function valuesOf(session: Record<string, string>, key: string): string[] {
   const values: string[] = [];
   for (const k in session) if (k.toLowerCase() === key) values.push(session[k]!);
   return values;
+}
+
+/** The input of one action sent to the other's route: say so, rather than list the fields it lacks. */
+function mixedUp(looksLike: string, itsRoute: string, route: WebhookRoute): WebhookResponse {
+  const where = route === '/actions' ? `name the action "${looksLike}"` : `POST it to ${itsRoute}`;
+  return webhookError(400, 'WRONG_ACTION', `This looks like a ${looksLike} input: ${where}.`);
 }
 
 function invalidInput(action: string, error: z.core.$ZodError): WebhookResponse {

@@ -1,5 +1,6 @@
 // npm run hasura:register [-- --dry-run]
-// Adds the guard's actions, their permissions and the remote schema to the Hasura at HASURA_GRAPHQL_ENDPOINT.
+// Adds the guard's actions, their permissions and the remote schema to the Hasura at HASURA_GRAPHQL_ENDPOINT, in one
+// request that Hasura applies whole or not at all. --dry-run prints that request as one JSON document and sends nothing.
 import { parseArgs } from 'node:util';
 import { register, RegisterError } from './register.js';
 
@@ -22,8 +23,8 @@ if (!endpoint || !/^https?:\/\/[^\s]+$/.test(endpoint)) {
 try {
   await register({ endpoint, adminSecret: process.env.HASURA_GRAPHQL_ADMIN_SECRET || undefined, dryRun });
 } catch (err) {
-  if (!(err instanceof RegisterError) && !(err instanceof TypeError)) throw err;
-  // TypeError is fetch's "cannot connect"; neither carries a secret.
-  process.stderr.write(`Registration failed: ${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}\n`);
+  if (!(err instanceof RegisterError)) throw err;
+  // A RegisterError names what failed and never carries the admin secret.
+  process.stderr.write(`Registration failed: ${err.message}\n`);
   process.exit(1);
 }

@@ -82,19 +82,53 @@ export function mergeCustomTypes(existing: Partial<CustomTypes> | undefined, our
   };
 }
 
-export function planRegistration(meta: ReturnType<typeof loadGuardMetadata>, customTypes: CustomTypes): Step[] {
-  const steps: Step[] = [{ request: { type: 'set_custom_types', args: { ...customTypes } } }];
+/** What the instance already has of ours, from export_metadata: decides create_* or update_* for each object. */
+export interface Existing {
+  actions: Map<string, Set<string>>;
+  remoteSchemas: Set<string>;
+}
+
+export function existingFrom(exported: any): Existing {
+  const actions = new Map<string, Set<string>>();
+  for (const a of Array.isArray(exported?.actions) ? exported.actions : []) {
+    if (typeof a?.name === 'string') actions.set(a.name, new Set((a.permissions ?? []).map((p: { role: string }) => p.role)));
+  }
+  const remoteSchemas = new Set<string>((Array.isArray(exported?.remote_schemas) ? exported.remote_schemas : []).map((r: { name: string }) => r.name));
+  return { actions, remoteSchemas };
+}
+
+const NOTHING: Existing = { actions: new Map(), remoteSchemas: new Set() };
+
+/** Every request, in order: custom types first (the actions refer to them), each action, its permissions, the remote schema. */
+export function planRegistration(meta: ReturnType<typeof loadGuardMetadata>, customTypes: CustomTypes, existing: Existing = NOTHING): MetadataRequest[] {
+  const requests: MetadataRequest[] = [{ type: 'set_custom_types', args: { ...customTypes } }];
   for (const a of meta.actions) {
     const args = { name: a.name, definition: a.definition, ...(a.comment ? { comment: a.comment } : {}) };
-    steps.push({ request: { type: 'create_action', args }, ifExists: { type: 'update_action', args } });
+    const roles = existing.actions.get(a.name);
+    requests.push({ type: roles ? 'update_action' : 'create_action', args });
     for (const p of a.permissions) {
-      steps.push({ request: { type: 'create_action_permission', args: { action: a.name, role: p.role } }, ifExists: 'done' });
+      if (!roles?.has(p.role)) requests.push({ type: 'create_action_permission', args: { action: a.name, role: p.role } });
     }
   }
   for (const r of meta.remoteSchemas) {
-    steps.push({ request: { type: 'add_remote_schema', args: r }, ifExists: { type: 'update_remote_schema', args: r } });
+    requests.push({ type: existing.remoteSchemas.has(String(r.name)) ? 'update_remote_schema' : 'add_remote_schema', args: r });
   }
-  return steps;
+  return requests;
+}
+
+/** The variables of Hasura's own environment the metadata refers to: {{VAR}} templates, value_from_env, url_from_env. */
+export function requiredHasuraEnv(meta: ReturnType<typeof loadGuardMetadata>): string[] {
+  const names = new Set<string>();
+  const walk = (value: unknown, key?: string): void => {
+    if (typeof value === 'string') {
+      if (key === 'value_from_env' || key === 'url_from_env') names.add(value);
+      for (const m of value.matchAll(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)) names.add(m[1]!);
+    } else if (Array.isArray(value)) value.forEach((v) => walk(v));
+    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, k);
+  };
+  walk(meta.actions);
+  walk(meta.remoteSchemas);
+  return [...names].sort();
 }
 
 export class RegisterError extends Error {
@@ -110,19 +144,55 @@ export interface RegisterOptions {
   metadataDir?: string;
 }
 
+/**
+ * Registers the guard in one request. Hasura's metadata API runs a `bulk` on its metadata in memory and stores
+ * the result only if every command in it succeeded, so registration either happens whole or not at all.
+ * (`bulk_atomic` would say so in its name, but Hasura accepts only relationship, native query, logical model and
+ * stored procedure commands in it: set_custom_types, actions and remote schemas are refused.)
+ * Facts from Hasura's sources: test/fixtures/hasura-metadata-api.json.
+ */
 export async function register(options: RegisterOptions): Promise<MetadataRequest[]> {
   const { endpoint, adminSecret, dryRun = false, log = console.log, fetch: doFetch = fetch } = options;
   const url = `${endpoint.replace(/\/+$/, '')}/v1/metadata`;
   const meta = loadGuardMetadata(options.metadataDir);
-  const sent: MetadataRequest[] = [];
+  const needs = requiredHasuraEnv(meta);
+  const needsLine = `Hasura's own environment must have ${needs.join(', ')}.`;
+
+  if (dryRun) {
+    // One JSON document on stdout, so `--dry-run | jq` works: what would be sent, and to where.
+    const request: MetadataRequest = { type: 'bulk', args: planRegistration(meta, meta.customTypes) as unknown as Record<string, unknown> };
+    log(
+      JSON.stringify(
+        {
+          dry_run: true,
+          url,
+          admin_secret: adminSecret ? 'set' : 'not set',
+          hasura_env_required: needs,
+          notes: [
+            'Nothing was sent. Run without --dry-run to apply it as one bulk request: all of it or nothing.',
+            "When run for real, set_custom_types keeps the instance's other custom types, and objects that already exist are updated (update_action, update_remote_schema) instead of created.",
+          ],
+          request,
+        },
+        null,
+        2,
+      ),
+    );
+    return [request];
+  }
 
   async function send(request: MetadataRequest): Promise<{ ok: boolean; status: number; body: any }> {
-    sent.push(request);
-    const res = await doFetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(adminSecret ? { 'x-hasura-admin-secret': adminSecret } : {}) },
-      body: JSON.stringify(request),
-    });
+    let res: Response;
+    try {
+      res = await doFetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(adminSecret ? { 'x-hasura-admin-secret': adminSecret } : {}) },
+        body: JSON.stringify(request),
+      });
+    } catch (err) {
+      const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : '';
+      throw new RegisterError(`Hasura is not reachable at ${url}${cause}: check HASURA_GRAPHQL_ENDPOINT. Nothing was changed.`);
+    }
     const text = await res.text();
     let body: any;
     try {
@@ -133,39 +203,34 @@ export async function register(options: RegisterOptions): Promise<MetadataReques
     return { ok: res.ok, status: res.status, body };
   }
 
-  if (dryRun) {
-    log(`# dry run: the requests for POST ${url} (X-Hasura-Admin-Secret ${adminSecret ? 'set' : 'not set'}); nothing is sent`);
-    log('# set_custom_types is merged with the instance\'s existing custom types when run for real');
-    for (const step of planRegistration(meta, meta.customTypes)) {
-      const fallback = step.ifExists === 'done' ? ' (already there: fine)' : step.ifExists ? ` (already there: ${step.ifExists.type} instead)` : '';
-      log(`${JSON.stringify(step.request)}${fallback ? `  #${fallback}` : ''}`);
-      sent.push(step.request);
-    }
-    return sent;
-  }
-
+  // 1. Reachable, and the admin secret accepted: export_metadata changes nothing and tells us what exists.
   const exported = await send({ type: 'export_metadata', args: {} });
-  if (!exported.ok) throw new RegisterError(`export_metadata failed (${exported.status}): ${describe(exported.body)}`);
-  const customTypes = mergeCustomTypes(exported.body?.custom_types, meta.customTypes);
-
-  for (const step of planRegistration(meta, customTypes)) {
-    const what = `${step.request.type} ${String(step.request.args.name ?? step.request.args.action ?? '')}`.trim();
-    let result = await send(step.request);
-    if (!result.ok && result.body?.code === 'already-exists' && step.ifExists) {
-      if (step.ifExists === 'done') {
-        log(`${what}: already there`);
-        continue;
-      }
-      result = await send(step.ifExists);
-      if (result.ok) log(`${what}: existed, ${step.ifExists.type} done`);
-    } else if (result.ok) {
-      log(`${what}: done`);
+  if (!exported.ok) {
+    if (exported.body?.code === 'access-denied') {
+      throw new RegisterError(
+        `Hasura refused the admin secret (${describe(exported.body)}): set HASURA_GRAPHQL_ADMIN_SECRET to Hasura's admin secret. Nothing was changed.`,
+      );
     }
-    if (!result.ok) throw new RegisterError(`${what} failed (${result.status}): ${describe(result.body)}`);
+    throw new RegisterError(`export_metadata failed (${exported.status}): ${describe(exported.body)}. Nothing was changed.`);
   }
-  return sent;
+
+  // 2. Everything in one bulk. Hasura resolves the variables the metadata names while applying it, and a
+  //    variable it lacks fails the whole bulk: nothing is half-registered.
+  const requests = planRegistration(meta, mergeCustomTypes(exported.body?.custom_types, meta.customTypes), existingFrom(exported.body));
+  const applied = await send({ type: 'bulk', args: requests as unknown as Record<string, unknown> });
+  if (!applied.ok) {
+    const missing = /environment variable '([^']+)' not set/i.exec(String(applied.body?.error ?? ''))?.[1];
+    if (missing) {
+      throw new RegisterError(`Hasura's environment lacks ${missing}: set it on the Hasura server (not the guard), restart Hasura and run this again. ${needsLine} Nothing was changed.`);
+    }
+    throw new RegisterError(`Hasura refused the registration (${applied.status}): ${describe(applied.body)}. Nothing was changed.`);
+  }
+  for (const r of requests) log(`${r.type} ${String(r.args.name ?? r.args.action ?? '')}`.trim());
+  log(`Registered in one bulk request. ${needsLine}`);
+  return requests;
 }
 
 function describe(body: any): string {
-  return [body?.code, body?.error ?? body?.message].filter(Boolean).join(': ') || 'no details';
+  const where = typeof body?.path === 'string' && body.path !== '$' ? ` at ${body.path}` : '';
+  return ([body?.code, body?.error ?? body?.message].filter(Boolean).join(': ') || 'no details') + where;
 }
