@@ -33,7 +33,8 @@ export interface ListenerOptions {
 
 /** Paths the guard answers itself in enforcing mode; everything else belongs to Hasura. */
 export function isGuardPath(path: string): boolean {
-  return path in WEBHOOK_ROUTES || KNOWN_PATHS.has(path) || path.startsWith('/guard/');
+  // `/` is Hasura's in enforcing mode (it redirects to the console); the guard's index page answers only without it.
+  return path in WEBHOOK_ROUTES || (KNOWN_PATHS.has(path) && path !== '/') || path.startsWith('/guard/');
 }
 
 export function createRequestListener(options: ListenerOptions): RequestListener {

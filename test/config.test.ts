@@ -117,7 +117,7 @@ describe('configuration', () => {
   });
 
   it('accepts the three NODE_ENV values libraries know', () => {
-    expect(loadConfig({ NODE_ENV: 'production', TOKEN_SECRET: TEST_SECRET }).production).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', TOKEN_SECRET: TEST_SECRET, ACTION_SECRET: 'a'.repeat(32), GUARD_ENVIRONMENT: 'production' }).production).toBe(true);
     expect(loadConfig({ NODE_ENV: 'development' }).production).toBe(false);
     expect(loadConfig({ NODE_ENV: 'test' }).production).toBe(false);
   });

@@ -23,8 +23,10 @@ describe('the action secret guards every GraphQL execution', () => {
       expect(r.status).toBe(401);
       expect(await r.text()).not.toContain('queryType');
     }
+    // The page load itself runs nothing: it gets the page that says how to turn GraphiQL on.
     const page = await fetch(`${off.url}/graphql`, { headers: { accept: 'text/html' } });
-    expect(page.status).toBe(401);
+    expect(page.status).toBe(404);
+    expect(await page.text()).toContain('GRAPHIQL_ENABLED=true');
   });
 
   it('GraphiQL on: the page loads without the secret, but never a GET that carries a query', async () => {
