@@ -4,7 +4,6 @@ import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from './config.js';
 import { describeEffects } from './analysis/effects.js';
-import { analyzeChange, analyzeHasuraBody, warmUpAnalysis } from './analysis/index.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { createEnforcement, type EnforcementDecision, type EnforcementOptions } from './core/enforcement.js';
 import { createGuard } from './core/guard.js';
@@ -40,6 +39,17 @@ export interface App {
   close(): Promise<void>;
 }
 
+// The analysers (the Hasura catalogue, the SQL classifiers) load on first use or at warm-up, after listening, like the
+// GraphQL door: a cold start answers /health and the first webhooks without them.
+type Analysis = typeof import('./analysis/index.js');
+let analysisModule: Promise<Analysis> | undefined;
+let analysisLoaded: Analysis | undefined;
+const analysis = () =>
+  (analysisModule ??= import('./analysis/index.js').then((loaded) => {
+    analysisLoaded = loaded;
+    return loaded;
+  }));
+
 export function createApp(
   config: Config,
   options: { clock?: Clock; logDestination?: DestinationStream; enforcement?: EnforcementWiring } = {},
@@ -51,9 +61,13 @@ export function createApp(
     ? createMetrics({ replayEntries: store.kind === 'memory' ? () => store.health().entries ?? 0 : undefined, storeAvailable: () => store.health().ok })
     : undefined;
   const tokens = createTokenService({ key: config.tokenKey, ttlSeconds: config.tokenTtlSeconds, clock, deploymentId: config.deploymentId });
+  // Enforcing mode's confirmations, once it is set up below: confirmMetadataChange takes held changes' tokens too.
+  let confirmHeld: ((token: string, credentials: string | undefined) => Promise<{ success: boolean; message: string }>) | undefined;
   const guard = createGuard({
     policy: config.policy,
-    analyze: analyzeChange,
+    confirmHeld: config.hasuraUrl ? (token, credentials) => confirmHeld!(token, credentials) : undefined,
+    // Once loaded, called directly: a validation should not pay a promise hop for the import on every request.
+    analyze: (change) => (analysisLoaded ? analysisLoaded.analyzeChange(change) : analysis().then((loaded) => loaded.analyzeChange(change))),
     tokens,
     store,
     clock,
@@ -87,18 +101,20 @@ export function createApp(
         return loaded;
       }));
   // The SQL parser (WebAssembly) takes ~0.5 s to load: like the GraphQL door, after listening, and before /ready.
-  let analysisLoaded = false;
+  let parserLoaded = false;
   const loadAnalysis = () =>
-    warmUpAnalysis().then(() => {
-      analysisLoaded = true;
-    });
+    analysis()
+      .then(({ warmUpAnalysis }) => warmUpAnalysis())
+      .then(() => {
+        parserLoaded = true;
+      });
   // Enforcing mode: the same analysis and policy, judging the bodies the console and CLI send to Hasura.
   let proxy: ProxyDoor | undefined;
   let enforcing: Parameters<typeof createRequestListener>[0]['enforcing'];
   if (config.hasuraUrl) {
     const environment = config.policy.findEnvironment(config.guardEnvironment!)!;
     const enforcement = createEnforcement({
-      analyze: analyzeHasuraBody,
+      analyze: async (body, context) => (await analysis()).analyzeHasuraBody(body, context),
       decide: (effects) => {
         const { level, operationClass } = config.policy.decide(effects, environment);
         return { level, className: operationClass.name, instead: operationClass.instead };
@@ -112,6 +128,7 @@ export function createApp(
       credentialsKey: config.tokenKey,
       onDecision: (decision: EnforcementDecision) => logger.info({ audit: decision }, `enforcement ${decision.action} ${decision.outcome}`),
     });
+    confirmHeld = enforcement.confirm;
     proxy = createProxyDoor({ hasuraUrl: config.hasuraUrl, maxBodyBytes: config.proxyMaxBodyBytes, enforcement, logger });
     enforcing = { proxy, confirm: createConfirmDoor({ enforcement, tokens, clock }) };
   }
@@ -129,7 +146,7 @@ export function createApp(
     graphiqlEnabled: config.graphiqlEnabled,
     notReadyBecause: () => {
       if (shuttingDown) return 'shutting down';
-      if (!graphqlLoaded || !analysisLoaded) return 'starting';
+      if (!graphqlLoaded || !parserLoaded) return 'starting';
       // Confirmations would all be refused: send traffic to a replica whose store answers.
       if (!store.health().ok) return 'store unavailable';
       return undefined;

@@ -11,8 +11,27 @@ export type InspectedEndpoint = '/v1/metadata' | '/v2/query' | '/v1/query';
 /** Loads what analysis needs ahead of the first request; safe to call any number of times. */
 export const warmUpAnalysis = (): Promise<void> => loadSqlParser();
 
-/** The effects of a change as validateMetadataChange receives it. */
+// The same few operations arrive again and again (a console, a CI job), and analysing one can mean parsing SQL twice
+// ("DROP TABLE" alone, then completed by the table): the effects of recent (operation, table) pairs are remembered,
+// in a map emptied whenever it reaches 1,000 pairs. Only for changes without a request body or a metadata to diff,
+// which are rare and large. test/analysis/cache.test.ts holds the remembered answers to fresh ones.
+const remembered = new Map<string, readonly Effect[]>();
+const REMEMBERED_MAX = 1000;
+
+/** The effects of a change as validateMetadataChange receives it. Callers must not change the array or its effects. */
 export async function analyzeChange(change: ChangeToAnalyse): Promise<Effect[]> {
+  if (change.request !== undefined || change.currentMetadata !== undefined) return analyzeChangeAfresh(change);
+  const key = `${change.operation}\u0000${change.table}`;
+  const known = remembered.get(key);
+  if (known) return known as Effect[];
+  const effects = Object.freeze((await analyzeChangeAfresh(change)).map((effect) => Object.freeze(effect)));
+  if (remembered.size >= REMEMBERED_MAX) remembered.clear();
+  remembered.set(key, effects);
+  return effects as Effect[];
+}
+
+/** The same, never remembered: the slow twin the cache is tested against. */
+export async function analyzeChangeAfresh(change: ChangeToAnalyse): Promise<Effect[]> {
   await loadSqlParser();
   const context: HasuraAnalysisContext = { analyzeSql, currentMetadata: change.currentMetadata };
   const effects: Effect[] = [];

@@ -13,6 +13,8 @@ import { StoreUnavailableError, type GuardStore, type Remembered } from '../stor
 export interface Requester {
   userId?: string;
   role?: string;
+  /** The admin secret or Authorization value the caller presented: confirms a change the proxy held. Never logged. */
+  credentials?: string;
 }
 
 /** The user id when there is one, else the role, else anonymous. Tokens are bound to this string. */
@@ -94,6 +96,11 @@ export interface Decision {
 
 export interface GuardOptions {
   policy: Policy;
+  /**
+   * Enforcing mode: confirms a token for a change the proxy held (src/core/enforcement.ts), which is bound to the
+   * credentials the held request carried rather than to a user. Without it such tokens are refused here.
+   */
+  confirmHeld?: (token: string, credentials: string | undefined) => Promise<ConfirmResult>;
   /** What the change would do (src/analysis): asynchronous because the SQL parser loads on first use. */
   analyze: (change: ChangeToAnalyse) => Promise<Effect[]>;
   tokens: TokenService;
@@ -147,7 +154,7 @@ type Checked =
   | { ok: false; reason: string; message: string };
 
 export function createGuard(options: GuardOptions): Guard {
-  const { policy, analyze, tokens, store, clock, guardEnvironment, fourEyes, limits = NO_LIMITS, onDecision = () => {} } = options;
+  const { policy, analyze, tokens, store, clock, guardEnvironment, fourEyes, confirmHeld, limits = NO_LIMITS, onDecision = () => {} } = options;
   const knownEnvironments = policy.environments
     .map((e) => (e.aliases.length ? `${e.name} (${e.aliases.join(', ')})` : e.name))
     .join('; ');
@@ -192,23 +199,40 @@ export function createGuard(options: GuardOptions): Guard {
     return { ok: true, operation, table, environment, effects, level, className: operationClass.name, instead: operationClass.instead };
   }
 
+  // The analysis hands out the same (frozen) effects array for the same change again and again; the words and the
+  // per-effect report built from it are remembered with it, per environment, and forgotten with it.
+  const worded = new WeakMap<readonly Effect[], { words: string; reports: Map<string, readonly ReportedChange[]> }>();
+  function wordsFor(effects: readonly Effect[]) {
+    let known = worded.get(effects);
+    if (!known) worded.set(effects, (known = { words: describeEffects(effects), reports: new Map() }));
+    return known;
+  }
+
   function describe(c: Extract<Checked, { ok: true }>): string {
-    return `${label(c.operation)}${onTable(c.table)} is a ${c.className} change: it ${describeEffects(c.effects)}`;
+    return `${label(c.operation)}${onTable(c.table)} is a ${c.className} change: it ${wordsFor(c.effects).words}`;
   }
 
   function report(c: Extract<Checked, { ok: true }>): ReportedChange[] {
-    return c.effects.map((effect) => {
-      const { level, operationClass } = policy.decide([effect], c.environment);
-      return {
-        verb: effect.verb,
-        object: effect.object,
-        name: effect.name ?? null,
-        detail: effect.detail ?? null,
-        description: describeEffect(effect),
-        class: operationClass.name,
-        level,
-      };
-    });
+    const { reports } = wordsFor(c.effects);
+    let found = reports.get(c.environment.name);
+    if (!found) {
+      found = Object.freeze(
+        c.effects.map((effect) => {
+          const { level, operationClass } = policy.decide([effect], c.environment);
+          return Object.freeze({
+            verb: effect.verb,
+            object: effect.object,
+            name: effect.name ?? null,
+            detail: effect.detail ?? null,
+            description: describeEffect(effect),
+            class: operationClass.name,
+            level,
+          });
+        }),
+      );
+      reports.set(c.environment.name, found);
+    }
+    return found as ReportedChange[];
   }
 
   /** Emits one decision record. Always the same shape (a literal, no spreads): it is built on every request. */
@@ -324,6 +348,15 @@ export function createGuard(options: GuardOptions): Guard {
       }
       const claims = verified.claims;
       const subject: Subject = { operation: claims.op, table: claims.tbl, environment: claims.env, tokenId: claims.jti };
+      if (claims.fp !== undefined) {
+        if (confirmHeld) return confirmHeld(token.trim(), requester.credentials);
+        return refuse(
+          'TOKEN_HELD_ELSEWHERE',
+          'the token confirms a change an enforcing guard held',
+          'Confirm it at that guard: open the link in its answer, or POST the token to its /guard/confirm with the admin secret.',
+          subject,
+        );
+      }
 
       if (guardEnvironment && claims.env !== guardEnvironment) {
         return refuse('TOKEN_ENVIRONMENT_MISMATCH', `the token is for ${claims.env}, and this guard protects ${guardEnvironment}`, `Confirm it at the ${claims.env} guard.`, subject);

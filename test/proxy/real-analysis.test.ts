@@ -96,6 +96,32 @@ describe('confirm, then retry', () => {
   });
 });
 
+describe('confirmMetadataChange confirms a held change too', () => {
+  const confirmOverGraphQL = (token: string, headers: Record<string, string>) =>
+    rawRequest(
+      guard.url,
+      'POST',
+      '/graphql',
+      { 'content-type': 'application/json', ...headers },
+      JSON.stringify({ query: 'mutation($t: String!) { confirmMetadataChange(input: {confirmation_token: $t}) { success message } }', variables: { t: token } }),
+    );
+
+  it('with the admin secret the held request carried; then the retry passes once', async () => {
+    const held = await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable);
+    const token = held.json.guard.confirmation_token as string;
+
+    const anonymous = await confirmOverGraphQL(token, { 'x-hasura-user-id': '42' });
+    expect(anonymous.json.data.confirmMetadataChange).toMatchObject({ success: false, message: expect.stringMatching(/admin secret/i) });
+    const other = await confirmOverGraphQL(token, { 'x-hasura-admin-secret': 'someone-elses-secret-0123456789' });
+    expect(other.json.data.confirmMetadataChange.success).toBe(false);
+
+    const confirmed = await confirmOverGraphQL(token, { 'x-hasura-admin-secret': ADMIN_SECRET });
+    expect(confirmed.json.data.confirmMetadataChange.success).toBe(true);
+    expect((await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable)).status).toBe(200);
+    expect((await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable)).status).toBe(400);
+  });
+});
+
 describe('hasura metadata apply (replace_metadata), diffed against the metadata in force', () => {
   it('a metadata that drops a table is held, and the message names the table', async () => {
     const held = await postMetadata(guard.url, '/v1/metadata', bodies.metadataApply(metadataOf(['patients', 'visits'])));
