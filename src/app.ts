@@ -107,6 +107,7 @@ export function createApp(
       .then(({ warmUpAnalysis }) => warmUpAnalysis())
       .then(() => {
         parserLoaded = true;
+        logger.info('ready: the SQL parser is loaded');
       });
   // Enforcing mode: the same analysis and policy, judging the bodies the console and CLI send to Hasura.
   let proxy: ProxyDoor | undefined;

@@ -90,6 +90,7 @@ describe('the compiled server, started as the image starts it', () => {
   it('answers health, readiness and the GraphQL API', async () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
     await server.waitForLine((l) => l.msg === 'ready: the GraphQL door is loaded');
+    await server.waitForLine((l) => l.msg === 'ready: the SQL parser is loaded');
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
     const r = await postJson(`${server.url}/graphql`, { query: '{ previewMetadataChange(input: {operation: "DROP", table_name: "t", environment: "prod"}) { level } }' }, secret);
     expect(r.json).toEqual({ data: { previewMetadataChange: { level: 'confirm' } } });
@@ -149,6 +150,7 @@ describe('the rest of the image', () => {
       const down = await server.waitForLine((l) => /^store unavailable/.test(l.msg ?? ''));
       expect(down.reason).toBe('the database is unreachable (ECONNREFUSED)'); // the client loaded, and tried
       await server.waitForLine((l) => l.msg === 'ready: the GraphQL door is loaded');
+      await server.waitForLine((l) => l.msg === 'ready: the SQL parser is loaded');
       const ready = await fetch(`${server.url}/ready`);
       expect([ready.status, await ready.json()]).toEqual([503, { status: 'store unavailable' }]);
       const v = await postJson(`${server.url}/validate-metadata-change`, hasuraPayload('validateMetadataChange', { operation: 'DROP', table_name: 'patients', environment: 'production' }), secret);

@@ -22,6 +22,7 @@ async function replica(): Promise<ServerProcess> {
     env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', TOKEN_SECRET: TEST_SECRET, ACTION_SECRET, GUARD_ENVIRONMENT: 'production', GUARD_DATABASE_URL: db.url },
   });
   await server.waitForLine((l) => l.msg === 'ready: the GraphQL door is loaded');
+  await server.waitForLine((l) => l.msg === 'ready: the SQL parser is loaded');
   await server.waitForLine((l) => l.store === 'postgres' && /^store available/.test(l.msg));
   return server;
 }

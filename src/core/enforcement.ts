@@ -6,6 +6,7 @@ import { describeEffects, effectKey, type Effect } from '../analysis/effects.js'
 import type { Clock } from './clock.js';
 import { BULK_TYPES, credentialsHash, fingerprintOf, isObject } from './fingerprint.js';
 import type { TokenService } from './tokens.js';
+import type { Remembered } from '../store/store.js';
 
 /** The Hasura endpoints whose requests are inspected; everything else passes untouched. */
 export type InspectedEndpoint = '/v1/metadata' | '/v2/query' | '/v1/query';
@@ -18,7 +19,7 @@ export type Level = 'allow' | 'confirm' | 'deny';
  */
 export interface ApprovalStore {
   /** Remembers a confirmation token's id so it confirms once; 'full' means the store refuses to grow (fail closed). */
-  useToken(jti: string, expiresAtSeconds: number, nowSeconds: number): Promise<'remembered' | 'already-used' | 'full'>;
+  useToken(jti: string, expiresAtSeconds: number, nowSeconds: number): Promise<Remembered>;
   /** Lets one request with this body fingerprint and these credentials pass until the expiry. */
   approve(fp: string, crd: string, expiresAtSeconds: number): Promise<void>;
   /** Atomically removes a live approval for (fp, crd); true when there was one. */
@@ -210,7 +211,8 @@ export function createEnforcement(options: EnforcementOptions): Enforcement {
     }
     const remembered = await store.useToken(claims.jti, claims.exp, nowSeconds());
     if (remembered === 'already-used') return refused('token already used', 'this token was already used.', claims.jti);
-    if (remembered === 'full') return refused('store full', 'too many confirmations are pending; try again in a few minutes.', claims.jti);
+    // 'full-for-owner' cannot come back (no owner is passed: the credentials are the owner here), but it is no pass either.
+    if (remembered !== 'remembered') return refused('store full', 'too many confirmations are pending; try again in a few minutes.', claims.jti);
     await store.approve(claims.fp, claims.crd, claims.exp);
     onDecision({ action: 'confirm', outcome: 'confirmed', reason: claims.op, environment, sub: claims.sub, fingerprint: claims.fp.slice(0, 12), tokenId: claims.jti });
     const seconds = Math.max(0, claims.exp - nowSeconds());

@@ -392,7 +392,7 @@ export function createGuard(options: GuardOptions): Guard {
       const nowSeconds = Math.floor(clock() / 1000);
       let remembered: Remembered;
       try {
-        remembered = await store.useToken(claims.jti, claims.exp + CLOCK_TOLERANCE_SECONDS, nowSeconds);
+        remembered = await store.useToken(claims.jti, claims.exp + CLOCK_TOLERANCE_SECONDS, nowSeconds, confirmer);
       } catch (err) {
         // A confirmation the store could not record could be replayed, so it is refused (fails closed).
         if (!(err instanceof StoreUnavailableError)) throw err;
@@ -400,6 +400,14 @@ export function createGuard(options: GuardOptions): Guard {
       }
       if (remembered === 'already-used') {
         return refuse('TOKEN_ALREADY_USED', 'the token has already been used', 'Validate the change again to get a new token.', subject);
+      }
+      if (remembered === 'full-for-owner') {
+        return refuse(
+          'REPLAY_SHARE_FULL',
+          'you have more confirmations in flight than one identity may hold',
+          `Try again once your earlier tokens have expired (within ${tokens.ttlSeconds + CLOCK_TOLERANCE_SECONDS} seconds).`,
+          subject,
+        );
       }
       if (remembered === 'full') {
         return refuse('REPLAY_CACHE_FULL', 'too many confirmations are in flight to track them safely', 'Try again in a minute.', subject);

@@ -3,6 +3,13 @@
 import { systemClock, type Clock } from '../core/clock.js';
 import { StoreUnavailableError, type GuardStore, type Remembered } from './store.js';
 
+/**
+ * The share of the used-token memory one identity may hold: a tenth. One identity confirming in a loop (50,000
+ * validate + confirm pairs took under a minute) would otherwise fill it, and every other user would be refused
+ * until its tokens expired. A tenth of the default 50,000 is 5,000 live confirmations per identity and TTL.
+ */
+export const OWNER_SHARE = 0.1;
+
 export interface MemoryStoreOptions {
   /** Bound on used token ids, and separately on approvals, alive at once. */
   maxEntries: number;
@@ -14,15 +21,22 @@ export function createMemoryStore({ maxEntries, clock = systemClock }: MemorySto
   // A Map iterates in insertion order. Every token lives the same TTL, so insertion order is (almost) expiry
   // order and expired ids are dropped from the front in amortised O(1). An id that expires "early" behind a
   // later one only lingers until the entries before it expire; it is never forgotten before its own expiry.
-  const usedTokens = new Map<string, number>();
+  const usedTokens = new Map<string, { exp: number; owner?: string }>();
+  const heldByOwner = new Map<string, number>();
+  const ownerShare = Math.max(1, Math.floor(maxEntries * OWNER_SHARE));
   // Approvals by change and credentials: the expiry of each pass granted and not yet taken.
   const approvals = new Map<string, number[]>();
   let approvalCount = 0;
 
   function forgetExpiredTokens(nowSeconds: number) {
-    for (const [jti, exp] of usedTokens) {
+    for (const [jti, { exp, owner }] of usedTokens) {
       if (exp >= nowSeconds) break;
       usedTokens.delete(jti);
+      if (owner !== undefined) {
+        const held = heldByOwner.get(owner)! - 1;
+        if (held > 0) heldByOwner.set(owner, held);
+        else heldByOwner.delete(owner);
+      }
     }
   }
 
@@ -38,12 +52,15 @@ export function createMemoryStore({ maxEntries, clock = systemClock }: MemorySto
   return {
     kind: 'memory',
 
-    async useToken(jti, expiresAtSeconds, nowSeconds): Promise<Remembered> {
+    async useToken(jti, expiresAtSeconds, nowSeconds, owner): Promise<Remembered> {
       forgetExpiredTokens(nowSeconds);
       if (usedTokens.has(jti)) return 'already-used';
       // Forgetting a live id would let its token be replayed, so a full store refuses instead (fails closed).
       if (usedTokens.size >= maxEntries) return 'full';
-      usedTokens.set(jti, expiresAtSeconds);
+      const held = owner === undefined ? 0 : (heldByOwner.get(owner) ?? 0);
+      if (owner !== undefined && held >= ownerShare) return 'full-for-owner';
+      usedTokens.set(jti, { exp: expiresAtSeconds, owner });
+      if (owner !== undefined) heldByOwner.set(owner, held + 1);
       return 'remembered';
     },
 

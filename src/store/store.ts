@@ -2,7 +2,8 @@
 // Tokens need no storage (they are signed); these do. In memory for one process, in PostgreSQL for replicas that
 // must share what they remember and survive restarts.
 
-export type Remembered = 'remembered' | 'already-used' | 'full';
+/** `full-for-owner`: this identity holds its whole share of the store; others can still confirm (memory store). */
+export type Remembered = 'remembered' | 'already-used' | 'full' | 'full-for-owner';
 
 export interface StoreHealth {
   ok: boolean;
@@ -18,7 +19,7 @@ export interface GuardStore {
    * Records a used token id until expiresAtSeconds, atomically: exactly one caller ever gets 'remembered' for an
    * id. Rejects with StoreUnavailableError when it cannot record (never "accept unrecorded").
    */
-  useToken(jti: string, expiresAtSeconds: number, nowSeconds: number): Promise<Remembered>;
+  useToken(jti: string, expiresAtSeconds: number, nowSeconds: number, owner?: string): Promise<Remembered>;
   /**
    * After a held change is confirmed, the same change (fingerprint, a hex hash) from the same credentials
    * (credentials, a hex hash) may pass once before expiresAtSeconds. Each call grants one pass.

@@ -117,3 +117,25 @@ describe('rate limits per identity, through the doors', () => {
     expect(c.json.data.confirmMetadataChange).toEqual({ success: false, message: expect.stringMatching(/^Not confirmed: too many confirmations \(at most 1 a minute for each user\)\. Try again in \d+ seconds\.$/) });
   });
 });
+
+describe("one identity cannot take the others' share of the replay memory", () => {
+  let small: TestServer;
+  beforeAll(async () => {
+    small = await startTestServer({ REPLAY_CACHE_MAX: '1000' }); // a tenth of it, 100 live confirmations, per identity
+  });
+  afterAll(() => small.close());
+
+  const change = { operation: 'DROP TABLE', table_name: 'public.patients', environment: 'production' };
+  async function validateAndConfirm(user: string) {
+    const session = { 'x-hasura-user-id': user, 'x-hasura-role': 'developer' };
+    const v = await postJson(`${small.url}/validate-metadata-change`, hasuraPayload('validateMetadataChange', change, session));
+    const c = await postJson(`${small.url}/confirm-metadata-change`, hasuraPayload('confirmMetadataChange', { confirmation_token: v.json.confirmation_token }, session));
+    return c.json as { success: boolean; message: string };
+  }
+
+  it('past its share, the flooding user is refused with when to retry; another user still confirms', async () => {
+    for (let i = 0; i < 100; i++) expect((await validateAndConfirm('mallory')).success).toBe(true);
+    expect(await validateAndConfirm('mallory')).toEqual({ success: false, message: expect.stringMatching(/more confirmations in flight than one identity may hold\. Try again once your earlier tokens have expired \(within 305 seconds\)/) });
+    expect(await validateAndConfirm('alice')).toMatchObject({ success: true });
+  });
+});

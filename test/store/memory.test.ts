@@ -68,3 +68,13 @@ describe('memory store: approvals', () => {
     expect(await store.takeApproval('f1', 'c', 1061)).toBe(false);
   });
 });
+
+describe("each identity's share of the used-token memory", () => {
+  it('one identity cannot fill it: past its tenth it is refused, others still confirm, and its share frees as its tokens expire', async () => {
+    const store = createMemoryStore({ maxEntries: 1000 });
+    for (let i = 0; i < 100; i++) expect(await store.useToken(`alice-${i}`, 2000, 1000, 'user:alice')).toBe('remembered');
+    expect(await store.useToken('alice-100', 2000, 1000, 'user:alice')).toBe('full-for-owner');
+    expect(await store.useToken('bob-0', 2000, 1000, 'user:bob')).toBe('remembered');
+    expect(await store.useToken('alice-100', 3000, 2001, 'user:alice')).toBe('remembered');
+  });
+});
