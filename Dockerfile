@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 # Production image: the compiled bundle on node, non-root, with a health check.
 # Node 24, the current LTS (Node 20 is end-of-life). .ci/run runs the test suite on exactly this Node version,
-# read from these FROM lines: keep both stages on the same tag. Size: almost all of it the node base (README,
-# "Deployment").
+# read from these FROM lines: keep both stages on the same tag. Size: almost all of it the node base
+# (docs/deployment.md).
 
 # 1. Install everything and compile: esbuild bundles src/ and the production dependencies it imports into
 #    dist/ (type-checking is the test suite's job). Nothing from devDependencies is reachable from src/.
@@ -27,5 +27,5 @@ EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node runs as PID 1 and handles SIGTERM itself (graceful shutdown in src/index.ts). No V8 flags: any flag
-# costs ~20 ms of start-up, because node can no longer use its built-in start-up snapshot (README, Performance).
+# costs ~20 ms of start-up, because node can no longer use its built-in start-up snapshot (docs/performance.md).
 CMD ["node", "dist/index.js"]

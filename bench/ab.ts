@@ -1,6 +1,6 @@
 // npm run bench:ab -- '{"ENV":"a"}' '{"ENV":"b"}': alternates two configurations of the compiled server under the REST load
 // (AB_ROUNDS rounds, 3 s each) and prints the median server CPU per request of each: an A/B that survives a noisy
-// machine better than req/s. Used to weigh the audit log and metrics (README, Performance).
+// machine better than req/s. Used to weigh the audit log and metrics (docs/performance.md).
 import { load, median, PROJECT, REST_VALIDATE, startNode } from './lib.js';
 const [a, b] = [JSON.parse(process.argv[2] ?? '{}'), JSON.parse(process.argv[3] ?? '{}')];
 const cpu: Record<'a' | 'b', number[]> = { a: [], b: [] };

@@ -19,7 +19,7 @@ export function createMetrics(options: {
   // server listens, so it does not delay the first answer.
   setImmediate(() => collectDefaultMetrics({ register: registry }));
   // prom-client hashes the label values on every inc() and observe(), which under load cost more than the count
-  // is worth (README, Performance). So requests and decisions are counted here first, in a plain slot per label
+  // is worth (docs/performance.md). So requests and decisions are counted here first, in a plain slot per label
   // set, and handed to prom-client in batches: before every scrape (collect), and whenever 1,024 latencies are
   // waiting, which bounds the memory. A scrape sees every request answered before it.
   const decisionSlots = new Map<string, { child: ReturnType<Counter<'action' | 'outcome'>['labels']>; count: number }>();

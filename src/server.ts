@@ -60,7 +60,7 @@ export function createRequestListener(options: ListenerOptions): RequestListener
   /**
    * Answers one request, then calls done with its status, or fail with what went wrong. The webhooks are the
    * hot path: their body is read in a plain callback and only the guard's own answer is a promise, because as an
-   * async function the promise hops per request were measurable (README, Performance).
+   * async function the promise hops per request were measurable (docs/performance.md).
    */
   function route(req: IncomingMessage, res: ServerResponse, path: string, done: (status: number) => void, fail: (err: unknown) => void): void {
     const method = req.method ?? 'GET';

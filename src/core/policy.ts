@@ -161,7 +161,7 @@ export function compilePolicy(doc: PolicyDocument, source: string): Policy {
     // class plus whatever its words match. Say what to change rather than silently confirming everything.
     warnings.push(
       `${source} defines no "effects" in any class (the format before change analysis): every change falls in "${unknownOperations.name}" ` +
-        `as well as the classes its operation patterns match. Add effect patterns such as "effects": ["drop:*"] to each class (README, Policy).`,
+        `as well as the classes its operation patterns match. Add effect patterns such as "effects": ["drop:*"] to each class (docs/policy.md).`,
     );
   }
 

@@ -48,7 +48,7 @@ export const confirmInputSchema = z.looseObject({ confirmation_token: field('con
 
 // The schemas above define what is valid and word every error. Hasura sends the same well-formed shape on every
 // call, though, and recognising that shape with a few typeof checks costs a fraction of zod's generic walk
-// (README, Performance). So each schema has a `quick` twin that accepts only the common case, and only what the
+// (docs/performance.md). So each schema has a `quick` twin that accepts only the common case, and only what the
 // schema accepts; anything else, every error included, goes to zod. test/webhook-fast-path.test.ts holds them to it.
 type Payload = z.output<typeof payloadSchema>;
 type ValidateInput = z.output<typeof validateInputSchema>;

@@ -8,7 +8,7 @@ export class BodyTooLargeError extends Error {
  * Reads a request body into memory, refusing it as soon as it passes `limit` bytes: a declared
  * Content-Length over the limit is refused before a byte is read, a chunked body as soon as it crosses it.
  * Calls back exactly once. A callback rather than a promise: the webhooks answer in it, and on that hot path
- * the promise hops were measurable (README, Performance); readBodyAsync is the promise form.
+ * the promise hops were measurable (docs/performance.md); readBodyAsync is the promise form.
  */
 export function readBody(req: IncomingMessage, limit: number, callback: (err: Error | null, body?: Buffer) => void): void {
   let settled = false;

@@ -1,5 +1,5 @@
 // The store of a single process: used token ids and approvals in bounded maps. A restart forgets them, and
-// replicas do not share them (README, "Shared store"): run one replica, or set GUARD_DATABASE_URL.
+// replicas do not share them (docs/store.md): run one replica, or set GUARD_DATABASE_URL.
 import { systemClock, type Clock } from '../core/clock.js';
 import { StoreUnavailableError, type GuardStore, type Remembered } from './store.js';
 
