@@ -158,7 +158,7 @@ try {
   const rss = await rssWhileInspecting(upstream.url);
   const growth = rss.peakMb - rss.beforeMb;
   console.log(
-    `\n50 MB replace_metadata inspected and forwarded (status ${rss.status}): body ${rss.bodyMb.toFixed(1)} MB, RSS ${rss.beforeMb.toFixed(0)} MB before, peak ${rss.peakMb.toFixed(0)} MB: growth ${growth.toFixed(0)} MB = ${(growth / rss.bodyMb).toFixed(2)}x the body (target <= 3x)`,
+    `\n50 MB replace_metadata inspected and diffed (answer ${rss.status}: 200 forwarded, 400 held): body ${rss.bodyMb.toFixed(1)} MB, RSS ${rss.beforeMb.toFixed(0)} MB before, peak ${rss.peakMb.toFixed(0)} MB: growth ${growth.toFixed(0)} MB = ${(growth / rss.bodyMb).toFixed(2)}x the body (target <= 3x)`,
   );
 } finally {
   nginx?.stop();

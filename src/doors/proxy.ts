@@ -14,6 +14,9 @@ import { BodyDecodeError, decodeBody } from '../http/decode-body.js';
 import { sendHasuraError } from '../http/hasura-error.js';
 import { inspectedEndpointOf } from '../http/inspected-path.js';
 
+/** How many effects a held answer lists (`guard.changes`); `guard.more_changes` counts the rest. */
+export const MAX_LISTED_CHANGES = 100;
+
 export interface ProxyDoorOptions {
   /** Hasura's base URL, without a trailing slash; may carry a path prefix. */
   hasuraUrl: string;
@@ -134,7 +137,15 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
       guardUrl: guardUrlOf(req),
     });
     if (verdict.action === 'forward') return passThrough(req, res, raw);
-    return sendHasuraError(res, 400, verdict.code, verdict.message, { confirmation_token: verdict.token, changes: verdict.effects });
+    // A metadata apply can hold hundreds of thousands of effects; the console shows the message, and the list is for
+    // tools: the first MAX_LISTED_CHANGES, and how many more there are, rather than a body as big as the request.
+    const listed = verdict.effects.slice(0, MAX_LISTED_CHANGES);
+    const more = verdict.effects.length - listed.length;
+    return sendHasuraError(res, 400, verdict.code, verdict.message, {
+      confirmation_token: verdict.token,
+      changes: listed,
+      ...(more > 0 ? { more_changes: more } : {}),
+    });
   }
 
   return {

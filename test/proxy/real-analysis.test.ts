@@ -138,6 +138,15 @@ describe('hasura metadata apply (replace_metadata), diffed against the metadata 
     expect(JSON.parse(guard.hasura.forwarded()[0]!.body.toString())).toEqual(apply);
   });
 
+  it('a held apply with many effects lists the first 100 and counts the rest, instead of an answer as big as the request', async () => {
+    const many = Array.from({ length: 150 }, (_, i) => `table_${i}`);
+    const held = await postMetadata(guard.url, '/v1/metadata', bodies.metadataApply(metadataOf([...['patients', 'doctors', 'visits'], ...many])));
+    expect(held.json.code).toBe('guard-confirmation-required'); // new select permissions widen access
+    expect(held.json.guard.changes).toHaveLength(100);
+    expect(held.json.guard.more_changes).toBeGreaterThanOrEqual(200); // a table and a permission each
+    expect(held.body.length).toBeLessThan(30_000);
+  });
+
   it('an empty metadata over a populated one is denied', async () => {
     const denied = await postMetadata(guard.url, '/v1/metadata', bodies.metadataApply({ version: 3, sources: [] }));
     expect(denied.json.code).toBe('guard-denied');
