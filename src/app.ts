@@ -61,11 +61,34 @@ export function createApp(
     ? createMetrics({ replayEntries: store.kind === 'memory' ? () => store.health().entries ?? 0 : undefined, storeAvailable: () => store.health().ok })
     : undefined;
   const tokens = createTokenService({ key: config.tokenKey, ttlSeconds: config.tokenTtlSeconds, clock, deploymentId: config.deploymentId });
-  // Enforcing mode's confirmations, once it is set up below: confirmMetadataChange takes held changes' tokens too.
-  let confirmHeld: ((token: string, credentials: string | undefined) => Promise<{ success: boolean; message: string }>) | undefined;
+  // Enforcing mode: the same analysis and policy, judging the bodies the console and CLI send to Hasura.
+  let proxy: ProxyDoor | undefined;
+  let enforcing: Parameters<typeof createRequestListener>[0]['enforcing'];
+  let enforcement: ReturnType<typeof createEnforcement> | undefined;
+  if (config.hasuraUrl) {
+    const environment = config.policy.findEnvironment(config.guardEnvironment!)!;
+    enforcement = createEnforcement({
+      analyze: async (body, context) => (await analysis()).analyzeHasuraBody(body, context),
+      decide: (effects) => {
+        const { level, operationClass } = config.policy.decide(effects, environment);
+        return { level, className: operationClass.name, instead: operationClass.instead };
+      },
+      describe: describeEffects,
+      store,
+      ...options.enforcement,
+      environment: environment.name,
+      tokens,
+      clock,
+      credentialsKey: config.tokenKey,
+      onDecision: (decision: EnforcementDecision) => logger.info({ audit: decision }, `enforcement ${decision.action} ${decision.outcome}`),
+    });
+    proxy = createProxyDoor({ hasuraUrl: config.hasuraUrl, maxBodyBytes: config.proxyMaxBodyBytes, enforcement, logger });
+    enforcing = { proxy, confirm: createConfirmDoor({ enforcement, tokens, clock }) };
+  }
   const guard = createGuard({
     policy: config.policy,
-    confirmHeld: config.hasuraUrl ? (token, credentials) => confirmHeld!(token, credentials) : undefined,
+    // confirmMetadataChange takes the tokens of changes the proxy held too.
+    confirmHeld: enforcement?.confirm,
     // Once loaded, called directly: a validation should not pay a promise hop for the import on every request.
     analyze: (change) => (analysisLoaded ? analysisLoaded.analyzeChange(change) : analysis().then((loaded) => loaded.analyzeChange(change))),
     tokens,
@@ -109,30 +132,6 @@ export function createApp(
         parserLoaded = true;
         logger.info('ready: the SQL parser is loaded');
       });
-  // Enforcing mode: the same analysis and policy, judging the bodies the console and CLI send to Hasura.
-  let proxy: ProxyDoor | undefined;
-  let enforcing: Parameters<typeof createRequestListener>[0]['enforcing'];
-  if (config.hasuraUrl) {
-    const environment = config.policy.findEnvironment(config.guardEnvironment!)!;
-    const enforcement = createEnforcement({
-      analyze: async (body, context) => (await analysis()).analyzeHasuraBody(body, context),
-      decide: (effects) => {
-        const { level, operationClass } = config.policy.decide(effects, environment);
-        return { level, className: operationClass.name, instead: operationClass.instead };
-      },
-      describe: describeEffects,
-      store,
-      ...options.enforcement,
-      environment: environment.name,
-      tokens,
-      clock,
-      credentialsKey: config.tokenKey,
-      onDecision: (decision: EnforcementDecision) => logger.info({ audit: decision }, `enforcement ${decision.action} ${decision.outcome}`),
-    });
-    confirmHeld = enforcement.confirm;
-    proxy = createProxyDoor({ hasuraUrl: config.hasuraUrl, maxBodyBytes: config.proxyMaxBodyBytes, enforcement, logger });
-    enforcing = { proxy, confirm: createConfirmDoor({ enforcement, tokens, clock }) };
-  }
   const upgradeTo = proxy;
 
   let shuttingDown = false;
