@@ -2,6 +2,7 @@
 // Read by the interpreter in hasura.ts. The list follows Hasura's own parsers (graphql-engine,
 // server/src-lib/Hasura/Server/API/: Backend.hs for the commands every backend takes with its prefix,
 // Metadata/Instances.hs for the backend-agnostic ones, Query.hs for /v1/query, V2Query.hs for /v2/query).
+import { BULK_TYPES } from './bulk.js';
 import type { ObjectKind, Verb } from './effects.js';
 import {
   forRole,
@@ -104,7 +105,7 @@ const PERMISSION_KINDS = ['insert', 'select', 'update', 'delete'] as const;
 
 export const CATALOGUE: readonly CatalogueRow[] = [
   // bulks and requests whose content decides
-  { types: ['bulk', 'bulk_atomic', 'bulk_keep_going', 'concurrent_bulk'], handler: 'bulk' },
+  { types: [...BULK_TYPES], handler: 'bulk' },
   { types: ['run_sql'], backendScoped: true, handler: 'sql' },
   { types: ['select', 'count', 'insert', 'update', 'delete'], handler: 'rows' },
   { types: ['replace_metadata'], handler: 'replace_metadata' },

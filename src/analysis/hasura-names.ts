@@ -6,11 +6,9 @@
 //   permission             default.public.patients select for anonymous
 //   role-scoped object     my_action for manager           (function, action and remote schema permissions)
 //   source-scoped object   default.my_native_query          (native query, logical model, stored procedure)
+import { isObject } from '../core/json.js';
 
 export const DEFAULT_SOURCE = 'default';
-
-export const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export const text = (value: unknown): string | undefined =>
   typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
@@ -38,7 +36,7 @@ export function objectPath(value: unknown, backend: string): string | undefined 
     const parts = value.map(text);
     return parts.length > 0 && parts.every((part) => part !== undefined) ? parts.join('.') : undefined;
   }
-  if (!isRecord(value)) return undefined;
+  if (!isObject(value)) return undefined;
   const name = text(value.name);
   if (name === undefined) return undefined;
   const schema = text(value.schema) ?? text(value.dataset) ?? text(value.database) ?? defaultSchema(backend);

@@ -2,9 +2,11 @@
 // catalogue in hasura-catalogue.ts; bulks are walked, SQL goes to the SQL analyser the caller passes, and
 // replacements are diffed against the metadata in force. Pure: no I/O. Never throws: what it cannot read is an
 // `unknown` effect, so the policy fails closed on it.
+import { BULK_TYPES } from './bulk.js';
+import { isObject } from '../core/json.js';
 import { unknownEffect, type Effect } from './effects.js';
 import { CATALOGUE, knownWithoutArgs, type Call, type CatalogueRow, type EffectRow } from './hasura-catalogue.js';
-import { inSource, isRecord, objectPath, sourceOf } from './hasura-names.js';
+import { inSource, objectPath, sourceOf } from './hasura-names.js';
 import { diffCustomTypes, diffMetadata } from './metadata-diff.js';
 
 export interface HasuraAnalysisContext {
@@ -14,7 +16,6 @@ export interface HasuraAnalysisContext {
   currentMetadata?: unknown;
 }
 
-const BULK_TYPES = new Set(CATALOGUE.flatMap((row) => ('handler' in row && row.handler === 'bulk' ? row.types : [])));
 
 /** Bulks nest; past this depth the request is not understood rather than walked (a stack is finite). */
 export const MAX_BULK_DEPTH = 32;
@@ -61,7 +62,7 @@ export function analyzeHasuraRequest(body: unknown, context: HasuraAnalysisConte
 
 function analyzeRequest(body: unknown, path: string, depth: number, context: HasuraAnalysisContext): Effect[] {
   const at = path === '' ? undefined : path;
-  if (!isRecord(body)) return [unknownEffect('the request is not a JSON object', at)];
+  if (!isObject(body)) return [unknownEffect('the request is not a JSON object', at)];
   const type = body.type;
   if (typeof type !== 'string') return [unknownEffect('the request has no "type"', at)];
   const resolved = resolve(type);
@@ -86,7 +87,7 @@ function analyzeRequest(body: unknown, path: string, depth: number, context: Has
 // ---- catalogue rows -------------------------------------------------------------------------------------------
 
 function effectsOfRow(row: EffectRow, call: Call, type: string, args: unknown, at: string | undefined): Effect[] {
-  if (!isRecord(args)) {
+  if (!isObject(args)) {
     if (args !== undefined && args !== null) return [unknownEffect(`"${type}" args is not an object`, at)];
     return knownWithoutArgs(row) ? [effectOf(row, call, type, {}, {}, at)] : [unknownEffect(`"${type}" has no args`, at)];
   }
@@ -94,7 +95,7 @@ function effectsOfRow(row: EffectRow, call: Call, type: string, args: unknown, a
   const list = args[row.each];
   if (!Array.isArray(list)) return [unknownEffect(`"${row.each}" of "${type}" is not a list`, at)];
   return list.map((element) =>
-    isRecord(element) ? effectOf(row, call, type, element, args, at) : unknownEffect(`an element of "${row.each}" of "${type}" is not an object`, at),
+    isObject(element) ? effectOf(row, call, type, element, args, at) : unknownEffect(`an element of "${row.each}" of "${type}" is not an object`, at),
   );
 }
 
@@ -129,7 +130,7 @@ function analyzeBulk(type: string, args: unknown, path: string, depth: number, c
   if (depth >= MAX_BULK_DEPTH) return [unknownEffect(`bulks nested deeper than ${MAX_BULK_DEPTH}`, at)];
   const parts = args.map((child, index) => ({
     effects: analyzeRequest(child, `${path === '' ? '' : `${path}.`}args[${index}]`, depth + 1, context),
-    isBulk: isRecord(child) && typeof child.type === 'string' && BULK_TYPES.has(child.type),
+    isBulk: isObject(child) && typeof child.type === 'string' && BULK_TYPES.has(child.type),
   }));
   return mergePermissionEdits(parts);
 }
@@ -161,7 +162,7 @@ function mergePermissionEdits(parts: { effects: Effect[]; isBulk: boolean }[]): 
 
 function analyzeSqlCall(type: string, args: unknown, path: string, context: HasuraAnalysisContext): Effect[] {
   const at = path === '' ? undefined : path;
-  if (!isRecord(args) || typeof args.sql !== 'string') return [unknownEffect(`"${type}" has no "sql" string`, at)];
+  if (!isObject(args) || typeof args.sql !== 'string') return [unknownEffect(`"${type}" has no "sql" string`, at)];
   for (const flag of ['read_only', 'cascade']) {
     if (args[flag] !== undefined && typeof args[flag] !== 'boolean') return [unknownEffect(`"${flag}" of "${type}" is not a boolean`, at)];
   }
@@ -180,10 +181,10 @@ function analyzeSqlCall(type: string, args: unknown, path: string, context: Hasu
   );
 }
 
-const isEmptyWhere = (where: unknown): boolean => where === undefined || where === null || (isRecord(where) && Object.keys(where).length === 0);
+const isEmptyWhere = (where: unknown): boolean => where === undefined || where === null || (isObject(where) && Object.keys(where).length === 0);
 
 function analyzeRows(call: Call, args: unknown, at: string | undefined): Effect[] {
-  if (!isRecord(args)) return [unknownEffect(`"${call.command}" args is not an object`, at)];
+  if (!isObject(args)) return [unknownEffect(`"${call.command}" args is not an object`, at)];
   const name = inSource(sourceOf(args), objectPath(args.table, call.backend));
   const everyRow = isEmptyWhere(args.where);
   switch (call.command) {
@@ -203,8 +204,8 @@ function analyzeRows(call: Call, args: unknown, at: string | undefined): Effect[
 function analyzeReplacement(version: unknown, args: unknown, at: string | undefined, context: HasuraAnalysisContext): Effect[] {
   // v1 (CLI config v2): args is the metadata. v2 (CLI config v3): args is {metadata, allow_inconsistent_metadata}.
   if (version !== undefined && version !== 1 && version !== 2) return [unknownEffect('replace_metadata has an unknown "version"', at)];
-  const next = version === 2 ? (isRecord(args) ? args.metadata : undefined) : args;
-  if (!isRecord(next)) return [unknownEffect('replace_metadata has no metadata object', at)];
+  const next = version === 2 ? (isObject(args) ? args.metadata : undefined) : args;
+  if (!isObject(next)) return [unknownEffect('replace_metadata has no metadata object', at)];
   if (context.currentMetadata === undefined) return [effect({ verb: 'replace', object: 'metadata', detail: 'nothing to compare with', at })];
   const effects = diffMetadata(context.currentMetadata, next);
   if (effects.length === 0) return [effect({ verb: 'read', object: 'metadata', detail: 'no change', at })];
@@ -212,10 +213,10 @@ function analyzeReplacement(version: unknown, args: unknown, at: string | undefi
 }
 
 function analyzeCustomTypes(args: unknown, at: string | undefined, context: HasuraAnalysisContext): Effect[] {
-  if (!isRecord(args)) return [unknownEffect('"set_custom_types" args is not an object', at)];
+  if (!isObject(args)) return [unknownEffect('"set_custom_types" args is not an object', at)];
   const current = context.currentMetadata;
   if (current === undefined) return [effect({ verb: 'replace', object: 'custom_types', detail: 'nothing to compare with', at })];
-  if (!isRecord(current)) return [unknownEffect('the current metadata is not an object', at)];
+  if (!isObject(current)) return [unknownEffect('the current metadata is not an object', at)];
   const effects = diffCustomTypes(current.custom_types ?? {}, args);
   if (effects.length === 0) return [effect({ verb: 'read', object: 'custom_types', detail: 'no change', at })];
   return effects.map((found) => effect({ ...found, at }));

@@ -1,8 +1,9 @@
 // What replacing Hasura's metadata (replace_metadata, set_custom_types) would remove, change and add. Both sides are
 // flattened into one map of objects keyed by kind and name (the names hasura-names.ts gives), then compared key by
 // key: linear in the size of the metadata, whatever its shape.
+import { isObject } from '../core/json.js';
 import { unknownEffect, type Effect, type ObjectKind, type Verb } from './effects.js';
-import { DEFAULT_SOURCE, forRole, inSource, isRecord, member, objectPath, permissionDetail, permissionName, text } from './hasura-names.js';
+import { DEFAULT_SOURCE, forRole, inSource, member, objectPath, permissionDetail, permissionName, text } from './hasura-names.js';
 
 interface Entry {
   object: ObjectKind;
@@ -126,7 +127,7 @@ function changeDetail(before: Entry, after: Entry): string | undefined {
 }
 
 const namesIn = (list: unknown, key: string): string[] =>
-  Array.isArray(list) ? list.flatMap((item) => (isRecord(item) && text(item[key]) !== undefined ? [text(item[key])!] : [])) : [];
+  Array.isArray(list) ? list.flatMap((item) => (isObject(item) && text(item[key]) !== undefined ? [text(item[key])!] : [])) : [];
 
 // ---- flattening ---------------------------------------------------------------------------------------------
 
@@ -134,7 +135,7 @@ const namesIn = (list: unknown, key: string): string[] =>
  * whose plain JSON differs. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (isRecord(value)) {
+  if (isObject(value)) {
     const keys = Object.keys(value).filter((key) => value[key] !== undefined).sort();
     return `{${keys.map((key) => `${JSON.stringify(key)}:${canonical(value[key])}`).join(',')}}`;
   }
@@ -145,7 +146,7 @@ function listAt(owner: Record<string, unknown>, key: string, where: string): Rec
   const value = owner[key];
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new MalformedMetadata(`${where}${key} is not a list`);
-  for (const item of value) if (!isRecord(item)) throw new MalformedMetadata(`an element of ${where}${key} is not an object`);
+  for (const item of value) if (!isObject(item)) throw new MalformedMetadata(`an element of ${where}${key} is not an object`);
   return value as Record<string, unknown>[];
 }
 
@@ -161,7 +162,7 @@ function add(entries: Map<string, Entry>, object: ObjectKind, name: string | und
 }
 
 function inventoryOf(metadata: unknown): Inventory {
-  if (!isRecord(metadata)) throw new MalformedMetadata('it is not an object');
+  if (!isObject(metadata)) throw new MalformedMetadata('it is not an object');
   const entries = new Map<string, Entry>();
   const tablesBySource = new Map<string, number>();
   for (const source of sourcesOf(metadata)) {
@@ -275,7 +276,7 @@ function collectGlobalObjects(entries: Map<string, Entry>, metadata: Record<stri
     for (const item of listAt(metadata, key, '')) add(entries, object, text(item[nameKey]), item);
   }
   if (metadata.network !== undefined) {
-    if (!isRecord(metadata.network)) throw new MalformedMetadata('network is not an object');
+    if (!isObject(metadata.network)) throw new MalformedMetadata('network is not an object');
     for (const host of listAt(metadata.network, 'tls_allowlist', 'network: ')) {
       const name = text(host.host);
       add(entries, 'tls_allowlist', text(host.suffix) === undefined ? name : `${name}:${text(host.suffix)}`, host);
@@ -293,7 +294,7 @@ function collectGlobalObjects(entries: Map<string, Entry>, metadata: Record<stri
 
 function collectCustomTypes(types: unknown, entries: Map<string, Entry>): void {
   if (types === undefined || types === null) return;
-  if (!isRecord(types)) throw new MalformedMetadata('custom_types is not an object');
+  if (!isObject(types)) throw new MalformedMetadata('custom_types is not an object');
   for (const key of ['objects', 'input_objects', 'scalars', 'enums']) {
     for (const type of listAt(types, key, 'custom_types: ')) {
       const name = text(type.name) ?? '?';

@@ -4,7 +4,9 @@
 import { timingSafeEqual, type KeyObject } from 'node:crypto';
 import { describeEffects, effectKey, type Effect } from '../analysis/effects.js';
 import type { Clock } from './clock.js';
-import { BULK_TYPES, credentialsHash, fingerprintOf, isObject } from './fingerprint.js';
+import { BULK_TYPES } from '../analysis/bulk.js';
+import { credentialsHash, fingerprintOf } from './fingerprint.js';
+import { isObject } from './json.js';
 import type { TokenService } from './tokens.js';
 import type { Remembered } from '../store/store.js';
 

@@ -1,8 +1,7 @@
 // What binds a confirmation to one held request: the fingerprint of its body and a hash of its credentials.
 import { createHash, createHmac, type KeyObject } from 'node:crypto';
-
-/** The Hasura request types whose `args` is a list of further requests. */
-export const BULK_TYPES: ReadonlySet<string> = new Set(['bulk', 'bulk_atomic', 'bulk_keep_going', 'concurrent_bulk']);
+import { BULK_TYPES } from '../analysis/bulk.js';
+import { isObject } from './json.js';
 
 export const sha256Hex = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
 
@@ -73,6 +72,3 @@ function writeCanonical(value: unknown, write: (text: string) => void): void {
   // Parsed JSON only holds strings, finite numbers, booleans and null here; JSON.stringify writes each canonically.
   write(JSON.stringify(value));
 }
-
-export const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -5,6 +5,7 @@ import type { Clock } from './clock.js';
 import { NO_LIMITS, type LimitedAction, type RateLimits } from './limits.js';
 import type { Environment, Level, Policy } from './policy.js';
 import { parseTableName, TABLE_NAME_RULES } from './table-name.js';
+import { isObject } from './json.js';
 import { printable } from './text.js';
 import { CLOCK_TOLERANCE_SECONDS, MAX_TOKEN_EFFECTS, type TokenService } from './tokens.js';
 import { StoreUnavailableError, type GuardStore, type Remembered } from '../store/store.js';
@@ -443,7 +444,7 @@ function parseJsonField(field: string, text: string | null | undefined): { value
   if (text === undefined || text === null || text.trim() === '') return {};
   try {
     const value: unknown = JSON.parse(text);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return { value };
+    if (isObject(value)) return { value };
   } catch {
     // answered below, the same as valid JSON that is not an object
   }

@@ -1,6 +1,7 @@
 // The REST adapter: Hasura action webhooks over the same guard. It parses Hasura's payload, calls the guard
 // and shapes the answer the way Hasura validates it (see shared/hasura/CONTRACT.md). It decides nothing.
 import * as z from '../zod.js';
+import { isObject } from '../core/json.js';
 import type { Guard } from '../core/guard.js';
 import { requesterFrom } from '../http/requester.js';
 
@@ -167,9 +168,6 @@ function invalidInput(action: string, error: z.core.$ZodError): WebhookResponse 
   return webhookError(400, 'INVALID_INPUT', `Invalid input for ${action}: ${problems}.`);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isStringRecord(value: unknown): value is Record<string, string> {
   if (!isObject(value)) return false;
