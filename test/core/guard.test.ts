@@ -115,6 +115,17 @@ describe('validate', () => {
 });
 
 describe('confirm', () => {
+  it("refuses, with where to go, the token of a change an enforcing guard held, when this guard is not one", async () => {
+    const { guard, tokens, decisions } = setup();
+    const { token } = tokens.issue({ op: 'drop:table', tbl: 'default.public.patients', env: 'production', sub: 'credentials:0123456789ab', fp: 'a'.repeat(64), crd: 'b'.repeat(64) });
+    expect(await guard.confirm(token, alice)).toEqual({
+      success: false,
+      message: 'Not confirmed: the token confirms a change an enforcing guard held. Confirm it at that guard: open the link in its answer, or POST the token to its /guard/confirm with the admin secret.',
+    });
+    expect(decisions).toMatchObject([{ action: 'confirm', outcome: 'refused', reason: 'TOKEN_HELD_ELSEWHERE' }]);
+  });
+
+
   async function issued(options: Partial<GuardOptions> = {}, requester = alice) {
     const s = setup(options);
     const token = (await s.guard.validate(change('DROP TABLE', 'production'), requester)).confirmation_token!;
