@@ -1,0 +1,218 @@
+// Parsing a JSON document of tens of MB (a replace_metadata, an export_metadata answer) without holding it three
+// times over. JSON.parse needs the whole text as a string (1x the bytes) and builds a tree of about twice that,
+// next to the bytes themselves, which the proxy must keep to forward them unchanged. Here the document is read
+// from its bytes: the values at chosen paths (each table of each source) are checked and left in the bytes as
+// JsonSlice, parsed again only when the analysis looks at them, one at a time; everything else is parsed as usual.
+//
+// The plain twin is JSON.parse: test/analysis/json-slices.test.ts holds materialise(parseLeavingSlices(bytes)) to
+// JSON.parse(bytes) on every shape it can think of, and the proxy falls back to JSON.parse whenever the bytes
+// are not what this reader expects (it never has to be right about invalid JSON: it hands that to JSON.parse).
+
+import { isObject } from '../core/json.js';
+
+/** One value left in the document's bytes, already checked to be valid JSON. */
+export class JsonSlice {
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly start: number,
+    private readonly end: number,
+  ) {}
+
+  /** A fresh parse of the value: callers take what they need and let it go. */
+  value(): unknown {
+    return JSON.parse(this.bytes.toString('utf8', this.start, this.end));
+  }
+
+  /** Whether two slices hold the same bytes (then the same value; different bytes may still be equal values). */
+  sameBytes(other: JsonSlice): boolean {
+    return this.bytes.compare(other.bytes, other.start, other.end, this.start, this.end) === 0;
+  }
+}
+
+type Path = readonly (string | number)[];
+
+/** The paths whose values are left as slices: `sources[*].tables[*]` under the given prefix. */
+export const tablesUnder =
+  (...prefix: string[]) =>
+  (path: Path): boolean =>
+    path.length === prefix.length + 4 &&
+    prefix.every((key, index) => path[index] === key) &&
+    path[prefix.length] === 'sources' &&
+    typeof path[prefix.length + 1] === 'number' &&
+    path[prefix.length + 2] === 'tables' &&
+    typeof path[prefix.length + 3] === 'number';
+
+/**
+ * The document in `bytes`, with the values at `sliced` paths as JsonSlice. Undefined when the bytes are not a
+ * JSON document this reader follows (invalid JSON among them): the caller then uses JSON.parse, which says why.
+ */
+export function parseLeavingSlices(bytes: Buffer, sliced: (path: Path) => boolean): unknown {
+  const found = scan(bytes, sliced);
+  if (!found) return undefined;
+  try {
+    const skeleton: unknown = JSON.parse(found.skeleton);
+    // Every slice is checked now, so an invalid one is refused as the whole would be, not found later.
+    for (const slice of found.slices) slice.value();
+    return putSlicesBack(skeleton, [], sliced, found.slices);
+  } catch {
+    return undefined; // invalid JSON, or a skeleton nested too deep to walk: JSON.parse decides
+  }
+}
+
+/** The plain value again: what JSON.parse would have given. For tests and for callers that need it whole. */
+export function materialise(value: unknown): unknown {
+  if (value instanceof JsonSlice) return value.value();
+  if (Array.isArray(value)) return value.map(materialise);
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, materialise(item)]));
+  return value;
+}
+
+// ---- the scan ---------------------------------------------------------------------------------------------------
+// JSON's structure is in ASCII bytes ({ } [ ] , : and quotes); inside a string a backslash escapes the next byte
+// and nothing is structural. UTF-8 never uses a byte below 0x80 inside a multi-byte character, so reading bytes is
+// exact. Each sliced value is replaced in the skeleton text by its index, a number, which putSlicesBack swaps for
+// the slice: every value at a sliced path was replaced, so every value found there in the skeleton is an index.
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const isSpace = (byte: number | undefined) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+
+interface Frame {
+  inObject: boolean;
+  key: string | number;
+}
+
+function scan(bytes: Buffer, sliced: (path: Path) => boolean): { skeleton: string; slices: JsonSlice[] } | undefined {
+  const slices: JsonSlice[] = [];
+  const skeleton: string[] = [];
+  const stack: Frame[] = [];
+  let copiedTo = 0;
+  let at = 0;
+
+  const skipSpace = () => {
+    while (isSpace(bytes[at])) at += 1;
+  };
+  /** From an opening quote to just after its closing quote; -1 when the string does not end. */
+  const endOfString = (from: number): number => {
+    for (let i = from + 1; i < bytes.length; i += 1) {
+      if (bytes[i] === BACKSLASH) i += 1;
+      else if (bytes[i] === QUOTE) return i + 1;
+    }
+    return -1;
+  };
+  /** Just after the value starting at `from` (containers by depth, strings whole); -1 when it does not end. */
+  const endOfValue = (from: number): number => {
+    let depth = 0;
+    for (let i = from; i < bytes.length; ) {
+      const byte = bytes[i]!;
+      if (byte === QUOTE) {
+        i = endOfString(i);
+        if (i < 0) return -1;
+        if (depth === 0) return i;
+        continue;
+      }
+      if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) depth += 1;
+      else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
+        if (depth === 0) return i; // the end of a number or a literal, and of its container
+        depth -= 1;
+        if (depth === 0) return i + 1;
+      } else if (depth === 0 && (byte === COMMA || isSpace(byte))) return i; // the end of a number or a literal
+      i += 1;
+    }
+    return depth === 0 ? bytes.length : -1;
+  };
+  const path = () => stack.map((frame) => frame.key);
+
+  // One value at the current path, then what follows it in its container, until the document ends.
+  for (;;) {
+    skipSpace();
+    if (at >= bytes.length) return undefined;
+    const byte = bytes[at]!;
+    if (stack.length > 0 && sliced(path())) {
+      const end = endOfValue(at);
+      if (end < 0) return undefined;
+      skeleton.push(bytes.toString('utf8', copiedTo, at), String(slices.length));
+      slices.push(new JsonSlice(bytes, at, end));
+      copiedTo = at = end;
+    } else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
+      at += 1;
+      skipSpace();
+      const empty = bytes[at] === (byte === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY);
+      if (!empty) {
+        const frame: Frame = { inObject: byte === OPEN_OBJECT, key: 0 };
+        if (frame.inObject && !readKey(frame)) return undefined;
+        stack.push(frame);
+        continue;
+      }
+      at += 1;
+    } else {
+      const end = endOfValue(at);
+      if (end < 0) return undefined;
+      at = end;
+    }
+    // After a value: a comma and the next member, or the end of one or more containers.
+    for (;;) {
+      skipSpace();
+      const frame = stack.at(-1);
+      if (!frame) {
+        skeleton.push(bytes.toString('utf8', copiedTo, bytes.length));
+        return { skeleton: skeleton.join(''), slices };
+      }
+      const next = bytes[at];
+      if (next === COMMA) {
+        at += 1;
+        if (frame.inObject) {
+          skipSpace();
+          if (!readKey(frame)) return undefined;
+        } else frame.key = (frame.key as number) + 1;
+        break;
+      }
+      if (next !== (frame.inObject ? CLOSE_OBJECT : CLOSE_ARRAY)) return undefined;
+      at += 1;
+      stack.pop();
+    }
+  }
+
+  /** `"key" :` at `at`, into the frame; false when it is not there. */
+  function readKey(frame: Frame): boolean {
+    if (bytes[at] !== QUOTE) return false;
+    const end = endOfString(at);
+    if (end < 0) return false;
+    const raw = bytes.toString('utf8', at, end);
+    try {
+      frame.key = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+    } catch {
+      return false;
+    }
+    at = end;
+    skipSpace();
+    if (bytes[at] !== COLON) return false;
+    at += 1;
+    return true;
+  }
+}
+
+/** The skeleton with each index at a sliced path swapped for its slice. */
+function putSlicesBack(value: unknown, path: (string | number)[], sliced: (path: Path) => boolean, slices: JsonSlice[]): unknown {
+  if (path.length > 0 && sliced(path)) {
+    const slice = typeof value === 'number' ? slices[value] : undefined;
+    if (!slice) throw new Error('a sliced value is missing'); // cannot happen: each was replaced by its index
+    return slice;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => (value[index] = putSlicesBack(item, [...path, index], sliced, slices)));
+  } else if (isObject(value)) {
+    for (const key of Object.keys(value)) {
+      const item = putSlicesBack(value[key], [...path, key], sliced, slices);
+      // defineProperty, not assignment: a key called __proto__ is an own property in parsed JSON and must stay one.
+      if (item !== value[key]) Object.defineProperty(value, key, { value: item, enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return value;
+}

@@ -1,0 +1,104 @@
+// The reader that leaves each table of a big metadata in its bytes (src/analysis/json-slices.ts) against its
+// plain twin, JSON.parse: the same value, or no value when the bytes are not valid JSON.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { JsonSlice, materialise, parseLeavingSlices, tablesUnder } from '../../src/analysis/json-slices.js';
+
+const inReplaceMetadata = tablesUnder('args', 'metadata');
+const read = (text: string) => parseLeavingSlices(Buffer.from(text, 'utf8'), inReplaceMetadata);
+
+/** What JSON.parse says of `text`: its value, or that it throws. */
+function plain(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+const table = fc.record({
+  table: fc.record({ schema: fc.string(), name: fc.string() }),
+  select_permissions: fc.array(fc.record({ role: fc.string(), permission: fc.jsonValue() }), { maxLength: 3 }),
+});
+const body = fc.record({
+  type: fc.constant('replace_metadata'),
+  version: fc.constant(2),
+  args: fc.record({
+    allow_inconsistent_metadata: fc.boolean(),
+    metadata: fc.record({ version: fc.constant(3), sources: fc.array(fc.record({ name: fc.string(), tables: fc.array(fc.oneof(table, fc.jsonValue()), { maxLength: 5 }) }), { maxLength: 3 }) }),
+  }),
+  extra: fc.jsonValue(),
+});
+
+describe('parseLeavingSlices, held to JSON.parse', () => {
+  it('gives back what JSON.parse gives, with every table of every source left as a slice', () => {
+    fc.assert(
+      fc.property(body, fc.constantFrom(undefined, 1, 2, '\t'), (value, indent) => {
+        const text = JSON.stringify(value, null, indent);
+        const found = read(text) as typeof value;
+        expect(materialise(found)).toEqual(JSON.parse(text));
+        for (const source of found.args.metadata.sources) for (const item of source.tables) expect(item).toBeInstanceOf(JsonSlice);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never gives a value JSON.parse would refuse, nor a different one, for any text', () => {
+    const texts = fc.oneof(
+      fc.string(),
+      fc.json(),
+      // Valid bodies with one byte cut out or doubled: unterminated strings, lost brackets, stray commas.
+      fc.tuple(body, fc.nat(), fc.boolean()).map(([value, at, cut]) => {
+        const text = JSON.stringify(value);
+        const i = at % text.length;
+        return cut ? text.slice(0, i) + text.slice(i + 1) : text.slice(0, i + 1) + text.slice(i);
+      }),
+    );
+    fc.assert(
+      fc.property(texts, (text) => {
+        const found = read(text);
+        const twin = plain(text);
+        if (!twin.ok) expect(found).toBeUndefined();
+        else if (found !== undefined) expect(materialise(found)).toEqual(twin.value);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads the tricky spellings as JSON.parse does', () => {
+    const cases = [
+      '{"args":{"metadata":{"sources":[{"tables":[{"a":"]}\\"[{"},1,"x",null,true,[],{}]}]}}}',
+      ' \n{ "args" : { "metadata" : { "sources" : [ { "tables" : [ { } , [ 1 , 2 ] ] } ] } } } \n',
+      '{"\\u0061rgs":{"metadata":{"sources":[{"tables":[{"k":"v"}]}]}}}', // an escaped key is still "args"
+      '{"args":{"metadata":{"sources":[{"tables":[{"a":1}]}],"sources":[{"tables":[{"b":2}]}]}}}', // the last key wins
+      '{"args":{"metadata":{"sources":[{"tables":[{"é":"日本"}]}]}},"__proto__":{"polluted":true}}',
+      '{"args":{"metadata":{"sources":[{"tables":[-1.5e3,0]}]}}}',
+      '[1,2,{"args":3}]',
+      '"just a string"',
+    ];
+    for (const text of cases) expect(materialise(read(text))).toEqual(JSON.parse(text));
+    const withProto = read(cases[4]!) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(withProto)).toBe(Object.prototype);
+    expect(Object.keys(withProto)).toContain('__proto__');
+  });
+
+  it('refuses what JSON.parse refuses, inside a table too', () => {
+    for (const text of [
+      '',
+      '{"args":{"metadata":{"sources":[{"tables":[{"a":1,}]}]}}}', // a trailing comma inside a slice
+      '{"args":{"metadata":{"sources":[{"tables":[{"a":"unterminated}]}]}}}',
+      '{"args":{"metadata":{"sources":[{"tables":[[1,2}]}]}}}',
+      '{"args":{}} trailing',
+      '\uFEFF{"args":{}}', // a byte order mark: JSON.parse refuses it, and so does the proxy
+    ]) {
+      expect(read(text), text).toBeUndefined();
+    }
+  });
+
+  it('parses a slice afresh each time, so a caller cannot change what the next one reads', () => {
+    const found = read('{"args":{"metadata":{"sources":[{"tables":[{"a":[1]}]}]}}}') as { args: { metadata: { sources: { tables: JsonSlice[] }[] } } };
+    const slice = found.args.metadata.sources[0]!.tables[0]!;
+    (slice.value() as { a: number[] }).a.push(2);
+    expect(slice.value()).toEqual({ a: [1] });
+  });
+});
