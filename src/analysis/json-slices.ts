@@ -1,8 +1,9 @@
 // Parsing a JSON document of tens of MB (a replace_metadata, an export_metadata answer) without holding it three
 // times over. JSON.parse needs the whole text as a string (1x the bytes) and builds a tree of about twice that,
 // next to the bytes themselves, which the proxy must keep to forward them unchanged. Here the document is read
-// from its bytes: the values at chosen paths (each table of each source) are checked and left in the bytes as
-// JsonSlice, parsed again only when the analysis looks at them, one at a time; everything else is parsed as usual.
+// from its bytes: the arrays at chosen paths (each source's tables) are checked element by element and left in
+// the bytes as JsonSlices, whose elements are parsed again only when the analysis looks at them, one at a time;
+// everything else is parsed as usual.
 //
 // The plain twin is JSON.parse: test/analysis/json-slices.test.ts holds materialise(parseLeavingSlices(bytes)) to
 // JSON.parse(bytes) on every shape it can think of, and the proxy falls back to JSON.parse whenever the bytes
@@ -29,31 +30,51 @@ export class JsonSlice {
   }
 }
 
+/**
+ * A JSON array left in the document's bytes: where each element starts and ends, and nothing else (a 50 MB
+ * metadata has hundreds of thousands of tables; an object per table would cost more than the offsets).
+ */
+export class JsonSlices {
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly starts: readonly number[],
+    private readonly ends: readonly number[],
+  ) {}
+
+  get length(): number {
+    return this.starts.length;
+  }
+
+  at(index: number): JsonSlice {
+    return new JsonSlice(this.bytes, this.starts[index]!, this.ends[index]!);
+  }
+}
+
 type Path = readonly (string | number)[];
 
-/** The paths whose values are left as slices: `sources[*].tables[*]` under the given prefix. */
+/** The path of the arrays left as slices: `sources[*].tables` under the given prefix. */
 export const tablesUnder =
   (...prefix: string[]) =>
   (path: Path): boolean =>
-    path.length === prefix.length + 4 &&
+    path.length === prefix.length + 3 &&
     prefix.every((key, index) => path[index] === key) &&
     path[prefix.length] === 'sources' &&
     typeof path[prefix.length + 1] === 'number' &&
-    path[prefix.length + 2] === 'tables' &&
-    typeof path[prefix.length + 3] === 'number';
+    path[prefix.length + 2] === 'tables';
 
 /**
- * The document in `bytes`, with the values at `sliced` paths as JsonSlice. Undefined when the bytes are not a
- * JSON document this reader follows (invalid JSON among them): the caller then uses JSON.parse, which says why.
+ * The document in `bytes`, with the arrays at `sliced` paths as JsonSlices. Undefined when the bytes are not a
+ * JSON document this reader follows (invalid JSON among them, or something other than an array at a sliced path):
+ * the caller then uses JSON.parse, which says why or gives the document whole.
  */
 export function parseLeavingSlices(bytes: Buffer, sliced: (path: Path) => boolean): unknown {
   const found = scan(bytes, sliced);
   if (!found) return undefined;
   try {
     const skeleton: unknown = JSON.parse(found.skeleton);
-    // Every slice is checked now, so an invalid one is refused as the whole would be, not found later.
-    for (const slice of found.slices) slice.value();
-    return putSlicesBack(skeleton, [], sliced, found.slices);
+    // Every element is checked now, so an invalid one is refused as the whole would be, not found later.
+    for (const list of found.lists) for (let i = 0; i < list.length; i += 1) list.at(i).value();
+    return putSlicesBack(skeleton, [], sliced, found.lists);
   } catch {
     return undefined; // invalid JSON, or a skeleton nested too deep to walk: JSON.parse decides
   }
@@ -62,6 +83,7 @@ export function parseLeavingSlices(bytes: Buffer, sliced: (path: Path) => boolea
 /** The plain value again: what JSON.parse would have given. For tests and for callers that need it whole. */
 export function materialise(value: unknown): unknown {
   if (value instanceof JsonSlice) return value.value();
+  if (value instanceof JsonSlices) return Array.from({ length: value.length }, (_, i) => value.at(i).value());
   if (Array.isArray(value)) return value.map(materialise);
   if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, materialise(item)]));
   return value;
@@ -70,8 +92,9 @@ export function materialise(value: unknown): unknown {
 // ---- the scan ---------------------------------------------------------------------------------------------------
 // JSON's structure is in ASCII bytes ({ } [ ] , : and quotes); inside a string a backslash escapes the next byte
 // and nothing is structural. UTF-8 never uses a byte below 0x80 inside a multi-byte character, so reading bytes is
-// exact. Each sliced value is replaced in the skeleton text by its index, a number, which putSlicesBack swaps for
-// the slice: every value at a sliced path was replaced, so every value found there in the skeleton is an index.
+// exact. Each sliced array is replaced in the skeleton text by its index, a number, which putSlicesBack swaps for
+// the JsonSlices: every value at a sliced path must be an array (or the scan gives up), so every value found there
+// in the skeleton is an index.
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -88,9 +111,9 @@ interface Frame {
   key: string | number;
 }
 
-function scan(bytes: Buffer, sliced: (path: Path) => boolean): { skeleton: string; slices: JsonSlice[] } | undefined {
-  const slices: JsonSlice[] = [];
-  const skeleton: string[] = [];
+function scan(bytes: Buffer, sliced: (path: Path) => boolean): { skeleton: string; lists: JsonSlices[] } | undefined {
+  const lists: JsonSlices[] = [];
+  const skeleton = new ByteWriter(Math.max(1024, bytes.length >> 6));
   const stack: Frame[] = [];
   let copiedTo = 0;
   let at = 0;
@@ -135,11 +158,14 @@ function scan(bytes: Buffer, sliced: (path: Path) => boolean): { skeleton: strin
     if (at >= bytes.length) return undefined;
     const byte = bytes[at]!;
     if (stack.length > 0 && sliced(path())) {
-      const end = endOfValue(at);
-      if (end < 0) return undefined;
-      skeleton.push(bytes.toString('utf8', copiedTo, at), String(slices.length));
-      slices.push(new JsonSlice(bytes, at, end));
-      copiedTo = at = end;
+      if (byte !== OPEN_ARRAY) return undefined;
+      const from = at;
+      const elements = sliceElements();
+      if (!elements) return undefined;
+      skeleton.copy(bytes, copiedTo, from);
+      skeleton.ascii(String(lists.length));
+      lists.push(elements);
+      copiedTo = at;
     } else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
       at += 1;
       skipSpace();
@@ -161,8 +187,8 @@ function scan(bytes: Buffer, sliced: (path: Path) => boolean): { skeleton: strin
       skipSpace();
       const frame = stack.at(-1);
       if (!frame) {
-        skeleton.push(bytes.toString('utf8', copiedTo, bytes.length));
-        return { skeleton: skeleton.join(''), slices };
+        skeleton.copy(bytes, copiedTo, bytes.length);
+        return { skeleton: skeleton.text(), lists };
       }
       const next = bytes[at];
       if (next === COMMA) {
@@ -176,6 +202,33 @@ function scan(bytes: Buffer, sliced: (path: Path) => boolean): { skeleton: strin
       if (next !== (frame.inObject ? CLOSE_OBJECT : CLOSE_ARRAY)) return undefined;
       at += 1;
       stack.pop();
+    }
+  }
+
+  /** The elements of the array at `at`, left in the bytes; `at` ends just after the array. */
+  function sliceElements(): JsonSlices | undefined {
+    const starts: number[] = [];
+    const ends: number[] = [];
+    at += 1;
+    skipSpace();
+    if (bytes[at] === CLOSE_ARRAY) {
+      at += 1;
+      return new JsonSlices(bytes, starts, ends);
+    }
+    for (;;) {
+      const end = endOfValue(at);
+      if (end <= at) return undefined;
+      starts.push(at);
+      ends.push(end);
+      at = end;
+      skipSpace();
+      if (bytes[at] === CLOSE_ARRAY) {
+        at += 1;
+        return new JsonSlices(bytes, starts, ends);
+      }
+      if (bytes[at] !== COMMA) return undefined;
+      at += 1;
+      skipSpace();
     }
   }
 
@@ -198,21 +251,74 @@ function scan(bytes: Buffer, sliced: (path: Path) => boolean): { skeleton: strin
   }
 }
 
-/** The skeleton with each index at a sliced path swapped for its slice. */
-function putSlicesBack(value: unknown, path: (string | number)[], sliced: (path: Path) => boolean, slices: JsonSlice[]): unknown {
+/** The skeleton's bytes, in one growing buffer rather than hundreds of thousands of small strings. */
+class ByteWriter {
+  private buffer: Buffer;
+  private length = 0;
+
+  constructor(capacity: number) {
+    this.buffer = Buffer.allocUnsafe(capacity);
+  }
+
+  copy(from: Buffer, start: number, end: number): void {
+    this.reserve(end - start);
+    this.length += from.copy(this.buffer, this.length, start, end);
+  }
+
+  ascii(text: string): void {
+    this.reserve(text.length);
+    this.length += this.buffer.write(text, this.length, 'latin1');
+  }
+
+  text(): string {
+    return this.buffer.toString('utf8', 0, this.length);
+  }
+
+  private reserve(more: number): void {
+    if (this.length + more <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + more));
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
+  }
+}
+
+/** The skeleton with each index at a sliced path swapped for its JsonSlices. */
+function putSlicesBack(value: unknown, path: (string | number)[], sliced: (path: Path) => boolean, lists: JsonSlices[]): unknown {
   if (path.length > 0 && sliced(path)) {
-    const slice = typeof value === 'number' ? slices[value] : undefined;
-    if (!slice) throw new Error('a sliced value is missing'); // cannot happen: each was replaced by its index
-    return slice;
+    const list = typeof value === 'number' ? lists[value] : undefined;
+    if (!list) throw new Error('a sliced array is missing'); // cannot happen: each was replaced by its index
+    return list;
   }
   if (Array.isArray(value)) {
-    value.forEach((item, index) => (value[index] = putSlicesBack(item, [...path, index], sliced, slices)));
+    value.forEach((item, index) => (value[index] = putSlicesBack(item, [...path, index], sliced, lists)));
   } else if (isObject(value)) {
     for (const key of Object.keys(value)) {
-      const item = putSlicesBack(value[key], [...path, key], sliced, slices);
+      const item = putSlicesBack(value[key], [...path, key], sliced, lists);
       // defineProperty, not assignment: a key called __proto__ is an own property in parsed JSON and must stay one.
       if (item !== value[key]) Object.defineProperty(value, key, { value: item, enumerable: true, writable: true, configurable: true });
     }
   }
   return value;
+}
+
+// ---- where the guard uses it ----------------------------------------------------------------------------------
+
+/** From this size on, a replace_metadata or an export_metadata answer is read leaving its tables in its bytes. */
+export const SLICE_FROM_BYTES = 1024 * 1024;
+
+const REQUEST_TABLES = [tablesUnder('args', 'metadata'), tablesUnder('args')]; // replace_metadata version 2, then 1
+const EXPORT_TABLES = tablesUnder('metadata');
+
+/**
+ * A Hasura request body or export_metadata answer, as JSON.parse would give it (and throwing as it would), except
+ * that a big replace_metadata or export keeps its tables as JsonSlice. Any other body is parsed whole: only the
+ * metadata diff and the fingerprint know slices.
+ */
+export function parseHasuraJson(bytes: Buffer, what: 'request' | 'export'): unknown {
+  if (bytes.length >= SLICE_FROM_BYTES) {
+    const sliced = what === 'export' ? EXPORT_TABLES : (path: Path) => REQUEST_TABLES.some((isTable) => isTable(path));
+    const found = parseLeavingSlices(bytes, sliced);
+    if (what === 'export' || (isObject(found) && found.type === 'replace_metadata')) return found ?? JSON.parse(bytes.toString('utf8'));
+  }
+  return JSON.parse(bytes.toString('utf8'));
 }

@@ -1,29 +1,50 @@
 // What replacing Hasura's metadata (replace_metadata, set_custom_types) would remove, change and add. Both sides are
-// flattened into one map of objects keyed by kind and name (the names hasura-names.ts gives), then compared key by
+// flattened into maps of objects keyed by kind and name (the names hasura-names.ts gives), then compared key by
 // key: linear in the size of the metadata, whatever its shape.
+//
+// Tables, which make most of a big metadata, are compared whole first: a table whose JSON is the same on both sides
+// is not taken apart, and each table is taken apart on its own, so that a 50 MB metadata (whose tables may still be
+// in the request's bytes, see json-slices.ts) is never held as one map of every object. A diff lists at most
+// MAX_LISTED_EFFECTS effects one by one; past that, one effect per verb and object counts the rest. The policy
+// decides on verbs and objects, so the decision is the same as on the full list.
 import { isObject } from '../core/json.js';
 import { unknownEffect, type Effect, type ObjectKind, type Verb } from './effects.js';
 import { DEFAULT_SOURCE, forRole, inSource, member, objectPath, permissionDetail, permissionName, text } from './hasura-names.js';
+import { JsonSlice, JsonSlices } from './json-slices.js';
 
 interface Entry {
   object: ObjectKind;
   name: string;
   detail?: string;
   definition: unknown;
-  /**
-   * The JSON of the whole table the object belongs to. Most tables are the same on both sides: equal JSON means
-   * every object of the table is unchanged, and the objects need not be compared one by one.
-   */
-  group?: string;
   /** Custom types only: the definition itself, to name the fields a change removes. */
   raw?: Record<string, unknown>;
 }
 
+/** A table as the metadata holds it: an object, or still in the request's bytes. */
+interface TableRef {
+  source: string;
+  kind: string;
+  table: Record<string, unknown> | JsonSlice;
+}
+
+/** One source's tables: parsed, or still in the request's bytes. */
+interface SourceTables {
+  source: string;
+  kind: string;
+  list: Record<string, unknown>[] | JsonSlices;
+}
+
 interface Inventory {
+  /** Every object but the tables and what hangs on them (relationships, permissions, event triggers...). */
   entries: Map<string, Entry>;
+  tables: SourceTables[];
   /** How many tables each source has (a source that loses them all is cleared). */
   tablesBySource: Map<string, number>;
 }
+
+/** How many effects a diff lists one by one (a first apply of a big project adds hundreds of thousands). */
+export const MAX_LISTED_EFFECTS = 10_000;
 
 /** What losing or gaining each kind of object means. */
 const VERBS: Partial<Record<ObjectKind, { removed: Verb; added: Verb }>> = {
@@ -46,9 +67,10 @@ const SETTINGS = new Set<ObjectKind>(['source', 'api_limits', 'introspection', '
 
 class MalformedMetadata extends Error {}
 
-export function diffMetadata(current: unknown, next: unknown): Effect[] {
+/** `maxListed` is for tests, which hold the short list to the full one. */
+export function diffMetadata(current: unknown, next: unknown, maxListed = MAX_LISTED_EFFECTS): Effect[] {
   try {
-    return diffInventories(inventoryOf(current), inventoryOf(next), true);
+    return diffInventories(inventoryOf(current), inventoryOf(next), true, maxListed);
   } catch (error) {
     const reason = error instanceof MalformedMetadata ? error.message : 'it could not be read';
     return [unknownEffect(`metadata not understood: ${reason}`)];
@@ -61,7 +83,7 @@ export function diffCustomTypes(current: unknown, next: unknown): Effect[] {
     const inventory = (types: unknown): Inventory => {
       const entries = new Map<string, Entry>();
       collectCustomTypes(types, entries);
-      return { entries, tablesBySource: new Map() };
+      return { entries, tables: [], tablesBySource: new Map() };
     };
     return diffInventories(inventory(current), inventory(next), false);
   } catch (error) {
@@ -70,26 +92,39 @@ export function diffCustomTypes(current: unknown, next: unknown): Effect[] {
   }
 }
 
-function diffInventories(current: Inventory, next: Inventory, judgeWhole: boolean): Effect[] {
-  const removed: Effect[] = [];
-  const changed: Effect[] = [];
-  const added: Effect[] = [];
+function diffInventories(current: Inventory, next: Inventory, judgeWhole: boolean, maxListed = MAX_LISTED_EFFECTS): Effect[] {
+  const listing = new Listing(maxListed);
   let counted = 0;
   let countedRemoved = 0;
-  for (const [key, before] of current.entries) {
-    const isCounted = !SETTINGS.has(before.object);
-    if (isCounted) counted += 1;
-    const after = next.entries.get(key);
-    if (after === undefined) {
-      if (isCounted) countedRemoved += 1;
-      removed.push(effectOf((VERBS[before.object] ?? DROP_OR_ADD).removed, before, before.detail));
-    } else if (!sameDefinition(before, after)) {
-      changed.push(effectOf('modify', after, changeDetail(before, after)));
+
+  // Tables: paired by name; each pair that differs is taken apart and compared object by object.
+  const before = new Map<string, { ref: TableRef; objects: number; paired: boolean }>();
+  for (const ref of tableRefs(current)) {
+    const table = readTable(ref);
+    const objects = entriesOfTable(ref, table).size;
+    counted += objects;
+    before.set(tableKey(ref, table), { ref, objects, paired: false });
+  }
+  for (const ref of tableRefs(next)) {
+    const table = readTable(ref);
+    const earlier = before.get(tableKey(ref, table));
+    if (earlier === undefined) {
+      compareEntries(NOTHING, entriesOfTable(ref, table), listing);
+      continue;
     }
+    earlier.paired = true;
+    if (sameTable(earlier.ref, ref)) continue;
+    countedRemoved += compareEntries(entriesOfTable(earlier.ref, readTable(earlier.ref)), entriesOfTable(ref, table), listing);
   }
-  for (const [key, after] of next.entries) {
-    if (!current.entries.has(key)) added.push(effectOf((VERBS[after.object] ?? DROP_OR_ADD).added, after, after.detail));
+  for (const { ref, objects, paired } of before.values()) {
+    if (paired) continue;
+    compareEntries(entriesOfTable(ref, readTable(ref)), NOTHING, listing);
+    countedRemoved += objects;
   }
+
+  for (const entry of current.entries.values()) if (!SETTINGS.has(entry.object)) counted += 1;
+  countedRemoved += compareEntries(current.entries, next.entries, listing);
+
   const clears: Effect[] = [];
   if (judgeWhole) {
     for (const [source, tables] of current.tablesBySource) {
@@ -101,13 +136,75 @@ function diffInventories(current: Inventory, next: Inventory, judgeWhole: boolea
       clears.unshift({ verb: 'clear', object: 'metadata', detail: `removes ${countedRemoved} of ${counted} objects` });
     }
   }
-  return [...clears, ...removed, ...changed, ...added];
+  return [...clears, ...listing.effects()];
+}
+
+const NOTHING: ReadonlyMap<string, Entry> = new Map();
+
+/** Lists what goes, what changes and what comes between two maps of objects; answers how many counted objects go. */
+function compareEntries(current: ReadonlyMap<string, Entry>, next: ReadonlyMap<string, Entry>, listing: Listing): number {
+  let countedRemoved = 0;
+  for (const [key, before] of current) {
+    const after = next.get(key);
+    if (after === undefined) {
+      if (!SETTINGS.has(before.object)) countedRemoved += 1;
+      listing.add('removed', (VERBS[before.object] ?? DROP_OR_ADD).removed, before, before.detail);
+    } else if (!sameDefinition(before, after)) {
+      listing.add('changed', 'modify', after, changeDetail(before, after));
+    }
+  }
+  for (const [key, after] of next) {
+    if (!current.has(key)) listing.add('added', (VERBS[after.object] ?? DROP_OR_ADD).added, after, after.detail);
+  }
+  return countedRemoved;
+}
+
+/**
+ * Removed, changed and added effects, each in the order found, up to MAX_LISTED_EFFECTS in all; past that, one
+ * effect per verb and object says how many more there are. The first effect of each verb and object is always
+ * there, itself or as that count, so the policy (which matches verbs and objects) decides as on the whole list.
+ */
+class Listing {
+  private readonly lists = { removed: [] as Effect[], changed: [] as Effect[], added: [] as Effect[] };
+  private readonly unlisted = { removed: new Map<string, Effect & { count: number }>(), changed: new Map<string, Effect & { count: number }>(), added: new Map<string, Effect & { count: number }>() };
+  private listed = 0;
+
+  constructor(private readonly maxListed: number) {}
+
+  // The effect itself is made only when it is listed: past the limit only its verb and object are counted. (Made
+  // and dropped, hundreds of thousands of them would land in V8's old space, which the first listed ones, kept, teach
+  // it to allocate them in: the peak memory of a 50 MB apply was twice what it is.)
+  add(kind: 'removed' | 'changed' | 'added', verb: Verb, entry: Entry, detail: string | undefined): void {
+    if (this.listed < this.maxListed) {
+      this.listed += 1;
+      this.lists[kind].push(effectOf(verb, entry, detail));
+      return;
+    }
+    const key = `${verb}:${entry.object}`;
+    const counted = this.unlisted[kind].get(key);
+    if (counted) counted.count += 1;
+    else this.unlisted[kind].set(key, { verb, object: entry.object, count: 1 });
+  }
+
+  effects(): Effect[] {
+    const said = (kind: 'removed' | 'changed' | 'added') => [
+      ...this.lists[kind],
+      ...[...this.unlisted[kind].values()].map(({ verb, object, count }): Effect => ({ verb, object, detail: `${count} more not listed` })),
+    ];
+    return [...said('removed'), ...said('changed'), ...said('added')];
+  }
 }
 
 function sameDefinition(before: Entry, after: Entry): boolean {
-  if (before.group !== undefined && before.group === after.group) return true;
   // Plain JSON first (native, fast); key order only matters when it differs.
   return JSON.stringify(before.definition) === JSON.stringify(after.definition) || canonical(before.definition) === canonical(after.definition);
+}
+
+/** The same table on both sides, byte for byte or as JSON text; otherwise its objects are compared one by one. */
+function sameTable(before: TableRef, after: TableRef): boolean {
+  if (before.table instanceof JsonSlice && after.table instanceof JsonSlice) return before.table.sameBytes(after.table);
+  const json = (ref: TableRef) => JSON.stringify(ref.table instanceof JsonSlice ? ref.table.value() : ref.table);
+  return json(before) === json(after);
 }
 
 function effectOf(verb: Verb, entry: Entry, detail: string | undefined): Effect {
@@ -153,29 +250,62 @@ function listAt(owner: Record<string, unknown>, key: string, where: string): Rec
 const without = (value: Record<string, unknown>, keys: ReadonlySet<string>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(value).filter(([key]) => !keys.has(key)));
 
-function add(entries: Map<string, Entry>, object: ObjectKind, name: string | undefined, definition: unknown, detail?: string, group?: string): void {
+function add(entries: Map<string, Entry>, object: ObjectKind, name: string | undefined, definition: unknown, detail?: string): void {
   const shown = name ?? '?';
   const entry: Entry = { object, name: shown, definition };
   if (detail !== undefined) entry.detail = detail;
-  if (group !== undefined) entry.group = group;
   entries.set(`${object}\u0000${shown}`, entry);
 }
 
 function inventoryOf(metadata: unknown): Inventory {
   if (!isObject(metadata)) throw new MalformedMetadata('it is not an object');
   const entries = new Map<string, Entry>();
+  const tables: SourceTables[] = [];
   const tablesBySource = new Map<string, number>();
   for (const source of sourcesOf(metadata)) {
     const name = text(source.name) ?? DEFAULT_SOURCE;
     const kind = text(source.kind) ?? 'postgres';
     add(entries, 'source', name, without(source, SOURCE_CHILDREN));
-    const tables = listAt(source, 'tables', `source ${name}: `);
-    tablesBySource.set(name, tables.length);
-    for (const table of tables) collectTable(entries, name, kind, table);
+    const list = tablesOf(source, name);
+    tablesBySource.set(name, list.length);
+    tables.push({ source: name, kind, list });
     collectSourceObjects(entries, name, kind, source);
   }
   collectGlobalObjects(entries, metadata);
-  return { entries, tablesBySource };
+  return { entries, tables, tablesBySource };
+}
+
+/** A source's tables: objects, or still in the request's bytes (checked as objects when read). */
+function tablesOf(source: Record<string, unknown>, name: string): Record<string, unknown>[] | JsonSlices {
+  const value = source.tables;
+  if (value instanceof JsonSlices) return value;
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new MalformedMetadata(`source ${name}: tables is not a list`);
+  for (const item of value) if (!isObject(item)) throw notAnObject(name);
+  return value as Record<string, unknown>[];
+}
+
+/** Each table of the inventory, one at a time: a slice is made only when its turn comes. */
+function* tableRefs(inventory: Inventory): Generator<TableRef> {
+  for (const { source, kind, list } of inventory.tables) {
+    for (let i = 0; i < list.length; i += 1) yield { source, kind, table: list instanceof JsonSlices ? list.at(i) : list[i]! };
+  }
+}
+
+const notAnObject = (source: string) => new MalformedMetadata(`an element of source ${source}: tables is not an object`);
+
+function readTable(ref: TableRef): Record<string, unknown> {
+  const table = ref.table instanceof JsonSlice ? ref.table.value() : ref.table;
+  if (!isObject(table)) throw notAnObject(ref.source);
+  return table;
+}
+
+const tableKey = (ref: TableRef, table: Record<string, unknown>): string => inSource(ref.source, objectPath(table.table, ref.kind)) ?? '?';
+
+function entriesOfTable(ref: TableRef, table: Record<string, unknown>): Map<string, Entry> {
+  const entries = new Map<string, Entry>();
+  collectTable(entries, ref.source, ref.kind, table);
+  return entries;
 }
 
 const SOURCE_CHILDREN = new Set(['tables', 'functions', 'native_queries', 'logical_models', 'stored_procedures', 'customization']);
@@ -202,22 +332,21 @@ const TABLE_CHILDREN = new Set([
 function collectTable(entries: Map<string, Entry>, source: string, kind: string, table: Record<string, unknown>): void {
   const tableName = inSource(source, objectPath(table.table, kind));
   const where = `table ${tableName ?? '?'}: `;
-  const group = JSON.stringify(table);
-  add(entries, 'table', tableName, without(table, TABLE_CHILDREN), undefined, group);
+  add(entries, 'table', tableName, without(table, TABLE_CHILDREN));
   for (const key of ['object_relationships', 'array_relationships']) {
-    for (const relationship of listAt(table, key, where)) add(entries, 'relationship', member(tableName, text(relationship.name)), relationship, undefined, group);
+    for (const relationship of listAt(table, key, where)) add(entries, 'relationship', member(tableName, text(relationship.name)), relationship);
   }
   for (const relationship of listAt(table, 'remote_relationships', where)) {
-    add(entries, 'remote_relationship', member(tableName, text(relationship.name)), relationship, undefined, group);
+    add(entries, 'remote_relationship', member(tableName, text(relationship.name)), relationship);
   }
-  for (const field of listAt(table, 'computed_fields', where)) add(entries, 'computed_field', member(tableName, text(field.name)), field, undefined, group);
+  for (const field of listAt(table, 'computed_fields', where)) add(entries, 'computed_field', member(tableName, text(field.name)), field);
   for (const permissionKind of ['insert', 'select', 'update', 'delete']) {
     for (const permission of listAt(table, `${permissionKind}_permissions`, where)) {
       const role = text(permission.role);
-      add(entries, 'permission', permissionName(tableName, permissionKind, role), permission, permissionDetail(permissionKind, role), group);
+      add(entries, 'permission', permissionName(tableName, permissionKind, role), permission, permissionDetail(permissionKind, role));
     }
   }
-  for (const trigger of listAt(table, 'event_triggers', where)) add(entries, 'event_trigger', text(trigger.name), trigger, undefined, group);
+  for (const trigger of listAt(table, 'event_triggers', where)) add(entries, 'event_trigger', text(trigger.name), trigger);
 }
 
 function collectSourceObjects(entries: Map<string, Entry>, source: string, kind: string, from: Record<string, unknown>): void {

@@ -8,6 +8,8 @@ import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { Logger } from 'pino';
+import { parseHasuraJson } from '../analysis/json-slices.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { Enforcement, InspectedEndpoint } from '../core/enforcement.js';
 import { BodyTooLargeError, readLargeBody } from '../http/body.js';
 import { BodyDecodeError, decodeBody } from '../http/decode-body.js';
@@ -25,6 +27,8 @@ export interface ProxyDoorOptions {
   logger: Logger;
   /** Upper bound for the export_metadata the guard asks for itself; the console's own calls are not limited. */
   exportTimeoutMs?: number;
+  /** Times judgements (see SLOW_JUDGEMENT_MS); the system clock unless a test drives it. */
+  clock?: Clock;
 }
 
 export interface ProxyDoor {
@@ -36,10 +40,19 @@ export interface ProxyDoor {
 }
 
 const REFUSED = 'guard-refused';
+
+/**
+ * Analysing a big request (a 50 MB replace_metadata takes seconds) keeps the event loop busy; meanwhile Hasura may
+ * close the idle pooled connections, and the pool hears of it only afterwards, so the body would be written into a
+ * closed socket (EPIPE: the change lost, a 500 to the client). After a judgement this long the request goes on a
+ * connection of its own.
+ */
+const SLOW_JUDGEMENT_MS = 500;
 export const GUARD_USER_AGENT = 'hasura-metadata-guard';
 
 export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
   const { hasuraUrl, maxBodyBytes, enforcement, logger } = options;
+  const clock = options.clock ?? systemClock;
   const target = new URL(hasuraUrl);
   const agent = target.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   const proxy = createProxyServer({
@@ -72,10 +85,11 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
     }
   });
 
-  function passThrough(req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<number> {
+  function passThrough(req: IncomingMessage, res: ServerResponse, body?: Buffer, how: { fresh?: boolean } = {}): Promise<number> {
     return new Promise((resolve) => {
       res.once('close', () => resolve(res.statusCode));
-      proxy.web(req, res, body === undefined ? {} : { buffer: Readable.from([body]) });
+      const options = { ...(body === undefined ? {} : { buffer: Readable.from([body]) }), ...(how.fresh ? { agent: false as const } : {}) };
+      proxy.web(req, res, options);
     });
   }
 
@@ -92,7 +106,14 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
       body: JSON.stringify({ type: 'export_metadata', version: 2, args: {} }),
       signal: AbortSignal.timeout(options.exportTimeoutMs ?? 30_000),
     });
-    const answer = (await response.json().catch(() => undefined)) as { code?: unknown; metadata?: unknown; resource_version?: unknown } | undefined;
+    // A big project's export is tens of MB: read as bytes, its tables left in them until the diff reads each.
+    const bytes = Buffer.from(await response.arrayBuffer());
+    let answer: { code?: unknown; metadata?: unknown; resource_version?: unknown } | undefined;
+    try {
+      answer = parseHasuraJson(bytes, 'export') as typeof answer;
+    } catch {
+      answer = undefined;
+    }
     if (!response.ok) {
       const code = typeof answer?.code === 'string' ? `: ${answer.code.slice(0, 60)}` : '';
       throw new Error(`export_metadata answered ${response.status}${code}`);
@@ -123,12 +144,14 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
     }
     let body: unknown;
     try {
-      body = JSON.parse(decoded.toString('utf8'));
+      body = parseHasuraJson(decoded, 'request');
     } catch {
       return sendHasuraError(res, 400, REFUSED, 'Not sent to Hasura: the body is not JSON, so the metadata guard cannot tell what it does.');
     }
-    decoded = Buffer.alloc(0); // let the decoded copy go before the analysis runs: only the original bytes are forwarded
+    // A big replace_metadata keeps its tables in `decoded` (parseHasuraJson): the bytes are held once, not parsed
+    // into a tree twice their size.
 
+    const judgedFrom = clock();
     const verdict = await enforcement.judge({
       endpoint,
       body,
@@ -136,7 +159,7 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
       fetchCurrentMetadata: () => fetchCurrentMetadata(req),
       guardUrl: guardUrlOf(req),
     });
-    if (verdict.action === 'forward') return passThrough(req, res, raw);
+    if (verdict.action === 'forward') return passThrough(req, res, raw, { fresh: clock() - judgedFrom >= SLOW_JUDGEMENT_MS });
     // A metadata apply can hold hundreds of thousands of effects; the console shows the message, and the list is for
     // tools: the first MAX_LISTED_CHANGES, and how many more there are, rather than a body as big as the request.
     const listed = verdict.effects.slice(0, MAX_LISTED_CHANGES);

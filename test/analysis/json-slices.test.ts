@@ -2,7 +2,8 @@
 // plain twin, JSON.parse: the same value, or no value when the bytes are not valid JSON.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { JsonSlice, materialise, parseLeavingSlices, tablesUnder } from '../../src/analysis/json-slices.js';
+import { JsonSlices, materialise, parseHasuraJson, parseLeavingSlices, SLICE_FROM_BYTES, tablesUnder } from '../../src/analysis/json-slices.js';
+import { fingerprintOf } from '../../src/core/fingerprint.js';
 
 const inReplaceMetadata = tablesUnder('args', 'metadata');
 const read = (text: string) => parseLeavingSlices(Buffer.from(text, 'utf8'), inReplaceMetadata);
@@ -31,13 +32,13 @@ const body = fc.record({
 });
 
 describe('parseLeavingSlices, held to JSON.parse', () => {
-  it('gives back what JSON.parse gives, with every table of every source left as a slice', () => {
+  it('gives back what JSON.parse gives, with the tables of every source left in the bytes', () => {
     fc.assert(
       fc.property(body, fc.constantFrom(undefined, 1, 2, '\t'), (value, indent) => {
         const text = JSON.stringify(value, null, indent);
         const found = read(text) as typeof value;
         expect(materialise(found)).toEqual(JSON.parse(text));
-        for (const source of found.args.metadata.sources) for (const item of source.tables) expect(item).toBeInstanceOf(JsonSlice);
+        for (const source of found.args.metadata.sources) expect(source.tables).toBeInstanceOf(JsonSlices);
       }),
       { numRuns: 300 },
     );
@@ -73,10 +74,16 @@ describe('parseLeavingSlices, held to JSON.parse', () => {
       '{"args":{"metadata":{"sources":[{"tables":[{"a":1}]}],"sources":[{"tables":[{"b":2}]}]}}}', // the last key wins
       '{"args":{"metadata":{"sources":[{"tables":[{"é":"日本"}]}]}},"__proto__":{"polluted":true}}',
       '{"args":{"metadata":{"sources":[{"tables":[-1.5e3,0]}]}}}',
+      '{"args":{"metadata":{"sources":[{"tables":[]},{"tables":[ ]},{"name":"no tables"}]}}}',
       '[1,2,{"args":3}]',
       '"just a string"',
     ];
-    for (const text of cases) expect(materialise(read(text))).toEqual(JSON.parse(text));
+    for (const text of cases) expect(materialise(read(text)), text).toEqual(JSON.parse(text));
+    // Something other than an array where the tables go: this reader gives up, and JSON.parse reads it whole.
+    for (const text of ['{"args":{"metadata":{"sources":[{"tables":5}]}}}', '{"args":{"metadata":{"sources":[{"tables":{"0":{}}}]}}}']) {
+      expect(read(text)).toBeUndefined();
+      expect(() => parseHasuraJson(Buffer.from(text), 'request')).not.toThrow();
+    }
     const withProto = read(cases[4]!) as Record<string, unknown>;
     expect(Object.getPrototypeOf(withProto)).toBe(Object.prototype);
     expect(Object.keys(withProto)).toContain('__proto__');
@@ -96,9 +103,34 @@ describe('parseLeavingSlices, held to JSON.parse', () => {
   });
 
   it('parses a slice afresh each time, so a caller cannot change what the next one reads', () => {
-    const found = read('{"args":{"metadata":{"sources":[{"tables":[{"a":[1]}]}]}}}') as { args: { metadata: { sources: { tables: JsonSlice[] }[] } } };
-    const slice = found.args.metadata.sources[0]!.tables[0]!;
+    const found = read('{"args":{"metadata":{"sources":[{"tables":[{"a":[1]}]}]}}}') as { args: { metadata: { sources: { tables: JsonSlices }[] } } };
+    const slice = found.args.metadata.sources[0]!.tables.at(0);
     (slice.value() as { a: number[] }).a.push(2);
     expect(slice.value()).toEqual({ a: [1] });
+  });
+});
+
+describe('where the guard reads big bodies this way', () => {
+  it('a held body fingerprints the same either way, so the confirmed retry matches', () => {
+    fc.assert(
+      fc.property(body, (value) => {
+        const text = JSON.stringify(value);
+        expect(fingerprintOf(read(text))).toBe(fingerprintOf(JSON.parse(text)));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  const big = (type: string) => {
+    const tables = Array.from({ length: Math.ceil(SLICE_FROM_BYTES / 30) }, (_, i) => ({ table: { schema: 'public', name: `t${i}` } }));
+    return Buffer.from(JSON.stringify({ type, version: 2, args: { metadata: { version: 3, sources: [{ name: 'default', tables }] } } }));
+  };
+
+  it('only a big replace_metadata keeps slices; any other big body is parsed whole', () => {
+    const apply = parseHasuraJson(big('replace_metadata'), 'request') as { args: { metadata: { sources: { tables: unknown }[] } } };
+    expect(apply.args.metadata.sources[0]!.tables).toBeInstanceOf(JsonSlices);
+    const other = parseHasuraJson(big('pg_something_else'), 'request') as { args: { metadata: { sources: { tables: unknown[] }[] } } };
+    expect(other.args.metadata.sources[0]!.tables[0]).toEqual({ table: { schema: 'public', name: 't0' } });
+    expect(() => parseHasuraJson(Buffer.from(`${big('replace_metadata').toString()}x`), 'request')).toThrow(SyntaxError);
   });
 });

@@ -1,7 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Effect } from '../../src/analysis/effects.js';
 import { analyzeHasuraRequest } from '../../src/analysis/hasura.js';
-import { diffCustomTypes, diffMetadata } from '../../src/analysis/metadata-diff.js';
+import { JsonSlices, parseLeavingSlices, tablesUnder } from '../../src/analysis/json-slices.js';
+import { diffCustomTypes, diffMetadata, MAX_LISTED_EFFECTS } from '../../src/analysis/metadata-diff.js';
+import { DEFAULT_POLICY_FILE, loadPolicy } from '../../src/core/policy.js';
 import { metadataApply } from '../fixtures/hasura-console-bodies.js';
 
 const line = (effect: Effect): string =>
@@ -175,5 +178,91 @@ describe('replacements through analyzeHasuraRequest', () => {
   it('the at of a replacement inside a bulk', () => {
     const effects = analyzeHasuraRequest({ type: 'bulk', args: [metadataApply({ version: 3, sources: [] })] }, { analyzeSql: () => [], currentMetadata: metadata() });
     expect(effects.every((effect) => effect.at === 'args[0]')).toBe(true);
+  });
+});
+
+// Random pairs of metadata drawn from a small pool of tables, so that pairs share tables, change them and drop them.
+const tableFrom = fc.record({
+  name: fc.constantFrom('patients', 'doctors', 'visits', 'bills'),
+  relationships: fc.subarray(['doctor', 'visits', 'bills']),
+  roles: fc.subarray(['user', 'anonymous', 'nurse']),
+  filter: fc.constantFrom({}, { id: { _eq: 'X-Hasura-User-Id' } }),
+  trigger: fc.option(fc.constantFrom('notify', 'audit'), { nil: undefined }),
+  reversed: fc.boolean(),
+});
+const tableOf = (t: typeof tableFrom extends fc.Arbitrary<infer T> ? T : never) => {
+  const value: Record<string, unknown> = {
+    table: { schema: 'public', name: t.name },
+    object_relationships: t.relationships.map((name) => ({ name, using: { foreign_key_constraint_on: `${name}_id` } })),
+    select_permissions: t.roles.map((role) => ({ role, permission: { columns: ['id'], filter: t.filter } })),
+    ...(t.trigger ? { event_triggers: [{ name: t.trigger, definition: { insert: { columns: '*' } }, webhook: 'http://hook' }] } : {}),
+  };
+  return t.reversed ? Object.fromEntries(Object.entries(value).reverse()) : value;
+};
+const metadataFrom = fc.array(tableFrom, { maxLength: 5 }).map((tables) => ({ version: 3, sources: [{ name: 'default', kind: 'postgres', tables: tables.map(tableOf) }] }));
+/** The metadata as export_metadata's answer read by the proxy: every table left in the bytes. */
+const sliced = (metadata: unknown) => (parseLeavingSlices(Buffer.from(JSON.stringify({ metadata })), tablesUnder('metadata')) as { metadata: unknown }).metadata;
+
+describe('diffMetadata over tables left in their bytes (a big apply, a big export)', () => {
+  it('says exactly what it says over parsed tables, whichever side is sliced', () => {
+    fc.assert(
+      fc.property(metadataFrom, metadataFrom, (current, next) => {
+        const expected = diff(current, next);
+        expect(diff(sliced(current), sliced(next))).toEqual(expected);
+        expect(diff(current, sliced(next))).toEqual(expected);
+        expect(diff(sliced(current), next)).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the tables really are left in the bytes there', () => {
+    expect((sliced(metadata()) as Metadata).sources[0]!.tables).toBeInstanceOf(JsonSlices);
+  });
+
+  it('a slice that is not an object is malformed, as a parsed one is', () => {
+    const bad = sliced({ sources: [{ name: 'd', tables: [1] }] });
+    expect(diff(metadata(), bad)).toEqual(['unknown:unknown (metadata not understood: an element of source d: tables is not an object)']);
+  });
+});
+
+describe('a diff too long to list', () => {
+  const manyTables = (count: number) => changed((m) => {
+    for (let i = 0; i < count; i += 1) m.sources[0]!.tables.push({ table: { schema: 'public', name: `t${i}` }, select_permissions: [{ role: 'anonymous', permission: { columns: ['id'], filter: {} } }] } as never);
+  });
+  const production = loadPolicy(DEFAULT_POLICY_FILE);
+  const decide = (effects: Effect[]) => {
+    const decision = production.decide(effects, production.findEnvironment('production')!);
+    return { level: decision.level, className: decision.operationClass.name, first: decision.effect && line(decision.effect) };
+  };
+
+  it(`lists ${MAX_LISTED_EFFECTS} effects and counts the rest by verb and object`, () => {
+    const effects = diffMetadata(metadata(), manyTables(6_000)); // 12,000 additions
+    expect(effects).toHaveLength(MAX_LISTED_EFFECTS + 2);
+    expect(effects.slice(-2).map(line)).toEqual(['add:table (1000 more not listed)', 'grant:permission (1000 more not listed)']);
+  });
+
+  it('the policy decides on the short list exactly as on the whole one', () => {
+    fc.assert(
+      fc.property(metadataFrom, metadataFrom, fc.integer({ min: 0, max: 6 }), (current, next, max) => {
+        const whole = diffMetadata(current, next, Infinity);
+        const short = diffMetadata(current, next, max);
+        expect(decide(short).level).toBe(decide(whole).level);
+        expect(decide(short).className).toBe(decide(whole).className);
+        expect(new Set(short.map((e) => `${e.verb}:${e.object}`))).toEqual(new Set(whole.map((e) => `${e.verb}:${e.object}`)));
+        // Each effect is listed or counted, never lost: per verb and object, listed + counted = the whole list's.
+        const counts = (effects: Effect[]) => {
+          const found = new Map<string, number>();
+          for (const e of effects) {
+            const more = /^(\d+) more not listed$/.exec(e.detail ?? '');
+            found.set(`${e.verb}:${e.object}`, (found.get(`${e.verb}:${e.object}`) ?? 0) + (more && e.name === undefined ? Number(more[1]) : 1));
+          }
+          return found;
+        };
+        expect(counts(short)).toEqual(counts(whole));
+        expect(short.filter((e) => !/more not listed/.test(e.detail ?? '')).length).toBeLessThanOrEqual(max + 2); // + the clears
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -4,7 +4,7 @@ import { gzipSync, brotliCompressSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as bodies from '../fixtures/console/bodies.js';
-import { doubleWiring } from '../support/analysis-double.js';
+import { analyzeByType, doubleWiring } from '../support/analysis-double.js';
 import { CONSOLE_HTML } from '../support/stand-in-hasura.js';
 import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 
@@ -52,6 +52,33 @@ describe('routine calls pass byte for byte', () => {
     expect(res.status).toBe(200);
     expect(guard.hasura.forwarded()[0]!.body.toString()).toBe(body);
     expect(guard.logs.audits()).toEqual([]);
+  });
+});
+
+describe('a request forwarded after a long judgement', () => {
+  // A 50 MB replace_metadata keeps the event loop busy for seconds; Hasura may close idle pooled connections
+  // meanwhile, unseen, and a body written into one is lost (EPIPE, measured with bench/proxy.ts before the fix).
+  // The clock the guard times judgements with is driven here, so "long" needs no waiting.
+  it('goes on a connection of its own; a quick one reuses the pool', async () => {
+    await guard.close();
+    let slow = false;
+    guard = await startEnforcingServer(
+      doubleWiring({
+        analyze: async (body) => {
+          if (slow) guard.clock.advance(0.5); // half a second of analysis, as far as the guard can tell
+          return analyzeByType(body);
+        },
+      }),
+    );
+    const send = async () => {
+      // The client asks for keep-alive, so what reaches Hasura says how the guard itself connected.
+      const res = await rawRequest(guard.url, 'POST', '/v1/metadata', { ...json, connection: 'keep-alive' }, JSON.stringify(bodies.getInconsistentMetadata));
+      expect(res.status).toBe(200);
+      return guard.hasura.forwarded().at(-1)!.headers.connection;
+    };
+    expect(await send()).toBe('keep-alive');
+    slow = true;
+    expect(await send()).toBe('close');
   });
 });
 

@@ -2,6 +2,7 @@
 // metadata diff), the default policy and the app's store, in front of a stand-in Hasura that records what reaches it.
 // The bodies are the console's and the CLI's own (test/fixtures/console/bodies.ts cites where each comes from).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SLICE_FROM_BYTES } from '../../src/analysis/json-slices.js';
 import * as bodies from '../fixtures/console/bodies.js';
 import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 
@@ -151,5 +152,52 @@ describe('hasura metadata apply (replace_metadata), diffed against the metadata 
     const denied = await postMetadata(guard.url, '/v1/metadata', bodies.metadataApply({ version: 3, sources: [] }));
     expect(denied.json.code).toBe('guard-denied');
     expect(denied.json.error).toMatch(/clears metadata/);
+  });
+});
+
+describe('a big project: the apply and the export are read leaving their tables in their bytes', () => {
+  // Past SLICE_FROM_BYTES both sides take the memory-lean path (json-slices.ts); what the user sees must not change.
+  const BIG = metadataOf(['patients', 'doctors', 'visits', ...Array.from({ length: 12_000 }, (_, i) => `archive_${i}`)]);
+  const apply = (metadata: ReturnType<typeof metadataOf>, resourceVersion: number) => ({ ...bodies.metadataApply(metadata), resource_version: resourceVersion });
+  const withoutDoctors = { ...BIG, sources: [{ ...BIG.sources[0]!, tables: BIG.sources[0]!.tables.filter((t) => t.table.name !== 'doctors') }] };
+
+  beforeEach(() => {
+    guard.hasura.metadata = BIG;
+    expect(JSON.stringify(BIG).length).toBeGreaterThan(SLICE_FROM_BYTES);
+  });
+
+  it('an apply that drops one table among 12,003 is held naming it; confirmed, the retry passes once, byte for byte', async () => {
+    const held = await postMetadata(guard.url, '/v1/metadata', apply(withoutDoctors, 40));
+    expect(held.status).toBe(400);
+    expect(held.json.code).toBe('guard-confirmation-required');
+    expect(held.json.error).toMatch(/untracks table default\.public\.doctors/);
+    expect(held.json.guard.changes).toEqual([
+      { verb: 'untrack', object: 'table', name: 'default.public.doctors' },
+      { verb: 'revoke', object: 'permission', name: 'default.public.doctors select for user', detail: 'select for role user' },
+    ]);
+    const token = held.json.guard.confirmation_token as string;
+    const confirmed = await rawRequest(guard.url, 'POST', '/guard/confirm', { 'content-type': 'application/json', 'x-hasura-admin-secret': ADMIN_SECRET }, JSON.stringify({ token }));
+    expect(confirmed.json.success).toBe(true);
+
+    // The console's retry carries the resource_version in force by then: the same change all the same.
+    const retry = JSON.stringify(apply(withoutDoctors, 41));
+    expect((await rawRequest(guard.url, 'POST', '/v1/metadata', { 'content-type': 'application/json', 'x-hasura-admin-secret': ADMIN_SECRET }, retry)).status).toBe(200);
+    expect(guard.hasura.forwarded().map((r) => r.body.toString())).toEqual([retry]);
+    expect((await postMetadata(guard.url, '/v1/metadata', apply(withoutDoctors, 42))).status).toBe(400);
+  });
+
+  it('an apply that changes nothing is forwarded', async () => {
+    const same = JSON.stringify(apply(BIG, 7));
+    const answer = await rawRequest(guard.url, 'POST', '/v1/metadata', { 'content-type': 'application/json', 'x-hasura-admin-secret': ADMIN_SECRET }, same);
+    expect(answer.status).toBe(200);
+    expect(guard.hasura.forwarded().map((r) => r.body.toString())).toEqual([same]);
+  });
+
+  it('a big body that is not valid JSON is refused, not forwarded', async () => {
+    const broken = JSON.stringify(apply(BIG, 7)).replace('"archive_500"', '"archive_500');
+    const answer = await rawRequest(guard.url, 'POST', '/v1/metadata', { 'content-type': 'application/json', 'x-hasura-admin-secret': ADMIN_SECRET }, broken);
+    expect(answer.status).toBe(400);
+    expect(answer.json.error).toMatch(/not JSON/);
+    expect(guard.hasura.forwarded()).toEqual([]);
   });
 });
