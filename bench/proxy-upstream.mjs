@@ -1,9 +1,11 @@
 // A stand-in Hasura for bench/proxy.ts: answers every request at once with a small JSON body, reading and
-// dropping what it is sent; export_metadata answers {resource_version, metadata}.
+// dropping what it is sent; export_metadata answers {resource_version, metadata}: an empty metadata, or the
+// contents of EXPORT_FILE.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 const answer = Buffer.from('{"data":{"patients":[{"id":1,"name":"a"}]}}');
-const exported = Buffer.from('{"resource_version":1,"metadata":{"version":3,"sources":[]}}');
+const exported = process.env.EXPORT_FILE ? readFileSync(process.env.EXPORT_FILE) : Buffer.from('{"resource_version":1,"metadata":{"version":3,"sources":[]}}');
 createServer((req, res) => {
   let head = '';
   req.on('data', (chunk) => {

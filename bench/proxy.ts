@@ -1,7 +1,9 @@
 // Enforcing mode's cost: `npx tsx bench/proxy.ts`.
 // 1. Latency (p50/p99) and throughput of pass-through POST /v1/graphql and of inspected POST /v1/metadata, straight
 //    to a stand-in upstream, through the guard, and through nginx (when installed) proxying the same upstream.
-// 2. RSS growth of the guard while it inspects one 50 MB replace_metadata (target: at most 3x the body).
+// 2. RSS growth of the guard while it inspects one 50 MB replace_metadata (target: at most 3x the body): against an
+//    empty metadata in force (a first apply: everything is added, and held), and against the same 50 MB metadata
+//    (an apply again: nothing changes, and it is forwarded; the guard then also holds the 50 MB export).
 // Each server is its own process; autocannon runs here. Everything on 127.0.0.1, bounded, stopping by itself.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +35,7 @@ async function startProcess(command: string, args: string[], env: Record<string,
   return { url: `http://127.0.0.1:${port}`, child, stop: () => void child.kill() };
 }
 
-const startUpstream = () => startProcess(process.execPath, ['bench/proxy-upstream.mjs'], {});
+const startUpstream = (env: Record<string, string> = {}) => startProcess(process.execPath, ['bench/proxy-upstream.mjs'], env);
 const startBare = (upstream: string) => startProcess(process.execPath, ['bench/proxy-bare.mjs'], { HASURA_URL: upstream });
 const startGuard = (upstream: string, extra: Record<string, string> = {}) =>
   startProcess(process.execPath, ['--import', 'tsx', 'bench/proxy-guard.ts'], { HASURA_URL: upstream, GUARD_ENVIRONMENT: 'production', TOKEN_SECRET: SECRET, ...extra });
@@ -99,28 +101,34 @@ const SCENARIOS = [
   { name: 'inspected POST /v1/metadata', path: '/v1/metadata', body: JSON.stringify({ type: 'get_inconsistent_metadata', args: {} }) },
 ];
 
-/** A replace_metadata of about `bytes`: tables with select permissions, the shape that makes metadata big. */
-function bigReplaceMetadata(bytes: number): Buffer {
+/** A metadata of about `bytes`: tables with select permissions, the shape that makes metadata big. */
+function bigMetadata(bytes: number) {
   const table = (i: number) => ({
     table: { schema: 'public', name: `table_${i}` },
     select_permissions: [{ role: 'user', permission: { columns: ['id', 'name', 'created_at', 'owner_id'], filter: { owner_id: { _eq: 'X-Hasura-User-Id' } } } }],
   });
   const one = JSON.stringify(table(0)).length + 1;
   const tables = Array.from({ length: Math.ceil(bytes / one) }, (_, i) => table(i));
-  return Buffer.from(JSON.stringify({ type: 'replace_metadata', version: 2, args: { allow_inconsistent_metadata: true, metadata: { version: 3, sources: [{ name: 'default', kind: 'postgres', tables }] } } }));
+  return { version: 3, sources: [{ name: 'default', kind: 'postgres', tables }] };
 }
 
 const status = (pid: number, field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
-async function rssWhileInspecting(upstream: string): Promise<{ bodyMb: number; beforeMb: number; peakMb: number; status: number }> {
-  const guard = await startGuard(upstream);
+async function rssWhileInspecting(current: 'empty' | 'the same'): Promise<{ bodyMb: number; beforeMb: number; peakMb: number; status: number; ms: number }> {
+  const metadata = bigMetadata(50 * 1024 * 1024);
+  const body = Buffer.from(JSON.stringify({ type: 'replace_metadata', version: 2, args: { allow_inconsistent_metadata: true, metadata } }));
+  const dir = mkdtempSync(join(tmpdir(), 'guard-bench-export-'));
+  const exportFile = join(dir, 'export.json');
+  if (current === 'the same') writeFileSync(exportFile, JSON.stringify({ resource_version: 1, metadata }));
+  const upstream = await startUpstream(current === 'the same' ? { EXPORT_FILE: exportFile } : {});
+  const guard = await startGuard(upstream.url);
   try {
-    const body = bigReplaceMetadata(50 * 1024 * 1024);
     const pid = guard.child.pid!;
     await fetch(`${guard.url}/v1/metadata`, { method: 'POST', headers: ADMIN, body: '{"type":"get_inconsistent_metadata","args":{}}' }); // load the door's code
     const beforeMb = status(pid, 'VmRSS');
     writeFileSync(`/proc/${pid}/clear_refs`, '5'); // reset the peak (VmHWM) to the current RSS
     const { hostname, port } = new URL(guard.url);
+    const started = performance.now();
     const code = await new Promise<number>((resolve, reject) => {
       const req = request({ host: hostname, port, method: 'POST', path: '/v1/metadata', headers: { ...ADMIN, 'content-length': body.length } }, (res) => {
         res.resume();
@@ -129,9 +137,11 @@ async function rssWhileInspecting(upstream: string): Promise<{ bodyMb: number; b
       req.on('error', reject);
       req.end(body);
     });
-    return { bodyMb: body.length / 1024 / 1024, beforeMb, peakMb: status(pid, 'VmHWM'), status: code };
+    return { bodyMb: body.length / 1024 / 1024, beforeMb, peakMb: status(pid, 'VmHWM'), status: code, ms: performance.now() - started };
   } finally {
     guard.stop();
+    upstream.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -155,11 +165,13 @@ try {
     console.log(`  http-proxy-3  ${fmt(viaBare)}   added p50 ${(viaBare.p50 - direct.p50).toFixed(2)} ms, p99 ${(viaBare.p99 - direct.p99).toFixed(2)} ms (the library alone, no inspection)`);
     if (viaNginx) console.log(`  nginx         ${fmt(viaNginx)}   added p50 ${(viaNginx.p50 - direct.p50).toFixed(2)} ms, p99 ${(viaNginx.p99 - direct.p99).toFixed(2)} ms`);
   }
-  const rss = await rssWhileInspecting(upstream.url);
-  const growth = rss.peakMb - rss.beforeMb;
-  console.log(
-    `\n50 MB replace_metadata inspected and diffed (answer ${rss.status}: 200 forwarded, 400 held): body ${rss.bodyMb.toFixed(1)} MB, RSS ${rss.beforeMb.toFixed(0)} MB before, peak ${rss.peakMb.toFixed(0)} MB: growth ${growth.toFixed(0)} MB = ${(growth / rss.bodyMb).toFixed(2)}x the body (target <= 3x)`,
-  );
+  for (const current of ['empty', 'the same'] as const) {
+    const rss = await rssWhileInspecting(current);
+    const growth = rss.peakMb - rss.beforeMb;
+    console.log(
+      `\n50 MB replace_metadata over ${current === 'empty' ? 'an empty metadata' : 'the same 50 MB metadata'}, inspected and diffed in ${(rss.ms / 1000).toFixed(1)} s (answer ${rss.status}: 200 forwarded, 400 held): body ${rss.bodyMb.toFixed(1)} MB, RSS ${rss.beforeMb.toFixed(0)} MB before, peak ${rss.peakMb.toFixed(0)} MB: growth ${growth.toFixed(0)} MB = ${(growth / rss.bodyMb).toFixed(2)}x the body (target <= 3x)`,
+    );
+  }
 } finally {
   nginx?.stop();
   guard.stop();

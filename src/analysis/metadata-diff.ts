@@ -67,10 +67,15 @@ const SETTINGS = new Set<ObjectKind>(['source', 'api_limits', 'introspection', '
 
 class MalformedMetadata extends Error {}
 
-/** `maxListed` is for tests, which hold the short list to the full one. */
-export function diffMetadata(current: unknown, next: unknown, maxListed = MAX_LISTED_EFFECTS): Effect[] {
+/** Test knobs: a shorter list to hold to the whole one; pairing tables by a map of names only (the plain way). */
+export interface DiffOptions {
+  maxListed?: number;
+  pairInStep?: boolean;
+}
+
+export function diffMetadata(current: unknown, next: unknown, options: DiffOptions = {}): Effect[] {
   try {
-    return diffInventories(inventoryOf(current), inventoryOf(next), true, maxListed);
+    return diffInventories(inventoryOf(current), inventoryOf(next), true, options);
   } catch (error) {
     const reason = error instanceof MalformedMetadata ? error.message : 'it could not be read';
     return [unknownEffect(`metadata not understood: ${reason}`)];
@@ -92,34 +97,38 @@ export function diffCustomTypes(current: unknown, next: unknown): Effect[] {
   }
 }
 
-function diffInventories(current: Inventory, next: Inventory, judgeWhole: boolean, maxListed = MAX_LISTED_EFFECTS): Effect[] {
-  const listing = new Listing(maxListed);
+function diffInventories(current: Inventory, next: Inventory, judgeWhole: boolean, options: DiffOptions = {}): Effect[] {
+  const listing = new Listing(options.maxListed ?? MAX_LISTED_EFFECTS);
   let counted = 0;
   let countedRemoved = 0;
 
   // Tables: paired by name; each pair that differs is taken apart and compared object by object.
-  const before = new Map<string, { ref: TableRef; objects: number; paired: boolean }>();
-  for (const ref of tableRefs(current)) {
-    const table = readTable(ref);
-    const objects = entriesOfTable(ref, table).size;
+  const currentTables = placesOf(current);
+  const objectsAt: number[] = [];
+  for (let place = 0; place < currentTables.length; place += 1) {
+    const ref = currentTables.at(place);
+    const objects = entriesOfTable(ref, readTable(ref)).size;
+    objectsAt.push(objects);
     counted += objects;
-    before.set(tableKey(ref, table), { ref, objects, paired: false });
   }
-  for (const ref of tableRefs(next)) {
+  const pairing = new Pairing(currentTables, options.pairInStep ?? true);
+  const nextTables = placesOf(next);
+  for (let place = 0; place < nextTables.length; place += 1) {
+    const ref = nextTables.at(place);
     const table = readTable(ref);
-    const earlier = before.get(tableKey(ref, table));
-    if (earlier === undefined) {
+    const earlierPlace = pairing.pair(tableKey(ref, table));
+    if (earlierPlace === undefined) {
       compareEntries(NOTHING, entriesOfTable(ref, table), listing);
       continue;
     }
-    earlier.paired = true;
-    if (sameTable(earlier.ref, ref)) continue;
-    countedRemoved += compareEntries(entriesOfTable(earlier.ref, readTable(earlier.ref)), entriesOfTable(ref, table), listing);
+    const earlier = currentTables.at(earlierPlace);
+    if (sameTable(earlier, ref)) continue;
+    countedRemoved += compareEntries(entriesOfTable(earlier, readTable(earlier)), entriesOfTable(ref, table), listing);
   }
-  for (const { ref, objects, paired } of before.values()) {
-    if (paired) continue;
+  for (const place of pairing.unpaired()) {
+    const ref = currentTables.at(place);
     compareEntries(entriesOfTable(ref, readTable(ref)), NOTHING, listing);
-    countedRemoved += objects;
+    countedRemoved += objectsAt[place]!;
   }
 
   for (const entry of current.entries.values()) if (!SETTINGS.has(entry.object)) counted += 1;
@@ -285,10 +294,81 @@ function tablesOf(source: Record<string, unknown>, name: string): Record<string,
   return value as Record<string, unknown>[];
 }
 
-/** Each table of the inventory, one at a time: a slice is made only when its turn comes. */
-function* tableRefs(inventory: Inventory): Generator<TableRef> {
-  for (const { source, kind, list } of inventory.tables) {
-    for (let i = 0; i < list.length; i += 1) yield { source, kind, table: list instanceof JsonSlices ? list.at(i) : list[i]! };
+/**
+ * Every table of an inventory, numbered across its sources. A table is made when asked for and let go after: a big
+ * metadata has hundreds of thousands, and what is kept of them is numbers, not objects.
+ */
+function placesOf(inventory: Inventory): { length: number; at(place: number): TableRef } {
+  const sourceAt: number[] = [];
+  const indexAt: number[] = [];
+  inventory.tables.forEach((tables, source) => {
+    for (let index = 0; index < tables.list.length; index += 1) {
+      sourceAt.push(source);
+      indexAt.push(index);
+    }
+  });
+  return {
+    length: sourceAt.length,
+    at(place) {
+      const { source, kind, list } = inventory.tables[sourceAt[place]!]!;
+      const index = indexAt[place]!;
+      return { source, kind, table: list instanceof JsonSlices ? list.at(index) : list[index]! };
+    },
+  };
+}
+
+/**
+ * Finds, for each table of the new metadata by name, its place among the current tables. A metadata applied again
+ * lists its tables in the same order as the one in force (the CLI writes them as export_metadata gave them), so
+ * the two are first walked side by side; only at the first table out of step is a map of the current tables' names
+ * built, for the rest. The map is the plain way; the walk only spares a big metadata a map of every table name.
+ */
+class Pairing {
+  private cursor = 0;
+  private byName: Map<string, number[]> | undefined;
+  private readonly paired: Uint8Array;
+
+  constructor(
+    private readonly current: { length: number; at(place: number): TableRef },
+    inStep: boolean,
+  ) {
+    this.paired = new Uint8Array(current.length);
+    if (!inStep) this.byName = this.namesFromCursor();
+  }
+
+  pair(key: string): number | undefined {
+    if (this.byName === undefined && this.cursor < this.current.length && this.keyAt(this.cursor) === key) {
+      this.paired[this.cursor] = 1;
+      return this.cursor++;
+    }
+    this.byName ??= this.namesFromCursor();
+    const places = this.byName.get(key);
+    const place = places?.shift();
+    if (place === undefined) return undefined;
+    if (places!.length === 0) this.byName.delete(key);
+    this.paired[place] = 1;
+    return place;
+  }
+
+  *unpaired(): Generator<number> {
+    for (let place = 0; place < this.paired.length; place += 1) if (!this.paired[place]) yield place;
+  }
+
+  private keyAt(place: number): string {
+    const ref = this.current.at(place);
+    return tableKey(ref, readTable(ref));
+  }
+
+  /** The places of the tables not yet walked, by name; two tables of one name (invalid, but sent) pair in order. */
+  private namesFromCursor(): Map<string, number[]> {
+    const byName = new Map<string, number[]>();
+    for (let place = this.cursor; place < this.current.length; place += 1) {
+      const key = this.keyAt(place);
+      const places = byName.get(key);
+      if (places) places.push(place);
+      else byName.set(key, [place]);
+    }
+    return byName;
   }
 }
 

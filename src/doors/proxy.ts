@@ -2,8 +2,8 @@
 // (http-proxy-3 streams it both ways, websockets included) except POSTs to the metadata and query endpoints,
 // which are read, decoded and judged first; what passes is forwarded as the original bytes. It decides nothing:
 // src/core/enforcement.ts does.
-import { Agent as HttpAgent, type IncomingMessage, type ServerResponse } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
@@ -40,6 +40,9 @@ export interface ProxyDoor {
 }
 
 const REFUSED = 'guard-refused';
+
+/** The largest export_metadata answer the guard reads (Hasura's own, so generous): larger, and the diff is refused. */
+const EXPORT_MAX_BYTES = 1024 * 1024 * 1024;
 
 /**
  * Analysing a big request (a 50 MB replace_metadata takes seconds) keeps the event loop busy; meanwhile Hasura may
@@ -93,6 +96,19 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
     });
   }
 
+  function exportRequest(headers: Record<string, string>, timeoutMs: number): Promise<{ status: number; bytes: Buffer }> {
+    const body = JSON.stringify({ type: 'export_metadata', version: 2, args: {} });
+    const url = new URL(`${hasuraUrl}/v1/metadata`);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(url, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) }, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
+        readLargeBody(res, EXPORT_MAX_BYTES).then((bytes) => resolve({ status: res.statusCode ?? 0, bytes }), reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
   async function fetchCurrentMetadata(req: IncomingMessage): Promise<unknown> {
     // Its own user-agent, so Hasura's logs tell the guard's reads from the console's.
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': GUARD_USER_AGENT };
@@ -100,23 +116,18 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
       const value = req.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
-    const response = await fetch(`${hasuraUrl}/v1/metadata`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ type: 'export_metadata', version: 2, args: {} }),
-      signal: AbortSignal.timeout(options.exportTimeoutMs ?? 30_000),
-    });
-    // A big project's export is tens of MB: read as bytes, its tables left in them until the diff reads each.
-    const bytes = Buffer.from(await response.arrayBuffer());
+    // A big project's export is tens of MB: read into one buffer of its declared length (fetch would hold it twice
+    // while collecting it), its tables then left in those bytes until the diff reads each (parseHasuraJson).
+    const { status, bytes } = await exportRequest(headers, options.exportTimeoutMs ?? 30_000);
     let answer: { code?: unknown; metadata?: unknown; resource_version?: unknown } | undefined;
     try {
       answer = parseHasuraJson(bytes, 'export') as typeof answer;
     } catch {
       answer = undefined;
     }
-    if (!response.ok) {
+    if (status < 200 || status > 299) {
       const code = typeof answer?.code === 'string' ? `: ${answer.code.slice(0, 60)}` : '';
-      throw new Error(`export_metadata answered ${response.status}${code}`);
+      throw new Error(`export_metadata answered ${status}${code}`);
     }
     if (typeof answer !== 'object' || answer === null || typeof answer.metadata !== 'object' || answer.metadata === null) {
       throw new Error('export_metadata did not answer {resource_version, metadata}');
