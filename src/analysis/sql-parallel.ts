@@ -56,7 +56,11 @@ export async function sqlAnalysisFast(sql: string, readOnly: boolean): Promise<S
 /** The analysis with the text cut after position `cut` - 1 (a `;`). Exported for the tests, which force the cut. */
 export async function analysisCutAt(sql: string, cut: number, readOnly: boolean): Promise<SqlAnalysis> {
   await loadSqlParser();
-  const inOnePiece = () => wholeAnalysis(analyzePiece(sql, readOnly));
+  const inOnePiece = () => {
+    sqlAnalysisPaths.inOne += 1;
+    return wholeAnalysis(analyzePiece(sql, readOnly));
+  };
+  if (sql[cut - 1] !== ';' || lineHasComment(sql, cut - 1)) return inOnePiece(); // not a cut this argument covers
   const restText = sql.slice(cut);
   const pending = worker.analyse(restText, readOnly);
   const first = analyzePiece(sql.slice(0, cut), readOnly, true);
@@ -76,6 +80,7 @@ export async function analysisCutAt(sql: string, cut: number, readOnly: boolean)
       restEffects = again.byStatement;
     }
   }
+  sqlAnalysisPaths.inTwo += 1;
   return { byStatement: [...firstEffects, ...restEffects] };
 }
 
@@ -116,17 +121,26 @@ class AnalysisWorker {
   private thread: Worker | undefined;
   private readonly waiting = new Map<number, (piece: Piece | undefined) => void>();
   private nextId = 1;
+  /** Told when the thread cannot start or fails (the server logs it: large SQL is then slower, not wrong). */
+  onFailure: (error: Error) => void = () => undefined;
 
   start(): Worker | undefined {
     if (this.thread) return this.thread;
     try {
       const thread = startThread();
-      thread.on('message', (reply: Reply) => this.settle(reply.id, 'piece' in reply ? reply.piece : undefined));
-      thread.on('error', () => this.stop(thread));
+      thread.on('message', (reply: Reply) => {
+        if ('failed' in reply) this.onFailure(new Error(reply.failed));
+        this.settle(reply.id, 'piece' in reply ? reply.piece : undefined);
+      });
+      thread.on('error', (error) => {
+        this.onFailure(error);
+        this.stop(thread);
+      });
       thread.on('exit', () => this.stop(thread));
       thread.unref();
       this.thread = thread;
-    } catch {
+    } catch (error) {
+      this.onFailure(error instanceof Error ? error : new Error(String(error)));
       this.thread = undefined;
     }
     return this.thread;
@@ -159,8 +173,15 @@ class AnalysisWorker {
 
 const worker = new AnalysisWorker();
 
-/** Starts the worker thread ahead of the first large SQL (the server's warm-up); it loads its parser at once. */
-export function startSqlWorker(): void {
+/** How the large SQL analysed so far was analysed (for the tests and the bench). */
+export const sqlAnalysisPaths = { inTwo: 0, inOne: 0 };
+
+/**
+ * Starts the worker thread ahead of the first large SQL (the server's warm-up); it loads its parser at once.
+ * `onFailure` hears of any failure of the thread, now or later.
+ */
+export function startSqlWorker(onFailure?: (error: Error) => void): void {
+  if (onFailure) worker.onFailure = onFailure;
   worker.start();
 }
 
