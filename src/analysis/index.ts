@@ -75,9 +75,13 @@ async function sqlAnalyser(request: unknown): Promise<HasuraAnalysisContext['ana
   const large = sqlCallsOf(request).filter(({ sql }) => sql.length >= PARALLEL_MIN_LENGTH);
   if (large.length === 0) return analyzeSql;
   const ahead = { readOnly: new Map<string, SqlAnalysis>(), writable: new Map<string, SqlAnalysis>() };
-  await Promise.all(
-    large.map(async ({ sql, readOnly }) => (readOnly ? ahead.readOnly : ahead.writable).set(sql, await sqlAnalysisFast(sql, readOnly))),
-  );
+  try {
+    await Promise.all(
+      large.map(async ({ sql, readOnly }) => (readOnly ? ahead.readOnly : ahead.writable).set(sql, await sqlAnalysisFast(sql, readOnly))),
+    );
+  } catch {
+    return analyzeSql; // only a bug gets here; the plain path still gives the answer
+  }
   return (sql, options) => {
     const found = (options.readOnly ? ahead.readOnly : ahead.writable).get(sql);
     return found ? placeEffects(found, options.at) : analyzeSql(sql, options);
