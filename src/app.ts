@@ -127,7 +127,9 @@ export function createApp(
   let parserLoaded = false;
   const loadAnalysis = () =>
     analysis()
-      .then(({ warmUpAnalysis }) => warmUpAnalysis())
+      .then(({ warmUpAnalysis }) =>
+        warmUpAnalysis((err) => logger.warn({ err }, 'the SQL worker thread failed: large SQL is analysed on one thread, more slowly')),
+      )
       .then(() => {
         parserLoaded = true;
         logger.info('ready: the SQL parser is loaded');

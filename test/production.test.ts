@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_SECRET, hasuraPayload, postJson, TEST_SECRET } from './helpers.js';
 import { freePort } from './support/ports.js';
 import { spawnServer, type ServerProcess } from './support/server-process.js';
+import { postMetadata } from './support/enforcing-server.js';
+import { startStandInHasura } from './support/stand-in-hasura.js';
 
 const root = join(import.meta.dirname, '..');
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
@@ -131,6 +133,28 @@ describe('the compiled server, started as the image starts it', () => {
 });
 
 describe('the rest of the image', () => {
+  it('analyses a large run_sql on two threads from the bundle: the DROP in the worker\'s half is held', async () => {
+    const hasura = await startStandInHasura();
+    const server = await startCompiled({ TOKEN_SECRET: TEST_SECRET, HASURA_URL: hasura.url });
+    try {
+      await server.waitForLine((l) => l.msg === 'ready: the SQL parser is loaded');
+      // 600 KB: cut near the middle, so the DROP at the end is the worker thread's to find.
+      const filler = Array.from({ length: 12_000 }, (_, i) => `SELECT count(*) FROM public.orders WHERE id = ${i};`).join('\n');
+      const sql = `${filler}\nDROP TABLE public.second_half;`;
+      const held = await postMetadata(server.url, '/v2/query', { type: 'run_sql', args: { source: 'default', sql } });
+      expect(held.status).toBe(400);
+      expect(held.json.code).toBe('guard-confirmation-required');
+      expect(held.json.error).toMatch(/drops table default\.public\.second_half/);
+      expect(hasura.forwarded()).toEqual([]);
+      // The worker thread started from dist/analysis/sql-worker.js; had it not, or had it failed, this line says so.
+      expect(server.lines.filter((l) => /SQL worker thread/.test(String(l.msg)))).toEqual([]);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      await hasura.close();
+    }
+  });
+
   it('serves GraphiQL from the bundle when GRAPHIQL_ENABLED=true', async () => {
     const server = await startCompiled({ TOKEN_SECRET: TEST_SECRET, GRAPHIQL_ENABLED: 'true' });
     try {

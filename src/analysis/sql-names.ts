@@ -8,12 +8,16 @@ import type { ObjectKind } from './effects.js';
 /** `public.patients` from a table reference. */
 export function relationName(relation: RangeVar | undefined): string {
   if (!relation) return '?';
-  return [relation.catalogname, relation.schemaname, relation.relname].filter(Boolean).join('.');
+  const { catalogname, schemaname, relname } = relation;
+  if (!catalogname) return schemaname ? (relname ? `${schemaname}.${relname}` : schemaname) : (relname ?? '');
+  return [catalogname, schemaname, relname].filter(Boolean).join('.');
 }
 
 /** The words of a list of String nodes (a qualified name, a column list). */
 export function strings(nodes: readonly Node[] | undefined): string[] {
-  return (nodes ?? []).flatMap((node) => ('String' in node ? [node.String.sval ?? ''] : []));
+  const words: string[] = [];
+  if (nodes) for (const node of nodes) if ('String' in node) words.push(node.String.sval ?? '');
+  return words;
 }
 
 /** A role as written; PUBLIC and CURRENT_USER are keywords, not names. */

@@ -4,7 +4,7 @@
 
 import type { AlterTableCmd, Node, ObjectType, RangeVar } from 'libpg-query';
 import type { Effect, ObjectKind, Verb } from './effects.js';
-import type { StatementFacts } from './sql-walk.js';
+import { namesAColumn, type StatementFacts } from './sql-walk.js';
 import { kindOf, objectName, relationName, roleName, roleNames, strings, typeName } from './sql-names.js';
 
 type NodeType = Node extends infer N ? (N extends unknown ? keyof N : never) : never;
@@ -37,7 +37,7 @@ const words = (enumName: string) =>
     .toLowerCase();
 
 /** A WHERE that names no column is true for every row or for none: `WHERE true`, `WHERE 1 = 1`. */
-const touchesEveryRow = (where: Node | undefined) => !where || !JSON.stringify(where).includes('"ColumnRef"');
+const touchesEveryRow = (where: Node | undefined, facts: StatementFacts) => !namesAColumn(facts, where);
 
 const onTable = (name: string | undefined, table: RangeVar | undefined) => `${name ?? '?'} on ${relationName(table)}`;
 
@@ -67,7 +67,7 @@ const select: Classifier<'SelectStmt'> = (statement, { facts }) => {
   const locks = statement.lockingClause?.length ? 'locks rows' : undefined;
   // A column named with no FROM to take it from cannot run: `SELECT truncate_all_tables` is most likely a function
   // call typed without its parentheses, and what that function would do is not known.
-  if (!statement.fromClause?.length && JSON.stringify(statement.targetList ?? []).includes('"ColumnRef"')) {
+  if (!statement.fromClause?.length && namesAColumn(facts, statement.targetList)) {
     return [effect('unknown', 'sql', undefined, 'names a column without FROM: perhaps a function call without its ()')];
   }
   // `SELECT 1` reads nothing named; `SELECT truncate_all_tables()` is its run:function alone.
@@ -81,13 +81,13 @@ const insert: Classifier<'InsertStmt'> = (statement) => {
   return [effect('add', 'rows', table), ...(upsert ? [effect('rewrite', 'rows', table, 'ON CONFLICT DO UPDATE')] : [])];
 };
 
-const update: Classifier<'UpdateStmt'> = (statement) =>
-  touchesEveryRow(statement.whereClause)
+const update: Classifier<'UpdateStmt'> = (statement, { facts }) =>
+  touchesEveryRow(statement.whereClause, facts)
     ? [effect('rewrite', 'all_rows', relationName(statement.relation), 'every row')]
     : [effect('rewrite', 'rows', relationName(statement.relation))];
 
-const remove: Classifier<'DeleteStmt'> = (statement) =>
-  touchesEveryRow(statement.whereClause)
+const remove: Classifier<'DeleteStmt'> = (statement, { facts }) =>
+  touchesEveryRow(statement.whereClause, facts)
     ? [effect('delete', 'all_rows', relationName(statement.relation), 'every row')]
     : [effect('delete', 'rows', relationName(statement.relation))];
 

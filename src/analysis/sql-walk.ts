@@ -2,9 +2,12 @@
 // FROM, JOIN, subqueries, LATERAL, CTEs, VALUES, RETURNING, index expressions, USING clauses.
 //   - every function call and every operator not known to be free of side effects (they run code);
 //   - every table or view named (what a SELECT reads);
-//   - every data-modifying statement nested in a WITH clause (`WITH d AS (DELETE ...) SELECT ...` deletes).
+//   - every data-modifying statement nested in a WITH clause (`WITH d AS (DELETE ...) SELECT ...` deletes);
+//   - which WHERE clauses and target lists name a column (`WHERE 1 = 1` touches every row).
+// It runs over every node of every statement, so it is written for speed: for-in over keys (no entry arrays),
+// primitives skipped before the call, no closure or spread per node.
 
-import type { Node } from 'libpg-query';
+import type { Node, RangeVar } from 'libpg-query';
 import { isFreeOfSideEffects } from './sql-functions.js';
 import { relationName, strings } from './sql-names.js';
 
@@ -15,60 +18,111 @@ export interface StatementFacts {
   readonly relations: Set<string>;
   /** INSERT / UPDATE / DELETE / MERGE found below the top statement. */
   readonly nestedWrites: Node[];
+  /** For each WHERE clause and target list the walk went through: whether a column is named in it. */
+  readonly namesColumn: ReadonlyMap<object, boolean>;
+}
+
+export const NO_FACTS: StatementFacts = { calls: new Set(), relations: new Set(), nestedWrites: [], namesColumn: new Map() };
+
+/**
+ * How deep the walk goes before it gives up on a statement (the caller reports it `too complex to analyse`). An
+ * explicit bound rather than the stack's: the stack differs between Node versions and between the main thread and
+ * a worker (sql-parallel.ts), and the same SQL must get the same answer wherever it is analysed. 2,000 levels of
+ * tree is about 1,000 levels of nested expressions; the parser itself stops at about 3,500.
+ */
+export const MAX_TREE_DEPTH = 2000;
+
+export class TooComplexError extends Error {
+  constructor() {
+    super(`a statement nested deeper than ${MAX_TREE_DEPTH} levels`);
+  }
 }
 
 const WRITES: ReadonlySet<string> = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
+const TARGET: ReadonlySet<string> = new Set(['relation']);
 
 /**
  * Walks `payload` (the body of one statement node) except the fields in `skip`: parts of a statement that
  * PostgreSQL stores rather than runs (a view's query, a policy's condition) are skipped by the caller.
  */
-export function collectFacts(payload: object, skip: ReadonlySet<string> = new Set()): StatementFacts {
-  const calls = new Set<string>();
-  const relations: string[] = [];
-  const cteNames = new Set<string>();
-  const nestedWrites: Node[] = [];
+export function collectFacts(payload: object, skip?: ReadonlySet<string>): StatementFacts {
+  const walk = new Walk();
+  walk.visit(payload, skip, 0);
+  // `WITH recent AS (...) SELECT * FROM recent` reads `recent`'s tables, not a table called recent.
+  const read = new Set<string>();
+  for (const name of walk.relations) if (!walk.cteNames.has(name)) read.add(name);
+  return { calls: walk.calls, relations: read, nestedWrites: walk.nestedWrites, namesColumn: walk.namesColumn };
+}
 
-  const visit = (value: unknown, skipHere?: ReadonlySet<string>): void => {
+/** Whether `clause` (a WHERE clause, a target list) names a column: from the walk when it went there, else looked up. */
+export function namesAColumn(facts: StatementFacts, clause: object | undefined): boolean {
+  if (clause === undefined) return false;
+  return facts.namesColumn.get(clause) ?? hasColumnRef(clause, 0);
+}
+
+class Walk {
+  readonly calls = new Set<string>();
+  readonly relations: string[] = [];
+  readonly cteNames = new Set<string>();
+  readonly nestedWrites: Node[] = [];
+  readonly namesColumn = new Map<object, boolean>();
+
+  /** Visits every object below `value`; answers whether a ColumnRef is among them. */
+  visit(value: object, skipHere: ReadonlySet<string> | undefined, depth: number): boolean {
+    if (depth > MAX_TREE_DEPTH) throw new TooComplexError();
+    let column = false;
     if (Array.isArray(value)) {
-      for (const item of value) visit(item);
-      return;
+      for (const item of value) if (typeof item === 'object' && item !== null && this.visit(item, undefined, depth + 1)) column = true;
+      return column;
     }
-    if (value === null || typeof value !== 'object') return;
-    for (const [key, child] of Object.entries(value)) {
-      if (skipHere?.has(key)) continue;
+    const node = value as Record<string, unknown>;
+    for (const key in node) {
+      const child = node[key];
+      if (typeof child !== 'object' || child === null || skipHere?.has(key)) continue;
+      const inner = child as Record<string, unknown>;
       switch (key) {
         case 'FuncCall': {
-          const name = strings(child.funcname);
-          if (!isFreeOfSideEffects(name)) calls.add(name.join('.'));
+          const name = strings(inner.funcname as Node[] | undefined);
+          if (!isFreeOfSideEffects(name)) this.calls.add(name.join('.'));
           break;
         }
         case 'A_Expr': {
           // `1 OPERATOR(myschema.+) 2` calls whatever function that operator stands for.
-          const name = strings(child.name);
-          if (name.length > 1 && name[0] !== 'pg_catalog') calls.add(`OPERATOR(${name.join('.')})`);
+          const name = strings(inner.name as Node[] | undefined);
+          if (name.length > 1 && name[0] !== 'pg_catalog') this.calls.add(`OPERATOR(${name.join('.')})`);
           break;
         }
         case 'RangeVar':
-          relations.push(relationName(child));
+          this.relations.push(relationName(inner as RangeVar));
           break;
         case 'CommonTableExpr':
-          cteNames.add(child.ctename);
+          this.cteNames.add(inner.ctename as string);
+          break;
+        case 'ColumnRef':
+          column = true;
           break;
       }
+      let childColumn: boolean;
       if (WRITES.has(key)) {
-        nestedWrites.push({ [key]: child } as Node);
-        visit(child, TARGET); // the write names its own target; it is not read
+        this.nestedWrites.push({ [key]: child } as Node);
+        childColumn = this.visit(child, TARGET, depth + 1); // the write names its own target; it is not read
       } else {
-        visit(child);
+        childColumn = this.visit(child, undefined, depth + 1);
       }
+      if (childColumn) column = true;
+      if (key === 'whereClause' || key === 'targetList') this.namesColumn.set(child, childColumn);
     }
-  };
-  visit(payload, skip);
-
-  // `WITH recent AS (...) SELECT * FROM recent` reads `recent`'s tables, not a table called recent.
-  const read = new Set(relations.filter((name) => !cteNames.has(name)));
-  return { calls, relations: read, nestedWrites };
+    return column;
+  }
 }
 
-const TARGET: ReadonlySet<string> = new Set(['relation']);
+function hasColumnRef(value: object, depth: number): boolean {
+  if (depth > MAX_TREE_DEPTH) throw new TooComplexError();
+  if (Array.isArray(value)) return value.some((item) => typeof item === 'object' && item !== null && hasColumnRef(item, depth + 1));
+  for (const key in value) {
+    if (key === 'ColumnRef') return true;
+    const child = (value as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null && hasColumnRef(child, depth + 1)) return true;
+  }
+  return false;
+}

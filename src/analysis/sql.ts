@@ -6,7 +6,7 @@
 import type { Node } from 'libpg-query';
 import type { Effect } from './effects.js';
 import { CLASSIFIERS, NOT_RUN, RUNS_CODE, type Context } from './sql-statements.js';
-import { collectFacts, type StatementFacts } from './sql-walk.js';
+import { collectFacts, NO_FACTS, type StatementFacts } from './sql-walk.js';
 
 export interface SqlAnalysisOptions {
   /**
@@ -48,24 +48,58 @@ export async function analyzeSqlAsync(sql: string, options: SqlAnalysisOptions =
 
 /** Every statement of `sql` → effects. Throws if the parser is not loaded yet (await loadSqlParser() first). */
 export function analyzeSql(sql: string, options: SqlAnalysisOptions = {}): Effect[] {
-  if (!parseSync) throw new Error('The SQL parser is not loaded: await loadSqlParser() first');
-  const where = (statement?: number) =>
-    [options.at, statement === undefined ? undefined : `statement ${statement}`].filter(Boolean).join(', ') || undefined;
-  const unknownSql = (detail: string, statement?: number): Effect[] => [{ verb: 'unknown', object: 'sql', detail, at: where(statement) }];
+  return placeEffects(wholeAnalysis(analyzePiece(sql, options.readOnly === true)), options.at);
+}
 
+/**
+ * What one piece of SQL gives, before `at` is set: the effects of each statement in order, computed as if `readOnly`
+ * held unless a statement of the piece leaves the read-only transaction (`leaves`). sql-parallel.ts analyses a
+ * large text as two such pieces, one in a worker thread: hence plain data, with the statements only on request.
+ */
+export type Piece =
+  | { parsed: false; message: string }
+  | { parsed: true; byStatement: Effect[][]; leaves: boolean; statements?: Node[] };
+
+/** The analysis of a whole text, before `at` is set: each statement's effects, or why there are none. */
+export type SqlAnalysis = { byStatement: Effect[][] } | { failure: string };
+
+export function analyzePiece(sql: string, readOnly: boolean, keepStatements = false): Piece {
+  if (!parseSync) throw new Error('The SQL parser is not loaded: await loadSqlParser() first');
   const statements = parse(sql);
-  if (typeof statements === 'string') return unknownSql(`does not parse: ${statements}`);
+  if (typeof statements === 'string') return { parsed: false, message: statements };
+  const leaves = readOnly && statements.some(leavesReadOnlyTransaction);
+  const byStatement = effectsByStatement(statements, readOnly && !leaves);
+  return keepStatements ? { parsed: true, byStatement, leaves, statements } : { parsed: true, byStatement, leaves };
+}
+
+/** A piece that is the whole text, as an analysis. */
+export function wholeAnalysis(piece: Piece): SqlAnalysis {
+  if (!piece.parsed) return { failure: `does not parse: ${piece.message}` };
   // Nothing to run is still not a harmless change to wave through: a body that is empty or only comments is most
   // likely a mistake or a probe, and the guard says so rather than guessing.
-  if (statements.length === 0) return unknownSql('no statement');
+  if (piece.byStatement.length === 0) return { failure: 'no statement' };
+  return { byStatement: piece.byStatement };
+}
 
-  const readOnly = options.readOnly === true && !statements.some(leavesReadOnlyTransaction);
-  return statements.flatMap((statement, index) => {
+/** The effects in order, each with `at`: `args[2], statement 7`. */
+export function placeEffects(analysis: SqlAnalysis, at: string | undefined): Effect[] {
+  if ('failure' in analysis) return [{ verb: 'unknown', object: 'sql', detail: analysis.failure, at: at || undefined }];
+  const placed: Effect[] = [];
+  analysis.byStatement.forEach((effects, index) => {
+    const where = at ? `${at}, statement ${index + 1}` : `statement ${index + 1}`;
+    for (const effect of effects) placed.push({ ...effect, at: where });
+  });
+  return placed;
+}
+
+/** Each statement's effects, without `at`. */
+export function effectsByStatement(statements: readonly Node[], readOnly: boolean): Effect[][] {
+  return statements.map((statement) => {
     try {
-      return statementEffects(statement, readOnly).map((effect) => ({ ...effect, at: where(index + 1) }));
+      return statementEffects(statement, readOnly);
     } catch {
       // A tree too deep for the walk (thousands of nested parentheses): fail closed on that statement.
-      return unknownSql('too complex to analyse', index + 1);
+      return [{ verb: 'unknown', object: 'sql', detail: 'too complex to analyse' }];
     }
   });
 }
@@ -75,33 +109,38 @@ function parse(sql: string): Node[] | string {
   const parseSql = parseSync!;
   if (sql.trim() === '') return []; // libpg-query throws on an empty string instead of returning no statement
   try {
-    return (parseSql(sql).stmts ?? []).flatMap((raw) => (raw.stmt ? [raw.stmt] : []));
+    const statements: Node[] = [];
+    for (const raw of parseSql(sql).stmts ?? []) if (raw.stmt) statements.push(raw.stmt);
+    return statements;
   } catch (error) {
     const message = error instanceof Error ? error.message : 'parser error';
     return message.length > 100 ? `${message.slice(0, 100)}…` : message;
   }
 }
 
-/** One statement's effects: what it does itself, what WITH clauses inside it write, and the code it runs. */
-function statementEffects(statement: Node, readOnly: boolean): Effect[] {
-  const [type, payload] = Object.entries(statement)[0] as [keyof typeof CLASSIFIERS, object];
-  const notRun = NOT_RUN[type];
-  const facts: StatementFacts =
-    notRun === 'all' ? { calls: new Set(), relations: new Set(), nestedWrites: [] } : collectFacts(payload, notRun);
-  const context: Context = { facts, effectsOf: (embedded) => statementEffects(embedded, readOnly) };
-
-  const classify = CLASSIFIERS[type] as ((payload: object, context: Context) => Effect[]) | undefined;
-  const own: Effect[] = classify ? classify(payload, context) : [{ verb: 'unknown', object: 'sql', detail: type }];
-  const nested = facts.nestedWrites.flatMap((write) => ownEffects(write, context));
-  const calls = [...facts.calls].map((name): Effect => ({ verb: 'run', object: 'function', name, detail: RUNS_CODE }));
-
-  const done = readOnly && refusedInReadOnly(type, payload, facts) ? [REFUSED] : [...own, ...nested];
-  return unique([...done, ...calls]);
+/** A node's only key and its payload: `{ DropStmt: {...} }` → ['DropStmt', {...}]. */
+function typeAndPayload(statement: Node): [keyof typeof CLASSIFIERS, object] {
+  for (const type in statement) return [type as keyof typeof CLASSIFIERS, (statement as Record<string, object>)[type]!];
+  return ['' as keyof typeof CLASSIFIERS, {}];
 }
 
-/** A nested write's own effect; the walk of the enclosing statement has already seen everything inside it. */
-function ownEffects(statement: Node, context: Context): Effect[] {
-  const [type, payload] = Object.entries(statement)[0] as [keyof typeof CLASSIFIERS, object];
+/** One statement's effects: what it does itself, what WITH clauses inside it write, and the code it runs. */
+function statementEffects(statement: Node, readOnly: boolean): Effect[] {
+  const [type, payload] = typeAndPayload(statement);
+  const notRun = NOT_RUN[type];
+  const facts: StatementFacts = notRun === 'all' ? NO_FACTS : collectFacts(payload, notRun);
+  const context: Context = { facts, effectsOf: (embedded) => statementEffects(embedded, readOnly) };
+
+  const own = ownEffects(type, payload, context);
+  const refused = readOnly && refusedInReadOnly(type, payload, facts);
+  const effects: Effect[] = refused ? [REFUSED] : [...own];
+  if (!refused) for (const write of facts.nestedWrites) effects.push(...ownEffects(...typeAndPayload(write), context));
+  for (const name of facts.calls) effects.push({ verb: 'run', object: 'function', name, detail: RUNS_CODE });
+  return unique(effects);
+}
+
+/** A statement's own effect (for a nested write: the walk of the enclosing statement has seen everything inside it). */
+function ownEffects(type: keyof typeof CLASSIFIERS, payload: object, context: Context): Effect[] {
   const classify = CLASSIFIERS[type] as ((payload: object, context: Context) => Effect[]) | undefined;
   return classify ? classify(payload, context) : [{ verb: 'unknown', object: 'sql', detail: type }];
 }
@@ -165,6 +204,7 @@ function leavesReadOnlyTransaction(statement: Node): boolean {
 }
 
 function unique(effects: Effect[]): Effect[] {
+  if (effects.length < 2) return effects;
   const seen = new Set<string>();
   return effects.filter((effect) => {
     const key = `${effect.verb}:${effect.object}:${effect.name ?? ''}:${effect.detail ?? ''}`;
