@@ -128,7 +128,7 @@ export function createApp(
   const loadAnalysis = () =>
     analysis()
       .then(({ warmUpAnalysis }) =>
-        warmUpAnalysis((err) => logger.warn({ err }, 'the SQL worker thread failed: large SQL is analysed on one thread, more slowly')),
+        warmUpAnalysis((err) => logger.warn({ err: { message: err.message } }, 'the SQL worker thread failed: large SQL is analysed on one thread, more slowly')),
       )
       .then(() => {
         parserLoaded = true;

@@ -5,17 +5,18 @@ import type { ChangeToAnalyse, Effect } from './effects.js';
 import { analyzeHasuraRequest, isHasuraType, sqlCallsOf, type HasuraAnalysisContext } from './hasura.js';
 import { analyzeOperation } from './operation.js';
 import { analyzeSql, loadSqlParser, placeEffects, type SqlAnalysis } from './sql.js';
-import { PARALLEL_MIN_LENGTH, sqlAnalysisFast, startSqlWorker } from './sql-parallel.js';
+import { onSqlWorkerFailure, PARALLEL_MIN_LENGTH, sqlAnalysisFast } from './sql-parallel.js';
 
 export type InspectedEndpoint = '/v1/metadata' | '/v2/query' | '/v1/query';
 
 /**
  * Loads what analysis needs ahead of the first request; safe to call any number of times. The worker thread that
- * shares the analysis of large SQL (sql-parallel.ts) is started too, and loads its own parser in the background;
- * if it fails, large SQL is analysed on one thread (slower, same answer) and `onWorkerFailure` is told.
+ * shares the analysis of large SQL (sql-parallel.ts) is not started here: it costs about 25 MB, and most guards never
+ * see a run_sql of 256 KB. The first such SQL starts it (and waits for its parser, once). If it fails, large SQL is
+ * analysed on one thread (slower, same answer) and `onWorkerFailure` is told.
  */
 export const warmUpAnalysis = (onWorkerFailure?: (error: Error) => void): Promise<void> =>
-  loadSqlParser().then(() => startSqlWorker(onWorkerFailure));
+  loadSqlParser().then(() => onSqlWorkerFailure(onWorkerFailure));
 
 // The same few operations arrive again and again (a console, a CI job), and analysing one can mean parsing SQL twice
 // ("DROP TABLE" alone, then completed by the table): the effects of recent (operation, table) pairs are remembered,

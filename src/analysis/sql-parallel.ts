@@ -113,7 +113,7 @@ function lineHasComment(sql: string, at: number): boolean {
 type Reply = { id: number; piece: Piece } | { id: number; failed: string };
 
 /**
- * One worker thread, started on first use (or by startSqlWorker when the server warms up), analysing one piece at
+ * One worker thread, started on first use (or by startSqlWorker), analysing one piece at
  * a time in the order asked. Referenced only while it has work, so it never keeps a process alive. If it fails or
  * cannot start, its pieces answer `undefined` and the callers analyse in one piece; the next use starts a new one.
  */
@@ -176,12 +176,13 @@ const worker = new AnalysisWorker();
 /** How the large SQL analysed so far was analysed (for the tests and the bench). */
 export const sqlAnalysisPaths = { inTwo: 0, inOne: 0 };
 
-/**
- * Starts the worker thread ahead of the first large SQL (the server's warm-up); it loads its parser at once.
- * `onFailure` hears of any failure of the thread, now or later.
- */
-export function startSqlWorker(onFailure?: (error: Error) => void): void {
+/** `onFailure` hears of any failure of the worker thread, when it starts (on the first large SQL) or later. */
+export function onSqlWorkerFailure(onFailure?: (error: Error) => void): void {
   if (onFailure) worker.onFailure = onFailure;
+}
+
+/** Starts the worker thread now rather than on the first large SQL (the bench, to measure a warm worker). */
+export function startSqlWorker(): void {
   worker.start();
 }
 
