@@ -41,8 +41,11 @@ export interface ProxyDoor {
 
 const REFUSED = 'guard-refused';
 
-/** The largest export_metadata answer the guard reads (Hasura's own, so generous): larger, and the diff is refused. */
-const EXPORT_MAX_BYTES = 1024 * 1024 * 1024;
+/**
+ * How much larger than the largest inspected body an export_metadata answer may be (a metadata can grow past any one
+ * request through many small ones). Larger, and the replacement is refused: the diff cannot be made.
+ */
+const EXPORT_MAX_TIMES_BODY = 4;
 
 /**
  * Analysing a big request (a 50 MB replace_metadata takes seconds) keeps the event loop busy; meanwhile Hasura may
@@ -102,7 +105,14 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(url, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) }, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
-        readLargeBody(res, EXPORT_MAX_BYTES).then((bytes) => resolve({ status: res.statusCode ?? 0, bytes }), reject);
+        const limit = maxBodyBytes * EXPORT_MAX_TIMES_BODY;
+        readLargeBody(res, limit).then(
+          (bytes) => resolve({ status: res.statusCode ?? 0, bytes }),
+          (err: unknown) => {
+            res.destroy();
+            reject(err instanceof BodyTooLargeError ? new Error(`export_metadata answered more than ${limit} bytes, ${EXPORT_MAX_TIMES_BODY}x PROXY_MAX_BODY_BYTES`) : err);
+          },
+        );
       });
       req.on('error', reject);
       req.end(body);

@@ -185,6 +185,20 @@ describe('a wholesale replacement (replace_metadata, set_custom_types)', () => {
   });
 });
 
+describe('an export_metadata larger than the guard reads', () => {
+  it('is not read: the replacement is refused, and the error says why', async () => {
+    await guard.close();
+    guard = await startEnforcingServer(doubleWiring(), { PROXY_MAX_BODY_BYTES: '1024' });
+    // Over 4x the 1 KB body limit: a metadata grown past any one request.
+    guard.hasura.metadata = { version: 3, sources: [{ name: 'default', kind: 'postgres', tables: Array.from({ length: 100 }, (_, i) => ({ table: { schema: 'public', name: `t${i}` } })) }] };
+    const refused = await postMetadata(guard.url, '/v1/metadata', bodies.metadataApply());
+    expect(refused.status).toBe(400);
+    expectHasuraShape(refused.json, 'guard-denied');
+    expect(refused.json.error).toContain('could not read the current metadata to compare (export_metadata answered more than 4096 bytes, 4x PROXY_MAX_BODY_BYTES)');
+    expect(guard.hasura.forwarded()).toEqual([]);
+  });
+});
+
 describe('staging (the policy allows everything)', () => {
   it('forwards every change and still audits each', async () => {
     await guard.close();
