@@ -29,6 +29,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Enforcing mode: the Hasura this server proxies, without a trailing slash. Unset: the guard only advises. */
   hasuraUrl?: string;
+  /** GUARD_PUBLIC_URL without a trailing slash: the base of the links the guard gives; unset, each request's Host. */
+  publicUrl?: string;
   /** Enforcing mode: the largest metadata or query request body read for inspection (compressed and decoded). */
   proxyMaxBodyBytes: number;
   /** Names this installation in its tokens' audience, so another installation sharing TOKEN_SECRET cannot confirm them. */
@@ -118,9 +120,17 @@ const envSchema = z.object({
       z.refine(isHttpUrl, 'HASURA_URL must be an http:// or https:// URL without query or fragment, e.g. http://hasura:8080'),
     ),
   ),
+  // The guard's address as its users reach it, for the links it gives (the confirm page, rewritten redirects), when a
+  // proxy in front of it adds a path prefix or terminates TLS without X-Forwarded-Proto. Unset: taken from each
+  // request's Host (and X-Forwarded-Proto).
+  GUARD_PUBLIC_URL: z.optional(
+    z.string().check(
+      z.refine(isHttpUrl, 'GUARD_PUBLIC_URL must be an http:// or https:// URL without query or fragment, e.g. https://guard.example.com/hasura'),
+    ),
+  ),
   // `hasura metadata apply` sends the whole metadata in one replace_metadata: tens of MB for a large project
   // (thousands of tables with permissions). A body over the limit is refused, never passed uninspected, so the
-  // default is generous; the guard holds at most about three times it in memory while inspecting.
+  // default is generous. A big replace_metadata is inspected in about twice its size (docs/performance.md).
   PROXY_MAX_BODY_BYTES: z._default(int('PROXY_MAX_BODY_BYTES', 1024, 1024 * 1024 * 1024, ' bytes'), 100 * 1024 * 1024),
   // For the few who run production without ACTION_SECRET or GUARD_ENVIRONMENT on purpose (a guard behind a private
   // network that serves several environments); every start then says what is off.
@@ -259,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: 64 * 1024,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     hasuraUrl: e.HASURA_URL?.replace(/\/+$/, ''),
+    publicUrl: e.GUARD_PUBLIC_URL?.replace(/\/+$/, ''),
     proxyMaxBodyBytes: e.PROXY_MAX_BODY_BYTES,
     deploymentId: e.GUARD_DEPLOYMENT_ID,
     limits: { validationsPerMinute: e.RATE_LIMIT_VALIDATIONS_PER_MINUTE, confirmationsPerMinute: e.RATE_LIMIT_CONFIRMATIONS_PER_MINUTE },

@@ -27,6 +27,8 @@ export interface ProxyDoorOptions {
   logger: Logger;
   /** Upper bound for the export_metadata the guard asks for itself; the console's own calls are not limited. */
   exportTimeoutMs?: number;
+  /** GUARD_PUBLIC_URL: the base of the links the guard gives; unset, taken from each request (guardUrlOf). */
+  publicUrl?: string;
   /** Times judgements (see SLOW_JUDGEMENT_MS); the system clock unless a test drives it. */
   clock?: Clock;
 }
@@ -59,6 +61,7 @@ export const GUARD_USER_AGENT = 'hasura-metadata-guard';
 export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
   const { hasuraUrl, maxBodyBytes, enforcement, logger } = options;
   const clock = options.clock ?? systemClock;
+  const linkBase = (req: IncomingMessage) => options.publicUrl ?? guardUrlOf(req);
   const target = new URL(hasuraUrl);
   const agent = target.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   const proxy = createProxyServer({
@@ -76,7 +79,7 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
     const location = proxyRes.headers.location;
     if (typeof location === 'string' && location.startsWith(hasuraUrl)) {
       const rest = location.slice(hasuraUrl.length);
-      if (rest === '' || rest.startsWith('/') || rest.startsWith('?')) proxyRes.headers.location = guardUrlOf(req) + rest;
+      if (rest === '' || rest.startsWith('/') || rest.startsWith('?')) proxyRes.headers.location = linkBase(req) + rest;
     }
   });
 
@@ -178,7 +181,7 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
       body,
       credentials: headerOf(req, 'x-hasura-admin-secret') ?? headerOf(req, 'authorization'),
       fetchCurrentMetadata: () => fetchCurrentMetadata(req),
-      guardUrl: guardUrlOf(req),
+      guardUrl: linkBase(req),
     });
     if (verdict.action === 'forward') return passThrough(req, res, raw, { fresh: clock() - judgedFrom >= SLOW_JUDGEMENT_MS });
     // A metadata apply can hold hundreds of thousands of effects; the console shows the message, and the list is for

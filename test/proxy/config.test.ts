@@ -1,4 +1,4 @@
-// The enforcing-mode settings: HASURA_URL and PROXY_MAX_BODY_BYTES, validated at start-up.
+// The enforcing-mode settings: HASURA_URL, PROXY_MAX_BODY_BYTES and GUARD_PUBLIC_URL, validated at start-up.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 
@@ -13,7 +13,14 @@ describe('enforcing-mode configuration', () => {
     expect(loadConfig({ HASURA_URL: 'https://hasura.internal:8080/prefix/', GUARD_ENVIRONMENT: 'production' }).hasuraUrl).toBe('https://hasura.internal:8080/prefix');
   });
 
+  it('takes the public URL links are built on, without its trailing slash', () => {
+    expect(loadConfig({}).publicUrl).toBeUndefined();
+    expect(loadConfig({ GUARD_PUBLIC_URL: 'https://guard.example.com/hasura/' }).publicUrl).toBe('https://guard.example.com/hasura');
+  });
+
   it.each([
+    [{ GUARD_PUBLIC_URL: 'guard.example.com' }, /^GUARD_PUBLIC_URL must be an http:\/\/ or https:\/\/ URL/],
+    [{ GUARD_PUBLIC_URL: 'https://guard.example.com/#x' }, /^GUARD_PUBLIC_URL must be/],
     [{ HASURA_URL: 'ftp://hasura', GUARD_ENVIRONMENT: 'production' }, /^HASURA_URL must be an http:\/\/ or https:\/\/ URL/],
     [{ HASURA_URL: 'hasura:8080', GUARD_ENVIRONMENT: 'production' }, /^HASURA_URL must be/],
     [{ HASURA_URL: 'http://hasura?x=1', GUARD_ENVIRONMENT: 'production' }, /^HASURA_URL must be/],

@@ -185,6 +185,20 @@ describe('a wholesale replacement (replace_metadata, set_custom_types)', () => {
   });
 });
 
+describe('GUARD_PUBLIC_URL', () => {
+  it('is the base of the links a held answer gives and of rewritten redirects, whatever Host the request carried', async () => {
+    await guard.close();
+    guard = await startEnforcingServer(doubleWiring(), { GUARD_PUBLIC_URL: 'https://guard.example.com/hasura/' });
+    const held = await postMetadata(guard.url, '/v2/query', bodies.dropTable(), ADMIN_SECRET, { host: 'attacker.example' });
+    const token = held.json.guard.confirmation_token as string;
+    expect(held.json.error).toContain(`open https://guard.example.com/hasura/guard/confirm?token=${token} `);
+    expect(held.json.error).toContain('curl -X POST https://guard.example.com/hasura/guard/confirm');
+    expect(held.json.error).not.toContain('attacker.example');
+    const redirect = await rawRequest(guard.url, 'GET', '/');
+    expect(redirect.headers.location).toBe('https://guard.example.com/hasura/console');
+  });
+});
+
 describe('an export_metadata larger than the guard reads', () => {
   it('is not read: the replacement is refused, and the error says why', async () => {
     await guard.close();
