@@ -5,7 +5,7 @@
 // do not; the cases tried that held are listed in the review's report.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { analyzeHasuraBody } from '../../src/analysis/index.js';
-import { materialise, parseHasuraJson, SLICE_FROM_BYTES } from '../../src/analysis/json-slices.js';
+import { parseHasuraJson, SLICE_FROM_BYTES } from '../../src/analysis/json-slices.js';
 import { loadPolicy } from '../../src/core/policy.js';
 import { ADMIN_SECRET, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 
@@ -81,7 +81,12 @@ describe('bodies that cost the reader more than their size', () => {
     const started = performance.now();
     const found = parseHasuraJson(bytes, 'request');
     expect(performance.now() - started).toBeLessThan(1000);
-    expect(materialise(found)).toEqual(JSON.parse(text));
+    // Walked by hand: toEqual and materialise recurse, and this is deeper than their stack.
+    const { args } = found as { args: { metadata: unknown; note: string } };
+    let reached = 0;
+    for (let value = args.metadata; Array.isArray(value) && value.length > 0; value = value[0]) reached += 1;
+    expect(reached).toBe(depth - 1);
+    expect(args.note).toHaveLength(SLICE_FROM_BYTES);
   });
 
   it('a held apply nested too deep to fingerprint is refused with a clear message, not a 500', async () => {
