@@ -102,3 +102,26 @@ describe('bodies that cost the reader more than their size', () => {
     expect(guard.hasura.forwarded()).toEqual([]);
   });
 });
+
+describe('spellings that held: the big path decides as JSON.parse of the same bytes', () => {
+  it('duplicate and escaped keys, __proto__, and a critical effect after the 10,000th', async () => {
+    const S = JSON.stringify;
+    const kept = S(IN_FORCE.sources[0]!.tables);
+    const dropped = S(WITHOUT_PATIENTS.sources[0]!.tables);
+    const source = (tables: string) => `{"version":3,"sources":[{"name":"default","kind":"postgres","configuration":{},${tables}}]}`;
+    const apply = (metadata: string) => `{"type":"replace_metadata","version":2,"args":{"metadata":${metadata}}}`;
+    const adds = Array.from({ length: 12_000 }, (_, i) => ({ table: { schema: 'public', name: `new_${i}` } }));
+    const cases: [string, string][] = [
+      ['the last "tables" wins', apply(source(`"tables":${kept},"tables":${dropped}`))],
+      ['an escaped "tables" is "tables"', apply(source(`"tables":${kept},"t\\u0061bles":${dropped}`))],
+      ['the last "metadata" wins', `{"type":"replace_metadata","version":2,"args":{"metadata":${S(IN_FORCE)},"metadata":${S(WITHOUT_PATIENTS)}}}`],
+      ['a "__proto__" key is data', `{"type":"replace_metadata","version":2,"__proto__":{"args":null},"args":{"metadata":${S(WITHOUT_PATIENTS)}}}`],
+      ['the only revoke comes after 12,000 additions', apply(S(metadataOf([...archive, ...adds, { table: patients.table }])))],
+    ];
+    for (const [what, text] of cases) {
+      const bytes = Buffer.from(text);
+      expect(bytes.length, what).toBeGreaterThan(SLICE_FROM_BYTES);
+      expect(await levels(bytes, IN_FORCE), what).toEqual({ big: 'confirm', plain: 'confirm' });
+    }
+  });
+});
