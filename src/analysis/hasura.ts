@@ -221,8 +221,12 @@ function analyzeRows(call: Call, args: unknown, at: string | undefined): Effect[
 
 function analyzeReplacement(version: unknown, args: unknown, at: string | undefined, context: HasuraAnalysisContext): Effect[] {
   // v1 (CLI config v2): args is the metadata. v2 (CLI config v3): args is {metadata, allow_inconsistent_metadata}.
+  // Without version 2, Hasura still reads args as {metadata, ...} whenever it has a "metadata" key (ReplaceMetadata's
+  // parser checks for the key), so the guard must too: else args could pass for the metadata in force while its
+  // "metadata" replaces it.
   if (version !== undefined && version !== 1 && version !== 2) return [unknownEffect('replace_metadata has an unknown "version"', at)];
-  const next = version === 2 ? (isObject(args) ? args.metadata : undefined) : args;
+  const wrapped = version === 2 || (isObject(args) && Object.hasOwn(args, 'metadata'));
+  const next = wrapped ? (isObject(args) ? args.metadata : undefined) : args;
   if (!isObject(next)) return [unknownEffect('replace_metadata has no metadata object', at)];
   if (context.currentMetadata === undefined) return [effect({ verb: 'replace', object: 'metadata', detail: 'nothing to compare with', at })];
   const effects = diffMetadata(context.currentMetadata, next);

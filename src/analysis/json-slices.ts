@@ -108,13 +108,15 @@ const isSpace = (byte: number | undefined) => byte === 0x20 || byte === 0x0a || 
 
 interface Frame {
   inObject: boolean;
-  key: string | number;
 }
 
 function scan(bytes: Buffer, sliced: (path: Path) => boolean): { skeleton: string; lists: JsonSlices[] } | undefined {
   const lists: JsonSlices[] = [];
   const skeleton = new ByteWriter(Math.max(1024, bytes.length >> 6));
   const stack: Frame[] = [];
+  // The path of the current value, kept beside the stack rather than built per value: a copy per value costs the
+  // depth at every value, quadratic on a deeply nested body that anyone can send.
+  const path: (string | number)[] = [];
   let copiedTo = 0;
   let at = 0;
 
@@ -150,14 +152,13 @@ function scan(bytes: Buffer, sliced: (path: Path) => boolean): { skeleton: strin
     }
     return depth === 0 ? bytes.length : -1;
   };
-  const path = () => stack.map((frame) => frame.key);
 
   // One value at the current path, then what follows it in its container, until the document ends.
   for (;;) {
     skipSpace();
     if (at >= bytes.length) return undefined;
     const byte = bytes[at]!;
-    if (stack.length > 0 && sliced(path())) {
+    if (stack.length > 0 && sliced(path)) {
       if (byte !== OPEN_ARRAY) return undefined;
       const from = at;
       const elements = sliceElements();
@@ -171,9 +172,10 @@ function scan(bytes: Buffer, sliced: (path: Path) => boolean): { skeleton: strin
       skipSpace();
       const empty = bytes[at] === (byte === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY);
       if (!empty) {
-        const frame: Frame = { inObject: byte === OPEN_OBJECT, key: 0 };
-        if (frame.inObject && !readKey(frame)) return undefined;
+        const frame: Frame = { inObject: byte === OPEN_OBJECT };
         stack.push(frame);
+        path.push(0);
+        if (frame.inObject && !readKey()) return undefined;
         continue;
       }
       at += 1;
@@ -195,13 +197,14 @@ function scan(bytes: Buffer, sliced: (path: Path) => boolean): { skeleton: strin
         at += 1;
         if (frame.inObject) {
           skipSpace();
-          if (!readKey(frame)) return undefined;
-        } else frame.key = (frame.key as number) + 1;
+          if (!readKey()) return undefined;
+        } else path[path.length - 1] = (path.at(-1) as number) + 1;
         break;
       }
       if (next !== (frame.inObject ? CLOSE_OBJECT : CLOSE_ARRAY)) return undefined;
       at += 1;
       stack.pop();
+      path.pop();
     }
   }
 
@@ -232,14 +235,14 @@ function scan(bytes: Buffer, sliced: (path: Path) => boolean): { skeleton: strin
     }
   }
 
-  /** `"key" :` at `at`, into the frame; false when it is not there. */
-  function readKey(frame: Frame): boolean {
+  /** `"key" :` at `at`, as the last step of the path; false when it is not there. */
+  function readKey(): boolean {
     if (bytes[at] !== QUOTE) return false;
     const end = endOfString(at);
     if (end < 0) return false;
     const raw = bytes.toString('utf8', at, end);
     try {
-      frame.key = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+      path[path.length - 1] = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
     } catch {
       return false;
     }
@@ -289,11 +292,18 @@ function putSlicesBack(value: unknown, path: (string | number)[], sliced: (path:
     if (!list) throw new Error('a sliced array is missing'); // cannot happen: each was replaced by its index
     return list;
   }
+  // One path, pushed and popped, not a copy per value (see `path` in scan).
+  const at = (step: string | number, item: unknown): unknown => {
+    path.push(step);
+    const found = putSlicesBack(item, path, sliced, lists);
+    path.pop();
+    return found;
+  };
   if (Array.isArray(value)) {
-    value.forEach((item, index) => (value[index] = putSlicesBack(item, [...path, index], sliced, lists)));
+    value.forEach((item, index) => (value[index] = at(index, item)));
   } else if (isObject(value)) {
     for (const key of Object.keys(value)) {
-      const item = putSlicesBack(value[key], [...path, key], sliced, lists);
+      const item = at(key, value[key]);
       // defineProperty, not assignment: a key called __proto__ is an own property in parsed JSON and must stay one.
       if (item !== value[key]) Object.defineProperty(value, key, { value: item, enumerable: true, writable: true, configurable: true });
     }

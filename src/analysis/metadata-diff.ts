@@ -116,7 +116,11 @@ function diffInventories(current: Inventory, next: Inventory, judgeWhole: boolea
   for (let place = 0; place < nextTables.length; place += 1) {
     const ref = nextTables.at(place);
     const table = readTable(ref);
-    const earlierPlace = pairing.pair(tableKey(ref, table));
+    const key = tableKey(ref, table);
+    const earlierPlace = pairing.pair(key);
+    // Hasura keys a source's tables by name, the later copy winning: read as an addition, a copy after the one
+    // paired with the table in force would hide what it takes away.
+    if (earlierPlace === 'again') throw new MalformedMetadata(`table ${key} is listed twice`);
     if (earlierPlace === undefined) {
       compareEntries(NOTHING, entriesOfTable(ref, table), listing);
       continue;
@@ -336,16 +340,18 @@ class Pairing {
     if (!inStep) this.byName = this.namesFromCursor();
   }
 
-  pair(key: string): number | undefined {
+  /** The place of the current table this one pairs with; undefined when none has its name; 'again' when every
+   * current table of its name is paired already (the new metadata lists it twice). */
+  pair(key: string): number | 'again' | undefined {
     if (this.byName === undefined && this.cursor < this.current.length && this.keyAt(this.cursor) === key) {
       this.paired[this.cursor] = 1;
       return this.cursor++;
     }
     this.byName ??= this.namesFromCursor();
     const places = this.byName.get(key);
-    const place = places?.shift();
-    if (place === undefined) return undefined;
-    if (places!.length === 0) this.byName.delete(key);
+    if (places === undefined) return undefined;
+    const place = places.shift();
+    if (place === undefined) return 'again';
     this.paired[place] = 1;
     return place;
   }
@@ -359,9 +365,13 @@ class Pairing {
     return tableKey(ref, readTable(ref));
   }
 
-  /** The places of the tables not yet walked, by name; two tables of one name (invalid, but sent) pair in order. */
+  /**
+   * The places of the tables not yet walked, by name; two tables of one name (invalid, but sent) pair in order. The
+   * names already walked are there too, with no place left, so that a second copy of one is seen as such.
+   */
   private namesFromCursor(): Map<string, number[]> {
     const byName = new Map<string, number[]>();
+    for (let place = 0; place < this.cursor; place += 1) byName.set(this.keyAt(place), []);
     for (let place = this.cursor; place < this.current.length; place += 1) {
       const key = this.keyAt(place);
       const places = byName.get(key);

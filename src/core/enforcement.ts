@@ -168,7 +168,14 @@ export function createEnforcement(options: EnforcementOptions): Enforcement {
       };
     }
 
-    const fp = fingerprintOf(body);
+    let fp: string;
+    try {
+      fp = fingerprintOf(body);
+    } catch {
+      // Only a body nested deeper than the stack gets here (the canonical JSON is written recursively): it cannot be
+      // bound to a confirmation, so it cannot be confirmed.
+      return refuse('body not fingerprinted', 'this request needs a confirmation, and its body is nested too deeply to be bound to one. Nothing was changed.');
+    }
     if (await store.takeApproval(fp, crd, nowSeconds())) {
       onDecision({ ...base, outcome: 'forwarded-approved', reason: `${decision.className}: confirmed earlier`, fingerprint: fp.slice(0, 12) });
       return { action: 'forward', reason: 'approved' };
