@@ -72,15 +72,14 @@ describe('a table listed twice in the new metadata', () => {
 
 describe('bodies that cost the reader more than their size', () => {
   // Every ≥ 1 MB request body is scanned before its type is known, so anyone who can reach the proxy can send one.
-  // Nested 30,000 deep, the scan used to copy the whole path at every value: 30,000² steps, seconds of a blocked
-  // event loop (a 1 MB body of brackets: hours). Linear, it is a few milliseconds; the bound leaves room for a slow CI.
-  it('a big body nested 30,000 deep is read in linear time, and as JSON.parse reads it', () => {
+  // Nested 30,000 deep, the scan used to copy the whole path at every value: 30,000² steps, 7.9 s of a blocked event
+  // loop (a 1 MB body of brackets: hours). Read in one pass, it takes about 50 ms. No time is asserted here: speed is
+  // the bench's (bench/analysis-diff.ts reads this body and prints how long it took); here, that it reads right.
+  it('a big body nested 30,000 deep is read, and as JSON.parse reads it', () => {
     const depth = 30_000;
     const text = `{"type":"replace_metadata","version":2,"args":{"metadata":${'['.repeat(depth)}${']'.repeat(depth)},"note":"${'x'.repeat(SLICE_FROM_BYTES)}"}}`;
     const bytes = Buffer.from(text);
-    const started = performance.now();
     const found = parseHasuraJson(bytes, 'request');
-    expect(performance.now() - started).toBeLessThan(1000);
     // Walked by hand: toEqual and materialise recurse, and this is deeper than their stack.
     const { args } = found as { args: { metadata: unknown; note: string } };
     let reached = 0;
