@@ -106,17 +106,14 @@ const COMMA = 0x2c;
 const COLON = 0x3a;
 const isSpace = (byte: number | undefined) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 
-interface Frame {
-  inObject: boolean;
-}
-
 function scan(bytes: Buffer, sliced: (path: Path) => boolean): { skeleton: string; lists: JsonSlices[] } | undefined {
   const lists: JsonSlices[] = [];
   const skeleton = new ByteWriter(Math.max(1024, bytes.length >> 6));
-  const stack: Frame[] = [];
-  // The path of the current value, kept beside the stack rather than built per value: a copy per value costs the
-  // depth at every value, quadratic on a deeply nested body that anyone can send.
+  // The path of the current value: one step per open container, a key in an object, an index in an array (so the
+  // last step says which the innermost container is). Updated in place rather than built per value: a copy per value
+  // costs the depth at every value, quadratic on a deeply nested body that anyone can send.
   const path: (string | number)[] = [];
+  const inObject = () => typeof path[path.length - 1] === 'string';
   let copiedTo = 0;
   let at = 0;
 
@@ -158,7 +155,7 @@ function scan(bytes: Buffer, sliced: (path: Path) => boolean): { skeleton: strin
     skipSpace();
     if (at >= bytes.length) return undefined;
     const byte = bytes[at]!;
-    if (stack.length > 0 && sliced(path)) {
+    if (path.length > 0 && sliced(path)) {
       if (byte !== OPEN_ARRAY) return undefined;
       const from = at;
       const elements = sliceElements();
@@ -172,10 +169,8 @@ function scan(bytes: Buffer, sliced: (path: Path) => boolean): { skeleton: strin
       skipSpace();
       const empty = bytes[at] === (byte === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY);
       if (!empty) {
-        const frame: Frame = { inObject: byte === OPEN_OBJECT };
-        stack.push(frame);
         path.push(0);
-        if (frame.inObject && !readKey()) return undefined;
+        if (byte === OPEN_OBJECT && !readKey()) return undefined;
         continue;
       }
       at += 1;
@@ -187,23 +182,21 @@ function scan(bytes: Buffer, sliced: (path: Path) => boolean): { skeleton: strin
     // After a value: a comma and the next member, or the end of one or more containers.
     for (;;) {
       skipSpace();
-      const frame = stack.at(-1);
-      if (!frame) {
+      if (path.length === 0) {
         skeleton.copy(bytes, copiedTo, bytes.length);
         return { skeleton: skeleton.text(), lists };
       }
       const next = bytes[at];
       if (next === COMMA) {
         at += 1;
-        if (frame.inObject) {
+        if (inObject()) {
           skipSpace();
           if (!readKey()) return undefined;
         } else path[path.length - 1] = (path.at(-1) as number) + 1;
         break;
       }
-      if (next !== (frame.inObject ? CLOSE_OBJECT : CLOSE_ARRAY)) return undefined;
+      if (next !== (inObject() ? CLOSE_OBJECT : CLOSE_ARRAY)) return undefined;
       at += 1;
-      stack.pop();
       path.pop();
     }
   }

@@ -390,7 +390,10 @@ function readTable(ref: TableRef): Record<string, unknown> {
   return table;
 }
 
-const tableKey = (ref: TableRef, table: Record<string, unknown>): string => inSource(ref.source, objectPath(table.table, ref.kind)) ?? '?';
+/** `default.public.patients`: a table's name within its source, as its objects are named after it. */
+const tableNameOf = (source: string, kind: string, table: Record<string, unknown>): string | undefined => inSource(source, objectPath(table.table, kind));
+
+const tableKey = (ref: TableRef, table: Record<string, unknown>): string => tableNameOf(ref.source, ref.kind, table) ?? '?';
 
 function entriesOfTable(ref: TableRef, table: Record<string, unknown>): Map<string, Entry> {
   const entries = new Map<string, Entry>();
@@ -420,7 +423,7 @@ const TABLE_CHILDREN = new Set([
 ]);
 
 function collectTable(entries: Map<string, Entry>, source: string, kind: string, table: Record<string, unknown>): void {
-  const tableName = inSource(source, objectPath(table.table, kind));
+  const tableName = tableNameOf(source, kind, table);
   const where = `table ${tableName ?? '?'}: `;
   add(entries, 'table', tableName, without(table, TABLE_CHILDREN));
   for (const key of ['object_relationships', 'array_relationships']) {

@@ -48,24 +48,8 @@ function withoutResourceVersion(request: unknown): unknown {
 function writeCanonical(value: unknown, write: (text: string) => void): void {
   // Tables a big body keeps in its bytes (json-slices.ts) are written as if they had been parsed with the rest.
   if (value instanceof JsonSlice) return writeCanonical(value.value(), write);
-  if (value instanceof JsonSlices) {
-    write('[');
-    for (let i = 0; i < value.length; i += 1) {
-      if (i > 0) write(',');
-      writeCanonical(value.at(i).value(), write);
-    }
-    write(']');
-    return;
-  }
-  if (Array.isArray(value)) {
-    write('[');
-    value.forEach((item, i) => {
-      if (i > 0) write(',');
-      writeCanonical(item === undefined ? null : item, write);
-    });
-    write(']');
-    return;
-  }
+  if (value instanceof JsonSlices) return writeArray(value.length, (i) => value.at(i).value(), write);
+  if (Array.isArray(value)) return writeArray(value.length, (i) => value[i] ?? null, write);
   if (isObject(value)) {
     write('{');
     let first = true;
@@ -83,4 +67,14 @@ function writeCanonical(value: unknown, write: (text: string) => void): void {
   }
   // Parsed JSON only holds strings, finite numbers, booleans and null here; JSON.stringify writes each canonically.
   write(JSON.stringify(value));
+}
+
+/** `[item(0),item(1),…]`, each item read when its turn comes (a slice is parsed then, and let go after). */
+function writeArray(length: number, item: (index: number) => unknown, write: (text: string) => void): void {
+  write('[');
+  for (let i = 0; i < length; i += 1) {
+    if (i > 0) write(',');
+    writeCanonical(item(i), write);
+  }
+  write(']');
 }
