@@ -14,12 +14,6 @@ export interface MetadataRequest {
   args: Record<string, unknown>;
 }
 
-interface Step {
-  request: MetadataRequest;
-  /** What to do when Hasura answers `already-exists`: send this instead, or accept it as done. */
-  ifExists?: MetadataRequest | 'done';
-}
-
 interface CustomTypes {
   input_objects: { name: string; fields: { name: string; type: string }[] }[];
   objects: { name: string; fields: { name: string; type: string }[] }[];

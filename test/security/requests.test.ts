@@ -4,7 +4,6 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_SECRET, hasuraPayload, postJson, startTestServer, type TestServer } from '../helpers.js';
 
-const secret = { action_secret: ACTION_SECRET };
 const drop = { operation: 'DROP TABLE', table_name: 'public.patients', environment: 'production' };
 const introspect = `/graphql?query=${encodeURIComponent('{ __schema { queryType { name } } }')}`;
 
