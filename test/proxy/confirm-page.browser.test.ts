@@ -1,25 +1,20 @@
 // The confirm page in a real browser (Chromium driven by playwright-core): a person opens the link from a held
 // request's error, sees what the change does, enters the admin secret and confirms; the retry then passes once.
-import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import * as bodies from '../fixtures/console/bodies.js';
 import { doubleWiring } from '../support/analysis-double.js';
+import { findChromium } from '../support/chromium.js';
 import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
-
-/** Where Chromium is; the lead switches this to the shared test/support/chromium.ts helper. */
-function chromiumPath(): string {
-  return process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-}
 
 let browser: Browser;
 let guard: EnforcingServer;
 
 beforeAll(async () => {
-  const path = chromiumPath();
-  // Not a skip: without a browser this test cannot vouch for the page, so it fails and says why.
-  if (!existsSync(path)) throw new Error(`No Chromium at ${path}: install it with "apt-get install chromium" or set CHROMIUM_PATH.`);
-  browser = await chromium.launch({ executablePath: path, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  // CHROMIUM_PATH, else Debian's Chromium, else the one packaged in @sparticuz/chromium; none working fails the test
+  // with the reason (never a skip: without a browser this test cannot vouch for the page).
+  const { executablePath, args } = await findChromium();
+  browser = await chromium.launch({ executablePath, args });
 });
 afterAll(() => browser?.close());
 beforeEach(async () => {
