@@ -107,7 +107,7 @@ describe('diffMetadata', () => {
     expect(diff(metadata(), emptied)[0]).toBe('clear:source default (removes its 2 tables)');
     expect(diff(metadata(), emptied).some((said) => said.startsWith('clear:metadata'))).toBe(false);
     const dropped = changed((m) => (m.sources = []));
-    expect(diff(metadata(), dropped)).toEqual(expect.arrayContaining(['clear:source default (removes its 2 tables)', 'drop:source default']));
+    expect(diff(metadata(), dropped)).toEqual(expect.arrayContaining(['clear:source default (removes its 2 tables)', 'drop:source default (database from env DB)']));
   });
 
   it('removing more than half of the objects clears the metadata; half does not', () => {
