@@ -442,3 +442,46 @@ describe('properties', () => {
     );
   });
 });
+
+describe('connection strings: the database a source points to, never a credential', () => {
+  const addSource = (configuration: unknown, type = 'pg_add_source') => lines(call(type, { name: 'reports', configuration }));
+  it.each([
+    ['a URL', { connection_info: { database_url: 'postgres://app:s3cr3t-pw@db.internal:5432/reports?sslmode=require&password=s3cr3t-pw' } }, 'database postgres://app:***@db.internal:5432/reports'],
+    ['a URL without a user', { connection_info: { database_url: 'postgresql://:s3cr3t-pw@db/reports' } }, 'database postgresql://***@db/reports'],
+    ['from the environment', { connection_info: { database_url: { from_env: 'REPORTS_URL' } } }, 'database from env REPORTS_URL'],
+    ['connection parameters', { connection_info: { database_url: { connection_parameters: { host: 'db', port: 5432, username: 'app', password: 's3cr3t-pw', database: 'reports' } } } }, 'database db:5432/reports'],
+    ['libpq key=value', { connection_info: { database_url: "host=db dbname=reports user=app password='s3cr3t-pw'" } }, 'database db/reports'],
+  ])('pg_add_source, %s', (_label, configuration, said) => {
+    expect(addSource(configuration)).toEqual([`add:source reports (${said})`]);
+  });
+
+  it('mssql_add_source with an ODBC string', () => {
+    const odbc = 'Driver={ODBC Driver 18 for SQL Server};Server=tcp:sql.internal,1433;Database=reports;Uid=app;Pwd=s3cr3t-pw;';
+    expect(addSource({ connection_info: { connection_string: odbc } }, 'mssql_add_source')).toEqual(['add:source reports (database tcp:sql.internal,1433/reports)']);
+  });
+
+  it('bigquery_update_source says the project, not the service account', () => {
+    const configuration = { service_account: { private_key: '-----BEGIN PRIVATE KEY-----s3cr3t-pw', client_email: 'x@y' }, project_id: 'acme', datasets: ['d'] };
+    expect(lines(call('bigquery_update_source', { name: 'bq', configuration }))).toEqual(['modify:source bq (project acme)']);
+  });
+
+  it('a string that is no connection string is not shown', () => {
+    expect(addSource({ connection_info: { database_url: 's3cr3t-pw' } })).toEqual(['add:source reports (database a connection string (not shown))']);
+  });
+
+  it('a name or detail carrying a URL with its password is masked wherever it comes from', () => {
+    const said = lines({ type: 'bulk', args: [call('pg_add_source', { name: 'postgres://app:s3cr3t-pw@db/x', configuration: {} }), call('pg_drop_source', { name: 'db password=s3cr3t-pw' })] });
+    expect(said).toEqual(['add:source postgres://app:***@db/x', 'drop:source db password=***']);
+  });
+
+  it('fast-check: no password of a URL survives in any effect of a source call', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[A-Za-z0-9!$%^*()_+-]{6,20}$/), fc.constantFrom('pg_add_source', 'pg_update_source', 'citus_add_source', 'mssql_update_source'), (password, type) => {
+        const url = `postgres://app:${password}@db.internal/reports`;
+        const said = lines(call(type, { name: 'r', configuration: { connection_info: { database_url: url, connection_string: url } } })).join('\n');
+        expect(said).not.toContain(password);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
