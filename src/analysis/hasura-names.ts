@@ -63,17 +63,24 @@ export const permissionDetail = (kind: string, role: string | undefined): string
 // but never a credential; and every name and detail the Hasura analysis gives passes maskCredentials, so a
 // password that reaches one some other way (a source named after its URL) is not printed either.
 
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*)(:[^\s/?#@]*)?@/gi;
+// Up to the last `@` of the word: a password may hold an unescaped `@`, `/` or `:` (over-masking a path is harmless).
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)(\S*)@/gi;
 const SECRET_PAIRS = /\b(password|passwd|pwd|sslpassword|secret|token|private_key|api_key|apikey)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s;&,]*)/gi;
 
 /**
  * `postgres://app:***@db/app`: a URL's password and every `password=…`, `Pwd=…`-like value, masked. A URL with a
  * user and no password loses the user too (`https://<token>@host` carries a token there). Masking twice changes nothing.
  */
-export const maskCredentials = (value: string): string =>
-  value
-    .replace(URL_CREDENTIALS, (_all, scheme: string, user: string, password: string | undefined) => `${scheme}${password !== undefined && user ? `${user}:***` : '***'}@`)
+export function maskCredentials(value: string): string {
+  // Both patterns need a `:` or a `=`; most names have neither (a diff may list 10,000 of them).
+  if (!value.includes(':') && !value.includes('=')) return value;
+  return value
+    .replace(URL_CREDENTIALS, (_all, scheme: string, credentials: string) => {
+      const user = /^[^:/?#]+(?=:)/.exec(credentials)?.[0];
+      return `${scheme}${user === undefined ? '***' : `${user}:***`}@`;
+    })
     .replace(SECRET_PAIRS, '$1$2***');
+}
 
 /** `host=db dbname=app` (libpq), `Server=tcp:db,1433;Database=app;Pwd=…` (ODBC): the host and the database. */
 function hostAndDatabase(value: string): string | undefined {
