@@ -5,6 +5,7 @@
 import { BULK_TYPES } from './bulk.js';
 import type { ObjectKind, Verb } from './effects.js';
 import {
+  databaseOf,
   forRole,
   inSource,
   member,
@@ -120,10 +121,11 @@ export const CATALOGUE: readonly CatalogueRow[] = [
     verb: 'add',
     object: 'source',
     name: field('name'),
+    detail: (args) => databaseOf(args.configuration),
     meaning: [{ arg: 'replace_configuration', when: true, verb: 'replace', detail: 'replace_configuration: true' }],
   },
   { types: ['drop_source'], backendScoped: true, verb: 'drop', object: 'source', name: field('name'), meaning: [CASCADE] },
-  { types: ['update_source'], backendScoped: true, verb: 'modify', object: 'source', name: field('name') },
+  { types: ['update_source'], backendScoped: true, verb: 'modify', object: 'source', name: field('name'), detail: (args) => databaseOf(args.configuration) },
   { types: ['rename_source'], verb: 'rename', object: 'source', name: field('name'), detail: renamedTo },
   { types: ['list_source_kinds', 'get_source_kind_capabilities'], verb: 'read', object: 'source', name: sourceNamed },
   { types: ['get_source_tables', 'get_source_trackables', 'test_connection_template'], backendScoped: true, verb: 'read', object: 'source', name: sourceNamed },

@@ -56,3 +56,90 @@ export const permissionName = (owner: string | undefined, kind: string, role: st
   owner === undefined ? undefined : `${owner} ${kind} for ${role ?? '?'}`;
 
 export const permissionDetail = (kind: string, role: string | undefined): string => `${kind} for role ${role ?? '?'}`;
+
+// ---- connection strings ---------------------------------------------------------------------------------------
+// A source's configuration holds credentials: a database URL with its password, an ODBC string with `Pwd=`, a
+// service account's key. Effects name the database a source points to (an approver must see where a change goes)
+// but never a credential; and every name and detail the Hasura analysis gives passes maskCredentials, so a
+// password that reaches one some other way (a source named after its URL) is not printed either.
+
+// Up to the last `@` of the word: a password may hold an unescaped `@`, `/` or `:` (over-masking a path is harmless).
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)(\S*)@/gi;
+const SECRET_PAIRS = /\b(password|passwd|pwd|sslpassword|secret|token|private_key|api_key|apikey)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s;&,]*)/gi;
+
+/**
+ * `postgres://app:***@db/app`: a URL's password and every `password=…`, `Pwd=…`-like value, masked. A URL with a
+ * user and no password loses the user too (`https://<token>@host` carries a token there). Masking twice changes nothing.
+ */
+export function maskCredentials(value: string): string {
+  // Both patterns need a `:` or a `=`; most names have neither (a diff may list 10,000 of them).
+  if (!value.includes(':') && !value.includes('=')) return value;
+  return value
+    .replace(URL_CREDENTIALS, (_all, scheme: string, credentials: string) => {
+      const user = /^[^:/?#]+(?=:)/.exec(credentials)?.[0];
+      return `${scheme}${user === undefined ? '***' : `${user}:***`}@`;
+    })
+    .replace(SECRET_PAIRS, '$1$2***');
+}
+
+/** `host=db dbname=app` (libpq), `Server=tcp:db,1433;Database=app;Pwd=…` (ODBC): the host and the database. */
+function hostAndDatabase(value: string): string | undefined {
+  const pairs = new Map<string, string>();
+  for (const [, key, raw] of value.matchAll(/([A-Za-z][A-Za-z ]*?)\s*=\s*("[^"]*"|'[^']*'|\{[^}]*\}|[^;\s]*)/g)) {
+    pairs.set(key!.trim().toLowerCase(), raw!.replace(/^["'{]|["'}]$/g, ''));
+  }
+  const host = pairs.get('host') ?? pairs.get('hostaddr') ?? pairs.get('server') ?? pairs.get('data source') ?? pairs.get('address');
+  const database = pairs.get('dbname') ?? pairs.get('database') ?? pairs.get('initial catalog');
+  if (host === undefined && database === undefined) return undefined;
+  return [host ?? '?', database].filter((part) => part !== undefined).join('/');
+}
+
+/** A connection string said without its credentials: `postgres://app:***@db:5432/app`, or its host and database. */
+export function describeConnectionString(value: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    try {
+      const url = new URL(value);
+      const user = url.username ? `${url.username}:***@` : url.password ? '***@' : '';
+      // No query: libpq reads `?password=…` there too.
+      return `${url.protocol}//${user}${url.host}${url.pathname}`;
+    } catch {
+      // not a URL after all: read as key=value pairs below
+    }
+  }
+  return hostAndDatabase(value) ?? 'a connection string (not shown)';
+}
+
+/** Where a value of a source's configuration comes from: masked text, or the environment variable that holds it. */
+function describeSetting(value: unknown): string | undefined {
+  if (typeof value === 'string') return describeConnectionString(value);
+  if (!isObject(value)) return undefined;
+  if (typeof value.from_env === 'string') return `from env ${value.from_env}`;
+  const parameters = value.connection_parameters;
+  if (isObject(parameters)) {
+    const host = text(parameters.host) ?? '?';
+    const port = text(parameters.port);
+    return `${host}${port === undefined ? '' : `:${port}`}/${text(parameters.database) ?? '?'}`;
+  }
+  return undefined;
+}
+
+/**
+ * The database a source's configuration points to, without credentials: PostgreSQL, Citus and CockroachDB keep it in
+ * `connection_info.database_url` (a URL, {from_env} or {connection_parameters}), SQL Server in
+ * `connection_info.connection_string`, BigQuery in `project_id`. Data connectors' configurations are their own:
+ * nothing is said of them.
+ */
+export function databaseOf(configuration: unknown): string | undefined {
+  if (!isObject(configuration)) return undefined;
+  const info = configuration.connection_info;
+  if (isObject(info)) {
+    const said = describeSetting(info.database_url ?? info.connection_string);
+    if (said !== undefined) return `database ${said}`;
+  }
+  const project = configuration.project_id;
+  if (typeof project === 'string' || isObject(project)) {
+    const said = typeof project === 'string' ? project : describeSetting(project);
+    if (said !== undefined) return `project ${said}`;
+  }
+  return undefined;
+}

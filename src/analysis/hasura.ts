@@ -6,8 +6,8 @@ import { BULK_TYPES } from './bulk.js';
 import { isObject } from '../core/json.js';
 import { unknownEffect, type Effect } from './effects.js';
 import { CATALOGUE, knownWithoutArgs, type Call, type CatalogueRow, type EffectRow } from './hasura-catalogue.js';
-import { inSource, objectPath, sourceOf } from './hasura-names.js';
-import { diffCustomTypes, diffMetadata } from './metadata-diff.js';
+import { inSource, maskCredentials, objectPath, sourceOf } from './hasura-names.js';
+import { diffCustomTypes, diffReplacement } from './metadata-diff.js';
 
 export interface HasuraAnalysisContext {
   /** Analyses one SQL string (the real analyser parses PostgreSQL; tests pass a small fake). */
@@ -53,11 +53,18 @@ export function isHasuraType(type: string): boolean {
 
 export function analyzeHasuraRequest(body: unknown, context: HasuraAnalysisContext): Effect[] {
   try {
-    return analyzeRequest(body, '', 0, context);
+    return analyzeRequest(body, '', 0, context).map(withoutCredentials);
   } catch {
     // Only a bug (or a throwing SQL analyser) gets here; the request is then simply not understood.
     return [unknownEffect('the request could not be analysed')];
   }
+}
+
+/** Names and details come from the request: a source's URL with its password must not reach a message or a log. */
+function withoutCredentials(found: Effect): Effect {
+  const name = found.name === undefined ? undefined : maskCredentials(found.name);
+  const detail = found.detail === undefined ? undefined : maskCredentials(found.detail);
+  return name === found.name && detail === found.detail ? found : effect({ ...found, name, detail });
 }
 
 function analyzeRequest(body: unknown, path: string, depth: number, context: HasuraAnalysisContext): Effect[] {
@@ -74,7 +81,7 @@ function analyzeRequest(body: unknown, path: string, depth: number, context: Has
     case 'bulk':
       return analyzeBulk(type, args, path, depth, context);
     case 'sql':
-      return analyzeSqlCall(type, args, path, context);
+      return analyzeSqlCall(type, call, args, path, context);
     case 'rows':
       return analyzeRows(call, args, at);
     case 'replace_metadata':
@@ -178,14 +185,34 @@ function mergePermissionEdits(parts: { effects: Effect[]; isBulk: boolean }[]): 
 
 // ---- SQL and rows ---------------------------------------------------------------------------------------------
 
-function analyzeSqlCall(type: string, args: unknown, path: string, context: HasuraAnalysisContext): Effect[] {
+/**
+ * The run_sql types whose SQL is PostgreSQL's: `run_sql` and `pg_run_sql` (vanilla PostgreSQL), `citus_run_sql`,
+ * `cockroach_run_sql`. All four parse as Postgres.RunSQL and run through runRunSQL (graphql-engine,
+ * server/src-lib/Hasura/Server/API/V2Query.hs and Query.hs; Hasura/Backends/Postgres/DDL/RunSQL.hs). Every other
+ * `*_run_sql` is another dialect: `mssql_run_sql` (Backends/MSSQL/DDL/RunSQL.hs), `bigquery_run_sql`
+ * (Backends/BigQuery/DDL/RunSQL.hs), and any other prefix a data connector's (Backends/DataConnector/Adapter/RunSQL.hs).
+ */
+const POSTGRES_FAMILY = new Set(['', 'pg', 'citus', 'cockroach']);
+
+/**
+ * Whether Hasura runs this run_sql in a read-only transaction. Postgres.RunSQL's parser turns `read_only` into the
+ * transaction's access mode, but with `no_transaction: true` runRunSQL runs the SQL outside any transaction block
+ * (NoTxRead: PG.runTx', Hasura/Backends/Postgres/Execute/Types.hs), and nothing is read-only then. MSSQL's and
+ * BigQuery's run_sql have no `read_only` at all (their parsers ignore it) and run read-write.
+ */
+const runsReadOnly = (args: Record<string, unknown>): boolean => args.read_only === true && args.no_transaction !== true;
+
+function analyzeSqlCall(type: string, call: Call, args: unknown, path: string, context: HasuraAnalysisContext): Effect[] {
   const at = path === '' ? undefined : path;
   if (!isObject(args) || typeof args.sql !== 'string') return [unknownEffect(`"${type}" has no "sql" string`, at)];
-  for (const flag of ['read_only', 'cascade']) {
+  // Another dialect's SQL, read as PostgreSQL's, can mean something else: T-SQL reads `SELECT (1)['x]; DROP …; --']`
+  // as an alias and a DROP, PostgreSQL as one SELECT. No parser of those dialects is at hand, so it is not understood.
+  if (!POSTGRES_FAMILY.has(call.backend)) return [unknownEffect(`SQL for ${call.backend} (source ${sourceOf(args)}) is not read by the guard`, at)];
+  for (const flag of ['read_only', 'cascade', 'no_transaction']) {
     if (args[flag] !== undefined && typeof args[flag] !== 'boolean') return [unknownEffect(`"${flag}" of "${type}" is not a boolean`, at)];
   }
   const source = sourceOf(args);
-  const effects = context.analyzeSql(args.sql, { readOnly: args.read_only === true, at: path });
+  const effects = context.analyzeSql(args.sql, { readOnly: runsReadOnly(args), at: path });
   if (!Array.isArray(effects)) return [unknownEffect(`the SQL of "${type}" could not be analysed`, at)];
   const cascade = args.cascade === true;
   return effects.map((found) =>
@@ -229,7 +256,7 @@ function analyzeReplacement(version: unknown, args: unknown, at: string | undefi
   const next = wrapped ? (isObject(args) ? args.metadata : undefined) : args;
   if (!isObject(next)) return [unknownEffect('replace_metadata has no metadata object', at)];
   if (context.currentMetadata === undefined) return [effect({ verb: 'replace', object: 'metadata', detail: 'nothing to compare with', at })];
-  const effects = diffMetadata(context.currentMetadata, next);
+  const effects = diffReplacement(context.currentMetadata, next);
   if (effects.length === 0) return [effect({ verb: 'read', object: 'metadata', detail: 'no change', at })];
   return effects.map((found) => effect({ ...found, at }));
 }

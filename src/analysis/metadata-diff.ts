@@ -9,7 +9,7 @@
 // decides on verbs and objects, so the decision is the same as on the full list.
 import { isObject } from '../core/json.js';
 import { unknownEffect, type Effect, type ObjectKind, type Verb } from './effects.js';
-import { DEFAULT_SOURCE, forRole, inSource, member, objectPath, permissionDetail, permissionName, text } from './hasura-names.js';
+import { databaseOf, DEFAULT_SOURCE, forRole, inSource, member, objectPath, permissionDetail, permissionName, text } from './hasura-names.js';
 import { JsonSlice, JsonSlices } from './json-slices.js';
 
 interface Entry {
@@ -82,6 +82,52 @@ export function diffMetadata(current: unknown, next: unknown, options: DiffOptio
   }
 }
 
+/**
+ * What a replace_metadata's `metadata` does to the metadata in force, read as Hasura reads it. The metadata's own
+ * `version` (1 when absent) decides which of its keys count: ReplaceMetadataV1's parser (graphql-engine,
+ * server/src-lib/Hasura/RQL/DDL/Metadata/Types.hs) reads version 3 as `Metadata` (its `sources`) and 1 or 2 as
+ * `MetadataNoSources` (Hasura/RQL/Types/Metadata.hs: the top-level `tables` and `functions`, whatever `sources` says).
+ */
+export function diffReplacement(current: unknown, next: Record<string, unknown>): Effect[] {
+  try {
+    return diffInventories(inventoryOf(current), inventoryOf(metadataAsStored(current, next)), true);
+  } catch (error) {
+    const reason = error instanceof MalformedMetadata ? error.message : 'it could not be read';
+    return [unknownEffect(`metadata not understood: ${reason}`)];
+  }
+}
+
+/** Version 3: the metadata itself. 1 and 2: the v3 metadata Hasura makes of them (see fromMetadataWithoutSources). */
+function metadataAsStored(current: unknown, next: Record<string, unknown>): Record<string, unknown> {
+  const version = next.version ?? 1; // `.:? "version" .!= MVVersion1`: absent or null is 1
+  if (version === 3) {
+    // Metadata's parser: `o .: "sources"`, required.
+    if (!Array.isArray(next.sources)) throw new MalformedMetadata('a version 3 metadata without a "sources" list (Hasura refuses it)');
+    return next;
+  }
+  if (version !== 1 && version !== 2) throw new MalformedMetadata('its "version" is not 1, 2 or 3 (Hasura refuses it)');
+  return fromMetadataWithoutSources(current, next, version);
+}
+
+/**
+ * What runReplaceMetadataV2' (Hasura/RQL/DDL/Metadata.hs, `RMWithoutSources`) stores for a version 1 or 2 metadata:
+ * the default source in force with these tables and functions, and no other source; the remote schemas, query
+ * collections, allow list, custom types, actions and cron triggers given; the REST endpoints in force; no API
+ * limits, metrics settings, inherited roles, introspection settings, network settings or OpenTelemetry. Hasura refuses
+ * it when no default source is in force, or without `tables` (`o .: "tables"`).
+ */
+function fromMetadataWithoutSources(current: unknown, next: Record<string, unknown>, version: 1 | 2): Record<string, unknown> {
+  if (!Array.isArray(next.tables)) throw new MalformedMetadata(`a version ${version} metadata without a "tables" list (Hasura refuses it)`);
+  const inForce = isObject(current) ? sourcesOf(current).find((source) => (text(source.name) ?? DEFAULT_SOURCE) === DEFAULT_SOURCE) : undefined;
+  if (inForce === undefined) throw new MalformedMetadata(`a version ${version} metadata replaces the default source's tables, and no default source is in force (Hasura refuses it)`);
+  // Version 1 lists functions by name only; Hasura gives each an empty configuration.
+  const functions = version === 1 && Array.isArray(next.functions) ? next.functions.map((name: unknown) => ({ function: name })) : next.functions;
+  const stored: Record<string, unknown> = { version: 3, sources: [{ ...inForce, name: DEFAULT_SOURCE, tables: next.tables, functions }] };
+  for (const key of ['remote_schemas', 'query_collections', 'allowlist', 'custom_types', 'actions', 'cron_triggers']) stored[key] = next[key];
+  if (isObject(current)) stored.rest_endpoints = current.rest_endpoints;
+  return stored;
+}
+
 /** set_custom_types replaces every custom type: what goes, what changes, what comes. */
 export function diffCustomTypes(current: unknown, next: unknown): Effect[] {
   try {
@@ -120,7 +166,7 @@ function diffInventories(current: Inventory, next: Inventory, judgeWhole: boolea
     const earlierPlace = pairing.pair(key);
     // Hasura keys a source's tables by name, the later copy winning: read as an addition, a copy after the one
     // paired with the table in force would hide what it takes away.
-    if (earlierPlace === 'again') throw new MalformedMetadata(`table ${key} is listed twice`);
+    if (earlierPlace === 'again') throw listedTwice(`table ${key}`);
     if (earlierPlace === undefined) {
       compareEntries(NOTHING, entriesOfTable(ref, table), listing);
       continue;
@@ -263,12 +309,26 @@ function listAt(owner: Record<string, unknown>, key: string, where: string): Rec
 const without = (value: Record<string, unknown>, keys: ReadonlySet<string>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(value).filter(([key]) => !keys.has(key)));
 
+/**
+ * One object, under its kind and name. Hasura reads each of these lists into a map by name: most refuse a name given
+ * twice (parseListAsMap: remote schemas, actions, query collections, the allow list, cron triggers, inherited roles,
+ * and every list of a table: relationships, computed fields, permissions, event triggers; Hasura/RQL/Types/Metadata/
+ * Common.hs and Hasura/Table/Metadata.hs), the others keep the later copy without a word (oMapFromL, which is
+ * InsOrdHashMap.fromList, server/lib/hasura-prelude/src/Hasura/Prelude.hs: sources, tables, functions, native
+ * queries, logical models, stored procedures, REST endpoints). Export never writes a name twice: a metadata that does
+ * was merged by hand, and which copy its author meant cannot be known. Read as the later copy, a diff would still
+ * have to trust that the earlier one was a mistake; so a name given twice is not understood, and a person decides.
+ */
 function add(entries: Map<string, Entry>, object: ObjectKind, name: string | undefined, definition: unknown, detail?: string): void {
   const shown = name ?? '?';
+  const key = `${object}\u0000${shown}`;
+  if (entries.has(key)) throw listedTwice(`${object.replace(/_/g, ' ')} ${shown}`);
   const entry: Entry = { object, name: shown, definition };
   if (detail !== undefined) entry.detail = detail;
-  entries.set(`${object}\u0000${shown}`, entry);
+  entries.set(key, entry);
 }
+
+const listedTwice = (what: string) => new MalformedMetadata(`${what} is listed twice (Hasura keeps one copy, or refuses the whole)`);
 
 function inventoryOf(metadata: unknown): Inventory {
   if (!isObject(metadata)) throw new MalformedMetadata('it is not an object');
@@ -278,7 +338,7 @@ function inventoryOf(metadata: unknown): Inventory {
   for (const source of sourcesOf(metadata)) {
     const name = text(source.name) ?? DEFAULT_SOURCE;
     const kind = text(source.kind) ?? 'postgres';
-    add(entries, 'source', name, without(source, SOURCE_CHILDREN));
+    add(entries, 'source', name, without(source, SOURCE_CHILDREN), databaseOf(source.configuration));
     const list = tablesOf(source, name);
     tablesBySource.set(name, list.length);
     tables.push({ source: name, kind, list });
@@ -521,7 +581,9 @@ function collectCustomTypes(types: unknown, entries: Map<string, Entry>): void {
     for (const type of listAt(types, key, 'custom_types: ')) {
       const name = text(type.name) ?? '?';
       const detail = key.replace(/s$/, '').replace('_', ' ');
-      entries.set(`custom_types\u0000${name}`, { object: 'custom_types', name, detail, definition: type, raw: type });
+      const entryKey = `custom_types\u0000${name}`;
+      if (entries.has(entryKey)) throw listedTwice(`custom type ${name}`);
+      entries.set(entryKey, { object: 'custom_types', name, detail, definition: type, raw: type });
     }
   }
 }

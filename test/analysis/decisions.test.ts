@@ -222,7 +222,7 @@ const BODIES: BodyRow[] = [
   ['drop_inconsistent_metadata', { type: 'drop_inconsistent_metadata', args: {} }, 'drop:metadata', 'confirm'],
   ['reload_metadata', { type: 'reload_metadata', args: { reload_remote_schemas: true } }, 'read:metadata', 'allow'],
   ['test_webhook_transform', { type: 'test_webhook_transform', args: {} }, 'read:metadata', 'allow'],
-  ['mssql_run_sql', { type: 'mssql_run_sql', args: { source: 'mssql', sql: 'DROP TABLE dbo.t' } }, 'drop:table', 'confirm'],
+  ['mssql_run_sql', { type: 'mssql_run_sql', args: { source: 'mssql', sql: 'DROP TABLE dbo.t' } }, 'unknown:unknown', 'confirm'],
   ['citus_run_sql', { type: 'citus_run_sql', args: { source: 'citus', sql: 'TRUNCATE t' } }, 'delete:all_rows', 'confirm'],
   ['count', { type: 'count', args: { table: 'patients' } }, 'read:rows', 'allow'],
   ['data API: update with where', { type: 'update', args: { table: 'patients', where: { id: { $eq: 1 } }, $set: { a: 1 } } }, 'rewrite:rows', 'confirm'],

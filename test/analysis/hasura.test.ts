@@ -217,9 +217,18 @@ const QUERY_ROWS: Row[] = [
   ['pg_run_sql', call('pg_run_sql', { source: 'default', sql: 'select 1' }), ['read:rows']],
   ['citus_run_sql', call('citus_run_sql', { source: 'c', sql: 'drop table t' }), ['drop:table c.t']],
   ['cockroach_run_sql', call('cockroach_run_sql', { source: 'cr', sql: 'drop table t' }), ['drop:table cr.t']],
-  ['mssql_run_sql', call('mssql_run_sql', { source: 'ms', sql: 'drop table t' }), ['drop:table ms.t']],
-  ['bigquery_run_sql', call('bigquery_run_sql', { source: 'bq', sql: 'select 1' }), ['read:rows']],
-  ['data connector run_sql (name with underscores)', call('my_sqlite_run_sql', { source: 'lite', sql: 'drop table t' }), ['drop:table lite.t']],
+  // Only the PostgreSQL family's SQL is PostgreSQL; read as PostgreSQL, T-SQL or BigQuery SQL can mean something else.
+  ['mssql_run_sql', call('mssql_run_sql', { source: 'ms', sql: 'drop table t' }), ['unknown:unknown (SQL for mssql (source ms) is not read by the guard)']],
+  ['bigquery_run_sql', call('bigquery_run_sql', { source: 'bq', sql: 'select 1' }), ['unknown:unknown (SQL for bigquery (source bq) is not read by the guard)']],
+  ['data connector run_sql (name with underscores)', call('my_sqlite_run_sql', { source: 'lite', sql: 'drop table t' }), ['unknown:unknown (SQL for my_sqlite (source lite) is not read by the guard)']],
+  ['postgres_run_sql is a data connector\'s, not PostgreSQL\'s', call('postgres_run_sql', { source: 'p', sql: 'select 1' }), ['unknown:unknown (SQL for postgres (source p) is not read by the guard)']],
+  ['mssql_run_sql read_only: Hasura has no such field for SQL Server', call('mssql_run_sql', { source: 'ms', read_only: true, sql: 'SELECT (1)[\'x]; DROP TABLE patients; --\']' }), ['unknown:unknown (SQL for mssql (source ms) is not read by the guard)']],
+  ['bigquery_run_sql with a # comment', call('bigquery_run_sql', { source: 'bq', sql: "select 1 # '\nselect '\\'; drop table patients; --'" }), ['unknown:unknown (SQL for bigquery (source bq) is not read by the guard)']],
+  ['run_sql read_only with no_transaction runs read-write', call('run_sql', { sql: 'vacuum', read_only: true, no_transaction: true }), ['unknown:sql (read write)']],
+  ['pg_run_sql read_only without no_transaction is read-only', call('pg_run_sql', { sql: 'vacuum', read_only: true, no_transaction: false }), ['unknown:sql (read only)']],
+  ['citus_run_sql read_only', call('citus_run_sql', { source: 'c', sql: 'vacuum', read_only: true }), ['unknown:sql (read only)']],
+  ['cockroach_run_sql read_only with no_transaction', call('cockroach_run_sql', { source: 'cr', sql: 'vacuum', read_only: true, no_transaction: true }), ['unknown:sql (read write)']],
+  ['run_sql no_transaction not a boolean', call('run_sql', { sql: 'select 1', no_transaction: 'yes' }), ['unknown:unknown ("no_transaction" of "run_sql" is not a boolean)']],
   ['bigquery_database_inspection', call('bigquery_database_inspection', { source: 'bq', sql: '' }), ['read:database']],
   ['run_sql without sql', call('run_sql', { source: 'default' }), ['unknown:unknown ("run_sql" has no "sql" string)']],
   ['run_sql cascade not a boolean', call('run_sql', { sql: 'drop table t', cascade: 'yes' }), ['unknown:unknown ("cascade" of "run_sql" is not a boolean)']],
@@ -430,6 +439,49 @@ describe('properties', () => {
         }
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('connection strings: the database a source points to, never a credential', () => {
+  const addSource = (configuration: unknown, type = 'pg_add_source') => lines(call(type, { name: 'reports', configuration }));
+  it.each([
+    ['a URL', { connection_info: { database_url: 'postgres://app:s3cr3t-pw@db.internal:5432/reports?sslmode=require&password=s3cr3t-pw' } }, 'database postgres://app:***@db.internal:5432/reports'],
+    ['a URL without a user', { connection_info: { database_url: 'postgresql://:s3cr3t-pw@db/reports' } }, 'database postgresql://***@db/reports'],
+    ['from the environment', { connection_info: { database_url: { from_env: 'REPORTS_URL' } } }, 'database from env REPORTS_URL'],
+    ['connection parameters', { connection_info: { database_url: { connection_parameters: { host: 'db', port: 5432, username: 'app', password: 's3cr3t-pw', database: 'reports' } } } }, 'database db:5432/reports'],
+    ['libpq key=value', { connection_info: { database_url: "host=db dbname=reports user=app password='s3cr3t-pw'" } }, 'database db/reports'],
+  ])('pg_add_source, %s', (_label, configuration, said) => {
+    expect(addSource(configuration)).toEqual([`add:source reports (${said})`]);
+  });
+
+  it('mssql_add_source with an ODBC string', () => {
+    const odbc = 'Driver={ODBC Driver 18 for SQL Server};Server=tcp:sql.internal,1433;Database=reports;Uid=app;Pwd=s3cr3t-pw;';
+    expect(addSource({ connection_info: { connection_string: odbc } }, 'mssql_add_source')).toEqual(['add:source reports (database tcp:sql.internal,1433/reports)']);
+  });
+
+  it('bigquery_update_source says the project, not the service account', () => {
+    const configuration = { service_account: { private_key: '-----BEGIN PRIVATE KEY-----s3cr3t-pw', client_email: 'x@y' }, project_id: 'acme', datasets: ['d'] };
+    expect(lines(call('bigquery_update_source', { name: 'bq', configuration }))).toEqual(['modify:source bq (project acme)']);
+  });
+
+  it('a string that is no connection string is not shown', () => {
+    expect(addSource({ connection_info: { database_url: 's3cr3t-pw' } })).toEqual(['add:source reports (database a connection string (not shown))']);
+  });
+
+  it('a name or detail carrying a URL with its password is masked wherever it comes from', () => {
+    const said = lines({ type: 'bulk', args: [call('pg_add_source', { name: 'postgres://app:s3cr3t-pw@db/x', configuration: {} }), call('pg_drop_source', { name: 'db password=s3cr3t-pw' })] });
+    expect(said).toEqual(['add:source postgres://app:***@db/x', 'drop:source db password=***']);
+  });
+
+  it('fast-check: no password of a URL survives in any effect of a source call', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[A-Za-z0-9!$%^*()_+:@/-]{0,20}$/).map((rest) => `Zq7${rest}`), fc.constantFrom('pg_add_source', 'pg_update_source', 'citus_add_source', 'mssql_update_source'), (password, type) => {
+        const url = `postgres://app:${password}@db.internal/reports`;
+        const said = lines(call(type, { name: url, configuration: { connection_info: { database_url: url, connection_string: url } } })).join('\n');
+        expect(said).not.toContain(password);
+      }),
+      { numRuns: 200 },
     );
   });
 });

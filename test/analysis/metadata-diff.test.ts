@@ -107,7 +107,7 @@ describe('diffMetadata', () => {
     expect(diff(metadata(), emptied)[0]).toBe('clear:source default (removes its 2 tables)');
     expect(diff(metadata(), emptied).some((said) => said.startsWith('clear:metadata'))).toBe(false);
     const dropped = changed((m) => (m.sources = []));
-    expect(diff(metadata(), dropped)).toEqual(expect.arrayContaining(['clear:source default (removes its 2 tables)', 'drop:source default']));
+    expect(diff(metadata(), dropped)).toEqual(expect.arrayContaining(['clear:source default (removes its 2 tables)', 'drop:source default (database from env DB)']));
   });
 
   it('removing more than half of the objects clears the metadata; half does not', () => {
@@ -291,5 +291,92 @@ describe('a diff too long to list', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('replacements read as Hasura reads them', () => {
+  const analyse = (metadataToApply: unknown, current: unknown = metadata()) =>
+    analyzeHasuraRequest(metadataApply(metadataToApply), { analyzeSql: () => [], currentMetadata: current }).map(line);
+  const patients = () => metadata().sources[0]!.tables[0]!;
+  const doctors = () => metadata().sources[0]!.tables[1]!;
+
+  describe('a name listed twice is not understood (Hasura keeps the later copy, or refuses the whole)', () => {
+    it('the source default twice, a table only in the first copy: not "no change"', () => {
+      const twice = changed((m) => m.sources.push({ ...m.sources[0]!, tables: [doctors()] }));
+      expect(analyse(twice)).toEqual(['unknown:unknown (metadata not understood: source default is listed twice (Hasura keeps one copy, or refuses the whole))']);
+    });
+
+    it('a table twice, the later copy without its permission', () => {
+      const twice = changed((m) => m.sources[0]!.tables.push({ table: patients().table } as never));
+      expect(analyse(twice)).toEqual(['unknown:unknown (metadata not understood: table default.public.patients is listed twice (Hasura keeps one copy, or refuses the whole))']);
+    });
+
+    it.each([
+      ['a function, its permission only in the first copy', (m: Metadata) => Object.assign(m.sources[0]!, { functions: [{ function: { schema: 'public', name: 'f' }, permissions: [{ role: 'user' }] }, { function: { schema: 'public', name: 'f' } }] }), 'function default.public.f'],
+      ['a logical model', (m: Metadata) => Object.assign(m.sources[0]!, { logical_models: [{ name: 'm', fields: [] }, { name: 'm', fields: [] }] }), 'logical model default.m'],
+      ['a remote schema', (m: Metadata) => m.remote_schemas.push({ name: 'countries', definition: { url: 'http://elsewhere' } }), 'remote schema countries'],
+      ['an action', (m: Metadata) => m.actions.push({ name: 'login', definition: { handler: 'http://auth' }, permissions: [] }), 'action login'],
+      ['a cron trigger', (m: Metadata) => m.cron_triggers.push({ name: 'nightly', webhook: 'http://x', schedule: '0 1 * * *' }), 'cron trigger nightly'],
+      ['a select permission of one role', (m: Metadata) => m.sources[0]!.tables[0]!.select_permissions!.push({ role: 'user', permission: { columns: ['id'], filter: {} } } as never), 'permission default.public.patients select for user'],
+      ['a custom type', (m: Metadata) => m.custom_types.enums.push({ name: 'Color', values: [] }), 'custom type Color'],
+    ])('%s', (_label, edit, named) => {
+      expect(analyse(changed(edit))).toEqual([`unknown:unknown (metadata not understood: ${named} is listed twice (Hasura keeps one copy, or refuses the whole))`]);
+    });
+  });
+
+  describe('a metadata of version 1 or 2 is read by its top-level tables, as Hasura reads it', () => {
+    // The metadata in force, but for its version: Hasura reads `tables`, not `sources` (MetadataNoSources).
+    const withVersion = (version: number | undefined, edit: (m: Record<string, unknown>) => void = () => {}) => {
+      const m: Record<string, unknown> = { ...metadata(), version };
+      if (version === undefined) delete m.version;
+      edit(m);
+      return m;
+    };
+
+    it.each([1, 2, undefined])('version %s carrying the sources in force and no top-level tables: refused by Hasura, not understood here', (version) => {
+      expect(analyse(withVersion(version))).toEqual([`unknown:unknown (metadata not understood: a version ${version ?? 1} metadata without a "tables" list (Hasura refuses it))`]);
+    });
+
+    it.each([1, 2, undefined])('version %s carrying the sources in force and top-level tables without patients: untracks patients', (version) => {
+      const effects = analyse(withVersion(version, (m) => (m.tables = [doctors()])));
+      expect(effects).toContain('untrack:table default.public.patients');
+      expect(effects.some((said) => said.startsWith('untrack:table default.public.doctors'))).toBe(false);
+    });
+
+    it('version 2 with the tables, functions and other objects in force: no change', () => {
+      expect(analyse(withVersion(2, (m) => (m.tables = metadata().sources[0]!.tables)))).toEqual(['read:metadata (no change)']);
+    });
+
+    it('version 1 lists functions by name', () => {
+      const current = changed((m) => Object.assign(m.sources[0]!, { functions: [{ function: { schema: 'public', name: 'f' } }, { function: { schema: 'public', name: 'g' } }] }));
+      const next = withVersion(1, (m) => Object.assign(m, { tables: metadata().sources[0]!.tables, functions: [{ schema: 'public', name: 'f' }] }));
+      expect(analyse(next, current)).toEqual(['untrack:function default.public.g']);
+    });
+
+    it('every source but the default goes, and the settings with it', () => {
+      const current = changed((m) => {
+        m.sources.push({ name: 'reports', kind: 'postgres', configuration: { connection_info: { database_url: { from_env: 'REPORTS' } } }, tables: [doctors()] });
+        Object.assign(m, { api_limits: { disabled: false }, inherited_roles: [{ role_name: 'staff', role_set: ['user'] }] });
+      });
+      const effects = analyse(withVersion(2, (m) => (m.tables = metadata().sources[0]!.tables)), current);
+      expect(effects).toEqual(
+        expect.arrayContaining(['clear:source reports (removes its 1 tables)', 'drop:source reports (database from env REPORTS)', 'revoke:role staff', 'drop:api_limits api_limits']),
+      );
+    });
+
+    it('with no default source in force Hasura refuses it: not understood', () => {
+      const current = changed((m) => (m.sources[0]!.name = 'other'));
+      expect(analyse(withVersion(2, (m) => (m.tables = [])), current)).toEqual([
+        "unknown:unknown (metadata not understood: a version 2 metadata replaces the default source's tables, and no default source is in force (Hasura refuses it))",
+      ]);
+    });
+
+    it.each([0, 4, '3', 2.5])('version %j is refused by Hasura: not understood', (version) => {
+      expect(analyse(withVersion(version as number))).toEqual(['unknown:unknown (metadata not understood: its "version" is not 1, 2 or 3 (Hasura refuses it))']);
+    });
+
+    it('version 3 without sources is refused by Hasura: not understood', () => {
+      expect(analyse({ version: 3, tables: [] })).toEqual(['unknown:unknown (metadata not understood: a version 3 metadata without a "sources" list (Hasura refuses it))']);
+    });
   });
 });
