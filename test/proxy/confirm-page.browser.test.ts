@@ -1,25 +1,19 @@
 // The confirm page in a real browser (Chromium driven by playwright-core): a person opens the link from a held
 // request's error, sees what the change does, enters the admin secret and confirms; the retry then passes once.
-import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import * as bodies from '../fixtures/console/bodies.js';
 import { doubleWiring } from '../support/analysis-double.js';
+import { findChromium } from '../support/chromium.js';
 import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
-
-/** Where Chromium is; the lead switches this to the shared test/support/chromium.ts helper. */
-function chromiumPath(): string {
-  return process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-}
 
 let browser: Browser;
 let guard: EnforcingServer;
 
 beforeAll(async () => {
-  const path = chromiumPath();
-  // Not a skip: without a browser this test cannot vouch for the page, so it fails and says why.
-  if (!existsSync(path)) throw new Error(`No Chromium at ${path}: install it with "apt-get install chromium" or set CHROMIUM_PATH.`);
-  browser = await chromium.launch({ executablePath: path, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  // Not a skip: without a browser this test cannot vouch for the page, so findChromium fails and says why.
+  const { executablePath, args } = await findChromium();
+  browser = await chromium.launch({ executablePath, args });
 });
 afterAll(() => browser?.close());
 beforeEach(async () => {
@@ -30,7 +24,7 @@ afterEach(() => guard.close());
 /** Opens a page that may only talk to the guard, and records CSP violations and console errors. */
 async function openPage(url: string): Promise<{ page: Page; outside: string[]; problems: string[] }> {
   const context = await browser.newContext();
-  const origin = new URL(guard.url).origin;
+  const origin = new URL(url).origin;
   const outside: string[] = [];
   await context.route('**/*', (route) => {
     const target = route.request().url();
@@ -68,6 +62,22 @@ describe('the confirm page', () => {
     expect((await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable)).status).toBe(400);
     expect(outside).toEqual([]);
     expect(problems).toEqual([]);
+  });
+
+  it('names every object the change touches (real analysis): DROP TABLE tmp_scratch; DROP TABLE patients', async () => {
+    const real = await startEnforcingServer({});
+    try {
+      const body = { type: 'run_sql', args: { source: 'default', sql: 'DROP TABLE tmp_scratch; DROP TABLE patients' } };
+      const held = await postMetadata(real.url, '/v2/query', body);
+      const { page, problems } = await openPage(`${real.url}/guard/confirm?token=${held.json.guard.confirmation_token}`);
+      expect(await page.textContent('dt:nth-of-type(2)')).toBe('Objects');
+      expect(await page.textContent('#tbl')).toBe('default.tmp_scratch, default.patients');
+      expect(await page.textContent('#op')).toBe('drop:table');
+      expect(problems).toEqual([]);
+      expect(real.hasura.forwarded()).toEqual([]);
+    } finally {
+      await real.close();
+    }
   });
 
   it('with the wrong secret, says so and confirms nothing', async () => {
