@@ -49,7 +49,10 @@ export interface EnforcementOptions {
 export interface JudgeRequest {
   endpoint: InspectedEndpoint;
   body: unknown;
-  /** The admin secret, else the Authorization header's value; undefined when the request carried neither. */
+  /**
+   * The credential Hasura authenticates the request with (src/http/credentials.ts: the admin secret under either of
+   * its names, else Authorization); undefined when it carries none.
+   */
   credentials: string | undefined;
   fetchCurrentMetadata: () => Promise<unknown>;
   /** Where the guard is reached, e.g. https://guard.example.com: the confirm page's address is built on it. */
@@ -60,7 +63,16 @@ export type HeldCode = 'guard-confirmation-required' | 'guard-denied';
 
 export type Verdict =
   | { action: 'forward'; reason: 'allowed' | 'approved' }
-  | { action: 'hold'; code: HeldCode; message: string; token: string | null; effects: Effect[] };
+  | {
+      action: 'hold';
+      code: HeldCode;
+      message: string;
+      token: string | null;
+      /** Most telling first: what the change does before what it only reads. */
+      effects: Effect[];
+      /** Every object the change touches, distinct, in the same order (touchedObjects). */
+      objects: string[];
+    };
 
 /** One audit record per judged request and per confirmation. Never the token, the body or the credentials. */
 export interface EnforcementDecision {
@@ -111,7 +123,7 @@ export function createEnforcement(options: EnforcementOptions): Enforcement {
 
     const refuse = (reason: string, message: string): Verdict => {
       onDecision({ ...audit, outcome: 'refused', reason });
-      return { action: 'hold', code: 'guard-denied', message: `Not sent to Hasura by ${where}: ${message}`, token: null, effects: [] };
+      return { action: 'hold', code: 'guard-denied', message: `Not sent to Hasura by ${where}: ${message}`, token: null, effects: [], objects: [] };
     };
 
     let currentMetadata: unknown;
@@ -130,7 +142,7 @@ export function createEnforcement(options: EnforcementOptions): Enforcement {
 
     let effects: Effect[];
     try {
-      effects = await analyze(body, { endpoint, currentMetadata });
+      effects = mostTellingFirst(await analyze(body, { endpoint, currentMetadata }));
     } catch (err) {
       const why = err instanceof Error ? err.message : 'unknown error';
       return refuse(`analysis failed: ${why}`, 'the guard could not analyse this request, so it does not pass. Nothing was changed.');
@@ -139,6 +151,7 @@ export function createEnforcement(options: EnforcementOptions): Enforcement {
     const decision = decide(effects);
     const said = describe(effects) || 'nothing the guard can name';
     const base = { ...audit, className: decision.className, effects: said };
+    const objects = touchedObjects(effects);
 
     if (decision.level === 'allow') {
       onDecision({ ...base, outcome: 'forwarded', reason: `${decision.className}: allowed` });
@@ -154,6 +167,7 @@ export function createEnforcement(options: EnforcementOptions): Enforcement {
         message: `Refused by ${where}: this request ${said}. The policy does not allow "${decision.className}" changes in ${environment}, and no confirmation can change that.${instead} Nothing was changed.`,
         token: null,
         effects,
+        objects,
       };
     }
 
@@ -162,9 +176,10 @@ export function createEnforcement(options: EnforcementOptions): Enforcement {
       return {
         action: 'hold',
         code: 'guard-denied',
-        message: `Held by ${where}: this request ${said}. It needs a confirmation, and a confirmation is bound to the credentials of the request, but it carries neither x-hasura-admin-secret nor Authorization. Send it with them. Nothing was changed.`,
+        message: `Held by ${where}: this request ${said}. It needs a confirmation, and a confirmation is bound to the credentials of the request, but it carries none that Hasura would accept (x-hasura-admin-secret, x-hasura-access-key or Authorization). Send it with them. Nothing was changed.`,
         token: null,
         effects,
+        objects,
       };
     }
 
@@ -181,7 +196,7 @@ export function createEnforcement(options: EnforcementOptions): Enforcement {
       return { action: 'forward', reason: 'approved' };
     }
 
-    const issued = tokens.issue({ op: summary(effects), tbl: mainObject(effects), env: environment, sub: credentialsSubject(crd), fp, crd });
+    const issued = tokens.issue({ op: summary(effects), tbl: objectsClaim(objects), env: environment, sub: credentialsSubject(crd), fp, crd });
     onDecision({ ...base, outcome: 'held', reason: `${decision.className}: needs confirmation`, fingerprint: fp.slice(0, 12), tokenId: issued.jti });
     const page = `${request.guardUrl}/guard/confirm?token=${issued.token}`;
     return {
@@ -194,6 +209,7 @@ export function createEnforcement(options: EnforcementOptions): Enforcement {
         `Then send the same request again, unchanged: it passes once.`,
       token: issued.token,
       effects,
+      objects,
     };
   }
 
@@ -212,7 +228,7 @@ export function createEnforcement(options: EnforcementOptions): Enforcement {
       return refused('other environment', `the token was issued for ${claims.env}, and this guard guards ${environment}.`, claims.jti);
     }
     if (presentedCredentials === undefined || presentedCredentials === '') {
-      return refused('no credentials', 'send the admin secret the held request carried (x-hasura-admin-secret header).', claims.jti);
+      return refused('no credentials', 'send the admin secret the held request carried (x-hasura-admin-secret or x-hasura-access-key header), or its Authorization.', claims.jti);
     }
     const presented = Buffer.from(credentialsHash(presentedCredentials, options.credentialsKey), 'hex');
     if (!timingSafeEqual(presented, Buffer.from(claims.crd, 'hex'))) {
@@ -239,8 +255,41 @@ function summary(effects: Effect[]): string {
   return keys.length > 3 ? `${shown} and ${keys.length - 3} more` : shown;
 }
 
-/** The token's tbl claim: the first named object the change touches, or "-". */
-function mainObject(effects: Effect[]): string {
-  const named = effects.find((e) => e.verb !== 'read' && e.name) ?? effects.find((e) => e.name);
-  return named?.name ? named.name.slice(0, 200) : '-';
+/** What changes before what is only read, each group in the analysis' order: messages and lists show it first. */
+function mostTellingFirst(effects: Effect[]): Effect[] {
+  return [...effects.filter((e) => e.verb !== 'read'), ...effects.filter((e) => e.verb === 'read')];
+}
+
+/**
+ * Every object the change touches, distinct: those it changes, or, when it changes nothing it can name, those it
+ * reads. A held answer lists them; the token carries the first ones (objectsClaim).
+ */
+export function touchedObjects(effects: Effect[]): string[] {
+  const named = (list: Effect[]) => [...new Set(list.flatMap((e) => (e.name ? [e.name] : [])))];
+  const changed = named(effects.filter((e) => e.verb !== 'read'));
+  return changed.length > 0 ? changed : named(effects);
+}
+
+/** Longest name the token carries (longer ones are cut, marked with …), and the most bytes all names may take. */
+export const MAX_CLAIMED_NAME = 100;
+export const MAX_OBJECTS_CLAIM_BYTES = 400;
+
+/**
+ * The token's tbl claim, shown on the confirm page: the objects, as many as fit in MAX_OBJECTS_CLAIM_BYTES, then
+ * "and N more"; "-" when none is named. Bounded so that the token stays far below MAX_TOKEN_LENGTH whatever the change.
+ */
+export function objectsClaim(objects: string[]): string {
+  if (objects.length === 0) return '-';
+  const shown: string[] = [];
+  let bytes = 0;
+  for (const object of objects) {
+    const characters = Array.from(object);
+    const name = characters.length > MAX_CLAIMED_NAME ? `${characters.slice(0, MAX_CLAIMED_NAME - 1).join('')}…` : object;
+    const cost = Buffer.byteLength(name) + 2;
+    if (shown.length > 0 && bytes + cost > MAX_OBJECTS_CLAIM_BYTES) break;
+    shown.push(name);
+    bytes += cost;
+  }
+  const more = objects.length - shown.length;
+  return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ');
 }

@@ -8,6 +8,7 @@ import type { Enforcement } from '../core/enforcement.js';
 import type { Clock } from '../core/clock.js';
 import type { TokenService } from '../core/tokens.js';
 import { BodyTooLargeError, readBodyAsync } from '../http/body.js';
+import { hasuraCredentialsOf } from '../http/credentials.js';
 
 export const CONFIRM_PATH = '/guard/confirm';
 const MAX_CONFIRM_BODY = 8 * 1024;
@@ -62,8 +63,7 @@ export function createConfirmDoor(options: ConfirmDoorOptions) {
       return sendJson(res, 400, { success: false, message: 'The body is not JSON; send {"token": "..."}.' });
     }
     if (typeof token !== 'string') return sendJson(res, 400, { success: false, message: 'Send {"token": "..."}: the token from the held request\'s error.' });
-    const secret = req.headers['x-hasura-admin-secret'] ?? req.headers.authorization;
-    const result = await enforcement.confirm(token, typeof secret === 'string' ? secret : undefined);
+    const result = await enforcement.confirm(token, hasuraCredentialsOf((name) => req.headers[name]));
     return sendJson(res, result.success ? 200 : 400, result);
   }
 
@@ -98,7 +98,7 @@ function renderPage(state: PageState, nonce: string): string {
   const details = state.ok
     ? `<dl>
   <dt>Change</dt><dd id="op">${escapeHtml(state.op)}</dd>
-  <dt>Object</dt><dd id="tbl">${escapeHtml(state.tbl)}</dd>
+  <dt>Objects</dt><dd id="tbl">${escapeHtml(state.tbl)}</dd>
   <dt>Environment</dt><dd id="env">${escapeHtml(state.env)}</dd>
   <dt>Confirm before</dt><dd id="expires">${escapeHtml(state.expiresAt)} (${state.secondsLeft} seconds left)</dd>
 </dl>

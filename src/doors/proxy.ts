@@ -14,9 +14,13 @@ import type { Enforcement, InspectedEndpoint } from '../core/enforcement.js';
 import { BodyTooLargeError, readLargeBody } from '../http/body.js';
 import { BodyDecodeError, decodeBody } from '../http/decode-body.js';
 import { sendHasuraError } from '../http/hasura-error.js';
-import { inspectedEndpointOf } from '../http/inspected-path.js';
+import { hasuraCredentialsOf, HASURA_CREDENTIAL_HEADERS } from '../http/credentials.js';
+import { upstreamRouteOf } from '../http/inspected-path.js';
 
-/** How many effects a held answer lists (`guard.changes`); `guard.more_changes` counts the rest. */
+/**
+ * How many effects a held answer lists (`guard.changes`), and how many objects (`guard.objects`);
+ * `guard.more_changes` and `guard.more_objects` count the rest.
+ */
 export const MAX_LISTED_CHANGES = 100;
 
 export interface ProxyDoorOptions {
@@ -43,6 +47,9 @@ export interface ProxyDoor {
 
 const REFUSED = 'guard-refused';
 
+/** http-proxy-3 options under which it sends req.url as the path, unparsed (see passThrough). */
+const VERBATIM_PATH = { toProxy: true, prependPath: false } as const;
+
 /**
  * How much larger than the largest inspected body an export_metadata answer may be (a metadata can grow past any one
  * request through many small ones). Larger, and the replacement is refused: the diff cannot be made.
@@ -63,6 +70,8 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
   const clock = options.clock ?? systemClock;
   const linkBase = (req: IncomingMessage) => options.publicUrl ?? guardUrlOf(req);
   const target = new URL(hasuraUrl);
+  // The path every forwarded request goes under, as http-proxy-3 reads the target (common.ts, getPath).
+  const upstreamPrefix = target.pathname;
   const agent = target.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   const proxy = createProxyServer({
     target: hasuraUrl,
@@ -94,10 +103,16 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
     }
   });
 
-  function passThrough(req: IncomingMessage, res: ServerResponse, body?: Buffer, how: { fresh?: boolean } = {}): Promise<number> {
+  /**
+   * Forwards to Hasura on exactly `path` (upstreamRouteOf's forwardedPath, the path that was judged). http-proxy-3
+   * would otherwise build the path itself from req.url with the WHATWG parser; with toProxy it takes req.url
+   * verbatim and, with prependPath off, joins it to nothing (common.ts, setupOutgoing and urlJoin).
+   */
+  function passThrough(req: IncomingMessage, res: ServerResponse, path: string, body?: Buffer, how: { fresh?: boolean } = {}): Promise<number> {
     return new Promise((resolve) => {
       res.once('close', () => resolve(res.statusCode));
-      const options = { ...(body === undefined ? {} : { buffer: Readable.from([body]) }), ...(how.fresh ? { agent: false as const } : {}) };
+      req.url = path;
+      const options = { ...VERBATIM_PATH, ...(body === undefined ? {} : { buffer: Readable.from([body]) }), ...(how.fresh ? { agent: false as const } : {}) };
       proxy.web(req, res, options);
     });
   }
@@ -125,7 +140,8 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
   async function fetchCurrentMetadata(req: IncomingMessage): Promise<unknown> {
     // Its own user-agent, so Hasura's logs tell the guard's reads from the console's.
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': GUARD_USER_AGENT };
-    for (const name of ['x-hasura-admin-secret', 'authorization', 'x-hasura-role']) {
+    // The request's own credential headers, all of them, so Hasura picks among them as it did for the request.
+    for (const name of [...HASURA_CREDENTIAL_HEADERS, 'x-hasura-role']) {
       const value = req.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
@@ -148,7 +164,7 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
     return answer.metadata;
   }
 
-  async function inspect(req: IncomingMessage, res: ServerResponse, endpoint: InspectedEndpoint): Promise<number> {
+  async function inspect(req: IncomingMessage, res: ServerResponse, endpoint: InspectedEndpoint, path: string): Promise<number> {
     let raw: Buffer;
     try {
       raw = await readLargeBody(req, maxBodyBytes);
@@ -179,43 +195,61 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
     const verdict = await enforcement.judge({
       endpoint,
       body,
-      credentials: headerOf(req, 'x-hasura-admin-secret') ?? headerOf(req, 'authorization'),
+      credentials: hasuraCredentialsOf((name) => req.headers[name]),
       fetchCurrentMetadata: () => fetchCurrentMetadata(req),
       guardUrl: linkBase(req),
     });
-    if (verdict.action === 'forward') return passThrough(req, res, raw, { fresh: clock() - judgedFrom >= SLOW_JUDGEMENT_MS });
+    if (verdict.action === 'forward') return passThrough(req, res, path, raw, { fresh: clock() - judgedFrom >= SLOW_JUDGEMENT_MS });
     // A metadata apply can hold hundreds of thousands of effects; the console shows the message, and the list is for
     // tools: the first MAX_LISTED_CHANGES, and how many more there are, rather than a body as big as the request.
     const listed = verdict.effects.slice(0, MAX_LISTED_CHANGES);
     const more = verdict.effects.length - listed.length;
+    const objects = verdict.objects.slice(0, MAX_LISTED_CHANGES);
+    const moreObjects = verdict.objects.length - objects.length;
     return sendHasuraError(res, 400, verdict.code, verdict.message, {
       confirmation_token: verdict.token,
       changes: listed,
       ...(more > 0 ? { more_changes: more } : {}),
+      objects,
+      ...(moreObjects > 0 ? { more_objects: moreObjects } : {}),
     });
+  }
+
+  /** A target whose path could be read two ways is refused: nothing is forwarded, on any path. */
+  function refusedPath(req: IncomingMessage, reason: string): string {
+    logger.info({ method: req.method?.slice(0, 20), reason }, 'request refused: its path does not read one way');
+    return `Not sent to Hasura: ${reason}, which the metadata guard does not forward (it could be read as another path upstream).`;
   }
 
   return {
     handle(req, res) {
-      const url = req.url ?? '/';
-      const endpoint = inspectedEndpointOf(url);
-      if (!endpoint) return passThrough(req, res);
+      const route = upstreamRouteOf(req.url ?? '/', upstreamPrefix);
+      if (!route.ok) return Promise.resolve(sendHasuraError(res, 400, REFUSED, refusedPath(req, route.reason), undefined, { connection: 'close' }));
+      const { endpoint, forwardedPath } = route;
+      if (!endpoint) return passThrough(req, res, forwardedPath);
       const method = (req.method ?? 'GET').toUpperCase();
-      if (method === 'POST') return inspect(req, res, endpoint);
+      if (method === 'POST') return inspect(req, res, endpoint, forwardedPath);
       // Hasura answers these paths only to POST; a body-less GET or OPTIONS (a CORS preflight) passes so Hasura
       // answers it itself, while any other method carrying a body is refused rather than passed unread.
-      if (!carriesBody(req)) return passThrough(req, res);
+      if (!carriesBody(req)) return passThrough(req, res, forwardedPath);
       return Promise.resolve(sendHasuraError(res, 405, REFUSED, `Not sent to Hasura: ${endpoint} takes POST; the metadata guard does not pass a ${method.slice(0, 20)} with a body.`, undefined, { allow: 'POST', connection: 'close' }));
     },
 
     upgrade(req, socket, head) {
+      const route = upstreamRouteOf(req.url ?? '/', upstreamPrefix);
+      if (!route.ok) {
+        const body = JSON.stringify({ path: '$', code: REFUSED, error: refusedPath(req, route.reason) });
+        socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        return;
+      }
       // Hasura never takes metadata over a websocket; refusing the inspected paths costs nothing.
-      if (inspectedEndpointOf(req.url ?? '/')) {
+      if (route.endpoint) {
         socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
         return;
       }
       socket.on('error', () => socket.destroy());
-      proxy.ws(req, socket, head);
+      req.url = route.forwardedPath;
+      proxy.ws(req, socket, head, VERBATIM_PATH);
     },
 
     close() {

@@ -1,4 +1,5 @@
 import type { Requester } from '../core/guard.js';
+import { hasuraCredentialsOf } from './credentials.js';
 
 /** Longest identity value accepted. Longer is refused, never cut or replaced: the role is not the user. */
 export const MAX_IDENTITY_LENGTH = 256;
@@ -17,15 +18,11 @@ export function requesterFrom(get: (name: string) => unknown): RequesterResult {
   if (typeof userId === 'object') return userId;
   const role = identityValue('x-hasura-role', get('x-hasura-role'));
   if (typeof role === 'object') return role;
-  // What a change held by the enforcing proxy is bound to: the admin secret, else an admin JWT. Only compared (as a
-  // keyed hash) when such a change is confirmed; never logged.
-  const credentials = firstString(get('x-hasura-admin-secret')) ?? firstString(get('authorization'));
+  // What a change held by the enforcing proxy is bound to: the credential Hasura authenticates with (the admin
+  // secret under either of its names, else Authorization). Only compared (as a keyed hash) when such a change is
+  // confirmed; never logged.
+  const credentials = hasuraCredentialsOf(get);
   return { ok: true, requester: credentials === undefined ? { userId, role } : { userId, role, credentials } };
-}
-
-function firstString(raw: unknown): string | undefined {
-  const value = Array.isArray(raw) ? raw[0] : raw;
-  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 function identityValue(name: string, raw: unknown): string | undefined | { ok: false; message: string } {

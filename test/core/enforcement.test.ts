@@ -121,6 +121,7 @@ describe('judge and confirm', () => {
       message: 'Not sent to Hasura by the metadata guard (production): the guard could not analyse this request, so it does not pass. Nothing was changed.',
       token: null,
       effects: [],
+      objects: [],
     });
     expect(decisions).toMatchObject([{ outcome: 'refused', reason: 'analysis failed: parser exploded at /internal/path' }]);
   });

@@ -117,7 +117,7 @@ describe('a destructive change from the console', () => {
     const denied = await postMetadata(guard.url, '/v1/metadata', { type: 'clear_metadata', args: {} });
     expect(denied.status).toBe(400);
     expectHasuraShape(denied.json, 'guard-denied');
-    expect(denied.json.guard).toEqual({ confirmation_token: null, changes: [{ verb: 'clear', object: 'metadata' }] });
+    expect(denied.json.guard).toEqual({ confirmation_token: null, changes: [{ verb: 'clear', object: 'metadata' }], objects: [] });
     expect(denied.json.error).toContain('clears metadata');
     expect(denied.json.error).toContain('Ship it as a reviewed migration instead.');
     expect(guard.hasura.forwarded()).toEqual([]);
@@ -128,7 +128,7 @@ describe('a destructive change from the console', () => {
     expect(held.status).toBe(400);
     expectHasuraShape(held.json, 'guard-denied');
     expect(held.json.guard.confirmation_token).toBeNull();
-    expect(held.json.error).toContain('neither x-hasura-admin-secret nor Authorization');
+    expect(held.json.error).toContain('none that Hasura would accept (x-hasura-admin-secret, x-hasura-access-key or Authorization)');
   });
 
   it('an Authorization header counts as the credentials when there is no admin secret', async () => {

@@ -83,7 +83,8 @@ describe('a request forwarded after a long judgement', () => {
 });
 
 describe('paths that reach an inspected endpoint are inspected', () => {
-  for (const target of ['//v2/query', '/v1/metadata/', '/v1/metadata?x=1', '/V1/Metadata', '/v1%2Fmetadata', '/v1/%252e/metadata', '/x/../v1/query', 'http://hasura/v1/metadata']) {
+  // Encoded slashes and double encodings are refused instead: test/proxy/paths.test.ts.
+  for (const target of ['//v2/query', '/v1/metadata/', '/v1/metadata?x=1', '/V1/Metadata', '/x/../v1/query', 'http://hasura/v1/metadata']) {
     it(`POST ${target}`, async () => {
       const res = await postMetadata(guard.url, target, bodies.untrackTable);
       expect(res.status).toBe(400);
