@@ -29,7 +29,8 @@ type Classifier<K extends NodeType> = (statement: PayloadOf<K>, context: Context
 type Classifiers = { [K in NodeType]?: Classifier<K> };
 
 export const RUNS_CODE = 'not known to be free of side effects';
-export const RUNS_LATER = 'runs later, each time the object is used; not known to be free of side effects';
+/** For a call stored to run later: reading a view, writing a row, a trigger or an operator used. */
+export const RUNS_LATER = 'runs later, not known to be free of side effects';
 
 const effect = (verb: Verb, object: ObjectKind, name?: string, ...details: Array<string | false | undefined>): Effect => {
   const detail = details.filter(Boolean).join(', ');
