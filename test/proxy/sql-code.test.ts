@@ -1,7 +1,8 @@
 // Issue 23, "code created and run in one call": enforcing mode with the real analysis (PostgreSQL's parser and its
 // PL/pgSQL parser), the default policy and a stand-in Hasura that records what reaches it. Each attack below dropped
 // or emptied a table on a real PostgreSQL 15 while the guard forwarded it as routine; now it is held, and Hasura
-// sees nothing. (Effects of a run_sql are named after its source: `default.patients`.) Routine migrations with code still arrive byte for byte, and no SQL literal reaches a log line.
+// sees nothing (a run_sql's effects are named after its source: `default.patients`). Routine migrations with code
+// still arrive byte for byte, and no SQL literal reaches a log line.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 
