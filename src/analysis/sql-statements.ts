@@ -2,7 +2,7 @@
 // statement are found separately (sql-walk.ts) and added by sql.ts; so are writes nested in WITH clauses.
 // A statement kind missing from CLASSIFIERS comes out as `unknown:sql` (see sql.ts): fail closed.
 
-import type { AlterTableCmd, CreateFunctionStmt, DefElem, Node, ObjectType, RangeVar } from 'libpg-query';
+import type { AlterTableCmd, DefElem, Node, ObjectType, RangeVar } from 'libpg-query';
 import type { Effect, ObjectKind, Verb } from './effects.js';
 import { bodyEffects, type BodyReader } from './sql-bodies.js';
 import { isFreeOfSideEffects } from './sql-functions.js';
@@ -474,7 +474,7 @@ const createFunction: Classifier<'CreateFunctionStmt'> = (statement, { bodies })
   return [
     ...createOrReplace(statement.replace, 'function', name, statement.is_procedure && 'procedure'),
     ...(definer ? [effect('grant', 'function', name, "SECURITY DEFINER: runs with its owner's rights for whoever may call it")] : []),
-    ...inside(bodyEffects(statement as CreateFunctionStmt, bodies), `in ${statement.is_procedure ? 'procedure' : 'function'} ${name}`),
+    ...inside(bodyEffects(statement, bodies), `in ${statement.is_procedure ? 'procedure' : 'function'} ${name}`),
   ];
 };
 

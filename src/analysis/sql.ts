@@ -155,7 +155,6 @@ class SourceText {
   constructor(private readonly sql: string) {}
 
   statement(start: number, length: number): string {
-    // eslint-disable-next-line no-control-regex
     if (/^[\x00-\x7f]*$/.test(this.sql)) return length ? this.sql.slice(start, start + length) : this.sql.slice(start);
     this.bytes ??= new TextEncoder().encode(this.sql);
     return new TextDecoder().decode(length ? this.bytes.subarray(start, start + length) : this.bytes.subarray(start));
