@@ -11,7 +11,7 @@ export function verbTable(): string {
 /** A typical effect for each verb, then those whose object changes the decision in the default policy. */
 const SHOWN = [
   'read:table', 'add:table', 'comment:table', 'modify:permission', 'rename:column', 'replace:function', 'rewrite:rows', 'rewrite:all_rows',
-  'delete:rows', 'delete:all_rows', 'untrack:table', 'drop:table', 'grant:permission', 'revoke:privilege', 'run:function', 'unknown:unknown',
+  'delete:rows', 'delete:all_rows', 'untrack:table', 'drop:table', 'grant:permission', 'grant:role', 'grant:privilege', 'grant:policy', 'revoke:privilege', 'run:function', 'run:sql', 'unknown:unknown',
   'drop:source', 'drop:schema', 'drop:database', 'drop:owned', 'clear:metadata', 'clear:source',
 ];
 

@@ -82,6 +82,13 @@ const INTROSPECTION = [
   'to_regrole', 'pg_get_indexdef',
 ];
 
+/** Selectivity estimators an operator names (RESTRICT = eqsel, JOIN = eqjoinsel): the planner calls them to guess. */
+const ESTIMATORS = [
+  'eqsel', 'neqsel', 'scalarltsel', 'scalarlesel', 'scalargtsel', 'scalargesel', 'eqjoinsel', 'neqjoinsel',
+  'scalarltjoinsel', 'scalarlejoinsel', 'scalargtjoinsel', 'scalargejoinsel', 'areasel', 'areajoinsel', 'contsel',
+  'contjoinsel', 'positionsel', 'positionjoinsel', 'matchingsel', 'matchingjoinsel',
+];
+
 const SIDE_EFFECT_FREE: ReadonlySet<string> = new Set([
   ...AGGREGATES_AND_WINDOWS,
   ...CONDITIONALS_AND_MATH,
@@ -90,6 +97,7 @@ const SIDE_EFFECT_FREE: ReadonlySet<string> = new Set([
   ...JSON_FUNCTIONS,
   ...ARRAYS_AND_SETS,
   ...INTROSPECTION,
+  ...ESTIMATORS,
 ]);
 
 /**
@@ -100,4 +108,15 @@ const SIDE_EFFECT_FREE: ReadonlySet<string> = new Set([
 export function isFreeOfSideEffects(nameParts: readonly string[]): boolean {
   if (nameParts.length === 1) return SIDE_EFFECT_FREE.has(nameParts[0]!);
   return nameParts.length === 2 && nameParts[0] === 'pg_catalog' && SIDE_EFFECT_FREE.has(nameParts[1]!);
+}
+
+/**
+ * Whether a call stored to run later (a column default, a view, a check) is no code of unknown effect: a function
+ * known to be free of side effects, or nextval, which moves a sequence for each new row as every serial column does.
+ * Called now (`SELECT nextval('s')`), nextval still counts: it writes the sequence outside any row.
+ */
+export function isHarmlessWhenStored(nameParts: readonly string[]): boolean {
+  if (isFreeOfSideEffects(nameParts)) return true;
+  const name = nameParts.length === 2 && nameParts[0] === 'pg_catalog' ? nameParts[1] : nameParts.length === 1 ? nameParts[0] : undefined;
+  return name === 'nextval';
 }

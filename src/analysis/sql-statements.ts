@@ -2,8 +2,10 @@
 // statement are found separately (sql-walk.ts) and added by sql.ts; so are writes nested in WITH clauses.
 // A statement kind missing from CLASSIFIERS comes out as `unknown:sql` (see sql.ts): fail closed.
 
-import type { AlterTableCmd, Node, ObjectType, RangeVar } from 'libpg-query';
+import type { AlterTableCmd, DefElem, Node, ObjectType, RangeVar } from 'libpg-query';
 import type { Effect, ObjectKind, Verb } from './effects.js';
+import { bodyEffects, type BodyReader } from './sql-bodies.js';
+import { isFreeOfSideEffects } from './sql-functions.js';
 import { namesAColumn, type StatementFacts } from './sql-walk.js';
 import { kindOf, objectName, relationName, roleName, roleNames, strings, typeName } from './sql-names.js';
 
@@ -15,12 +17,20 @@ export interface Context {
   readonly facts: StatementFacts;
   /** Every effect of a statement embedded in this one (EXPLAIN ANALYZE's query, CREATE SCHEMA's elements). */
   readonly effectsOf: (statement: Node) => Effect[];
+  /** Inside a function body, where a bare name may be a variable or a parameter rather than a column. */
+  readonly inBody: boolean;
+  /** Functions without parameters that the same SQL creates: a trigger on one of them runs a body already read. */
+  readonly definedHere: ReadonlySet<string>;
+  /** Reads function bodies (sql-bodies.ts) with the same analysis, one level deeper. */
+  readonly bodies: BodyReader;
 }
 
 type Classifier<K extends NodeType> = (statement: PayloadOf<K>, context: Context) => Effect[];
 type Classifiers = { [K in NodeType]?: Classifier<K> };
 
 export const RUNS_CODE = 'not known to be free of side effects';
+/** For a call stored to run later: reading a view, writing a row, a trigger or an operator used. */
+export const RUNS_LATER = 'runs later, not known to be free of side effects';
 
 const effect = (verb: Verb, object: ObjectKind, name?: string, ...details: Array<string | false | undefined>): Effect => {
   const detail = details.filter(Boolean).join(', ');
@@ -60,14 +70,29 @@ export const NOT_RUN: Partial<Record<NodeType, ReadonlySet<string> | 'all'>> = {
   CreateSchemaStmt: new Set(['schemaElts']),
 };
 
+/**
+ * The stored parts whose function calls run later, each time the object is used (sql.ts reports them as
+ * `run:function`, RUNS_LATER): reading the view, writing a row, a trigger firing, a policy checking a row.
+ */
+export const STORED: Partial<Record<NodeType, readonly string[]>> = {
+  ViewStmt: ['query'],
+  CreateStmt: ['tableElts', 'constraints', 'partspec'],
+  CreateDomainStmt: ['constraints'],
+  CreatePolicyStmt: ['qual', 'with_check'],
+  AlterPolicyStmt: ['qual', 'with_check'],
+  CreateTrigStmt: ['whenClause'],
+  RuleStmt: ['whereClause'],
+};
+
 // ---- reading and writing rows ------------------------------------------------------------------------------
 
-const select: Classifier<'SelectStmt'> = (statement, { facts }) => {
+const select: Classifier<'SelectStmt'> = (statement, { facts, inBody }) => {
   if (statement.intoClause) return [effect('add', 'table', relationName(statement.intoClause.rel), 'SELECT INTO')];
   const locks = statement.lockingClause?.length ? 'locks rows' : undefined;
   // A column named with no FROM to take it from cannot run: `SELECT truncate_all_tables` is most likely a function
-  // call typed without its parentheses, and what that function would do is not known.
-  if (!statement.fromClause?.length && namesAColumn(facts, statement.targetList)) {
+  // call typed without its parentheses, and what that function would do is not known. In a function body such a
+  // name is a variable or a parameter (`PERFORM notify(user_id)`).
+  if (!statement.fromClause?.length && !inBody && namesAColumn(facts, statement.targetList)) {
     return [effect('unknown', 'sql', undefined, 'names a column without FROM: perhaps a function call without its ()')];
   }
   // `SELECT 1` reads nothing named; `SELECT truncate_all_tables()` is its run:function alone.
@@ -105,9 +130,8 @@ const truncate: Classifier<'TruncateStmt'> = (statement) =>
   );
 
 const copy: Classifier<'CopyStmt'> = (statement, { effectsOf }) => {
-  const program = statement.is_program
-    ? [effect('run', 'function', `COPY PROGRAM ${(statement.filename ?? '').slice(0, 60)}`, 'shell command on the database server')]
-    : [];
+  // The command line is a literal and may carry a secret (`curl -H "Authorization: …"`): named, never quoted.
+  const program = statement.is_program ? [effect('run', 'function', 'COPY PROGRAM', 'shell command on the database server')] : [];
   if (statement.is_from) return [effect('add', 'rows', relationName(statement.relation), 'COPY FROM'), ...program];
   const source = statement.query ? effectsOf(statement.query) : [effect('read', 'table', relationName(statement.relation), 'COPY TO')];
   return [...source, ...program];
@@ -213,10 +237,42 @@ const create =
 const createOrReplace = (replace: boolean | undefined, object: ObjectKind, name: string, ...details: Array<string | false | undefined>) =>
   [effect(replace ? 'replace' : 'add', object, name, ...details)];
 
+/** Options of CREATE OPERATOR / AGGREGATE / TYPE / TEXT SEARCH PARSER or TEMPLATE that name a function it will call. */
+const FUNCTION_OPTIONS: ReadonlySet<string> = new Set([
+  'function', 'procedure', 'restrict', 'join', // operator
+  'sfunc', 'finalfunc', 'combinefunc', 'serialfunc', 'deserialfunc', 'msfunc', 'minvfunc', 'mfinalfunc', // aggregate
+  'input', 'output', 'receive', 'send', 'typmod_in', 'typmod_out', 'analyze', 'subscript', // base type
+  'start', 'gettoken', 'end', 'headline', 'lextypes', 'init', 'lexize', // text search parser, template
+]);
+const CALLS_FUNCTIONS: ReadonlySet<ObjectType> = new Set(['OBJECT_OPERATOR', 'OBJECT_AGGREGATE', 'OBJECT_TYPE', 'OBJECT_TSPARSER', 'OBJECT_TSTEMPLATE']);
+
 const define: Classifier<'DefineStmt'> = (statement) => {
   const { object, kindWords } = kindOf(statement.kind);
-  return createOrReplace(statement.replace, object, strings(statement.defnames).join('.'), kindWords);
+  const name = strings(statement.defnames).join('.');
+  const functions = CALLS_FUNCTIONS.has(statement.kind!)
+    ? (statement.definition ?? []).flatMap((node) => ('DefElem' in node && FUNCTION_OPTIONS.has(node.DefElem.defname ?? '') ? [functionNamed(node.DefElem)] : []))
+    : [];
+  return [...createOrReplace(statement.replace, object, name, kindWords), ...callsLater(functions, `${kindWords ?? object} ${name}`)];
 };
+
+/** `FUNCTION = s.f` comes as a type name; `HANDLER h` as a list of names. */
+function functionNamed(option: DefElem): string[] {
+  const arg = option.arg;
+  if (!arg) return ['?'];
+  if ('TypeName' in arg) return strings(arg.TypeName.names);
+  if ('List' in arg) return strings(arg.List.items);
+  if ('String' in arg) return [arg.String.sval ?? '?'];
+  return ['?'];
+}
+
+/**
+ * An object that runs functions implicitly (an operator when used, a cast when applied, an event trigger on every
+ * DDL): each function not known to be free of side effects counts as run. The guard cannot tell which overload of
+ * a name an operator or a cast resolves to, so a function created in the same SQL counts too.
+ */
+function callsLater(functions: ReadonlyArray<readonly string[]>, by: string): Effect[] {
+  return functions.filter((name) => !isFreeOfSideEffects(name)).map((name) => effect('run', 'function', name.join('.'), `by ${by}`, RUNS_LATER));
+}
 
 const createSchema: Classifier<'CreateSchemaStmt'> = (statement, { effectsOf }) => [
   effect('add', 'schema', statement.schemaname ?? roleName(statement.authrole)),
@@ -228,12 +284,16 @@ const createTableAs: Classifier<'CreateTableAsStmt'> = (statement) => {
   return [effect('add', object, relationName(statement.into?.rel), kindWords, statement.into?.skipData && 'WITH NO DATA')];
 };
 
+/**
+ * A row-level security policy decides who sees and writes which rows: a permissive one widens access (`USING
+ * (true)` opens every row), a restrictive one narrows it. Both need a confirmation, as Hasura permissions do.
+ */
 const createPolicy: Classifier<'CreatePolicyStmt'> = (statement) => [
   effect(
-    'add',
+    statement.permissive ? 'grant' : 'revoke', // the tree leaves `permissive` out for AS RESTRICTIVE
     'policy',
     onTable(statement.policy_name, statement.table),
-    statement.permissive === false ? 'restrictive' : 'permissive',
+    statement.permissive ? 'permissive' : 'restrictive',
     `for ${(statement.cmd_name ?? 'all').toUpperCase()}`,
     statement.roles?.length ? `to ${roleNames(statement.roles)}` : undefined,
   ),
@@ -277,9 +337,59 @@ const grantRole: Classifier<'GrantRoleStmt'> = (statement) => [
   effect(statement.is_grant ? 'grant' : 'revoke', 'role', roleNames(statement.granted_roles), `${statement.is_grant ? 'to' : 'from'} ${roleNames(statement.grantee_roles)}`),
 ];
 
-/** Role options by name only: CREATE ROLE ... PASSWORD 'x' must not put the password in a message. */
-const optionNames = (options: Node[] | undefined) =>
-  (options ?? []).flatMap((node) => ('DefElem' in node ? [node.DefElem.defname ?? '?'] : [])).join(', ') || undefined;
+/** Role options as SQL spells them; the grammar's names for them in libpg-query's tree (gram.y, CreateOptRoleElem). */
+const ROLE_OPTIONS: Readonly<Record<string, string>> = {
+  superuser: 'SUPERUSER',
+  createrole: 'CREATEROLE',
+  createdb: 'CREATEDB',
+  canlogin: 'LOGIN',
+  isreplication: 'REPLICATION',
+  bypassrls: 'BYPASSRLS',
+  inherit: 'INHERIT',
+  addroleto: 'IN ROLE',
+  rolemembers: 'ROLE',
+  adminmembers: 'ADMIN',
+  password: 'PASSWORD',
+  validUntil: 'VALID UNTIL',
+  connectionlimit: 'CONNECTION LIMIT',
+  sysid: 'SYSID',
+};
+
+/** Options that give a role more than a name: attributes that widen what it may do, and memberships. */
+const WIDENING: ReadonlySet<string> = new Set(['superuser', 'createrole', 'createdb', 'canlogin', 'isreplication', 'bypassrls', 'inherit', 'addroleto', 'rolemembers', 'adminmembers']);
+
+/**
+ * Role options by name, with the roles a membership names; never a value: `PASSWORD 'x'` or `VALID UNTIL '…'` must
+ * not put a literal in a message. `NOSUPERUSER` and the like say NO.
+ */
+function roleOptions(options: Node[] | undefined): { words?: string; widens: boolean } {
+  let widens = false;
+  const words = (options ?? []).flatMap((node) => {
+    if (!('DefElem' in node)) return [];
+    const { defname = '?', arg } = node.DefElem;
+    const word = ROLE_OPTIONS[defname] ?? defname;
+    if (arg && 'Boolean' in arg) {
+      if (arg.Boolean.boolval && WIDENING.has(defname)) widens = true;
+      return [arg.Boolean.boolval ? word : `NO${word}`];
+    }
+    if (WIDENING.has(defname)) widens = true;
+    return [arg && 'List' in arg && WIDENING.has(defname) ? `${word} ${roleNames(arg.List.items)}` : word];
+  });
+  return { words: words.join(', ') || undefined, widens };
+}
+
+/** CREATE USER logs in by default; CREATE ROLE and CREATE GROUP do not. A role that can do more than exist widens access. */
+const createRole: Classifier<'CreateRoleStmt'> = (statement) => {
+  const { words, widens } = roleOptions(statement.options);
+  const user = statement.stmt_type === 'ROLESTMT_USER' && !(statement.options ?? []).some((node) => 'DefElem' in node && node.DefElem.defname === 'canlogin');
+  const detail = [user && 'LOGIN', words];
+  return [effect(widens || user ? 'grant' : 'add', 'role', statement.role ?? '?', ...detail)];
+};
+
+const alterRole: Classifier<'AlterRoleStmt'> = (statement) => {
+  const { words, widens } = roleOptions(statement.options);
+  return [effect(widens ? 'grant' : 'modify', 'role', roleName(statement.role), words)];
+};
 
 // ---- sessions, code, maintenance ---------------------------------------------------------------------------
 
@@ -305,20 +415,10 @@ const ROUTINE_SETTINGS: ReadonlySet<string> = new Set([
 const setting: Classifier<'VariableSetStmt'> = (statement) => {
   const name = statement.kind === 'VAR_RESET_ALL' ? 'all' : (statement.name ?? '?');
   const how = statement.kind === 'VAR_RESET' || statement.kind === 'VAR_RESET_ALL' ? 'RESET' : statement.is_local ? 'SET LOCAL' : 'SET';
-  const value = (statement.args ?? []).map(constantText).join(', ').slice(0, 60);
   const verb = ROUTINE_SETTINGS.has(name.toLowerCase()) ? 'read' : 'modify';
-  return [effect(verb, 'setting', name, value ? `${how} ${value}` : how)];
+  // The setting by name, never its value: `SET app.key = 'sk_live_…'` is how secrets reach a session.
+  return [effect(verb, 'setting', name, how)];
 };
-
-function constantText(node: Node): string {
-  if (!('A_Const' in node)) return '…';
-  const constant = node.A_Const;
-  if (constant.sval) return constant.sval.sval ?? '';
-  if (constant.ival) return String(constant.ival.ival ?? 0);
-  if (constant.fval) return constant.fval.fval ?? '';
-  if (constant.boolval) return String(constant.boolval.boolval ?? false);
-  return '';
-}
 
 const explain: Classifier<'ExplainStmt'> = (statement, { effectsOf }) => {
   const analyzes = (statement.options ?? []).some((node) => 'DefElem' in node && node.DefElem.defname === 'analyze' && !isFalse(node.DefElem.arg));
@@ -353,6 +453,80 @@ const vacuum: Classifier<'VacuumStmt'> = (statement) => {
 
 const runs = (name: string, ...details: string[]) => [effect('run', 'function', name, ...details, RUNS_CODE)];
 
+// ---- code: functions and the objects that run them ----------------------------------------------------------
+
+/** `drop:table patients (in function f)`: an effect of a body, said as such (a bare `read:sql` says nothing there). */
+const inside = (effects: readonly Effect[], where: string): Effect[] =>
+  effects
+    .filter((found) => !(found.verb === 'read' && found.object === 'sql' && !found.name))
+    .map((found) => ({ ...found, detail: found.detail ? `${found.detail}, ${where}` : where }));
+
+/**
+ * Creating a function carries what its body does (sql-bodies.ts): a view, a trigger, a default or a plain SELECT
+ * can run it in the same request. SECURITY DEFINER makes it run with its owner's rights for every caller (and
+ * PUBLIC may call a new function): it widens access.
+ */
+const createFunction: Classifier<'CreateFunctionStmt'> = (statement, { bodies }) => {
+  const name = strings(statement.funcname).join('.');
+  const definer = (statement.options ?? []).some(
+    (node) => 'DefElem' in node && node.DefElem.defname === 'security' && node.DefElem.arg !== undefined && 'Boolean' in node.DefElem.arg && node.DefElem.arg.Boolean.boolval === true,
+  );
+  return [
+    ...createOrReplace(statement.replace, 'function', name, statement.is_procedure && 'procedure'),
+    ...(definer ? [effect('grant', 'function', name, "SECURITY DEFINER: runs with its owner's rights for whoever may call it")] : []),
+    ...inside(bodyEffects(statement, bodies), `in ${statement.is_procedure ? 'procedure' : 'function'} ${name}`),
+  ];
+};
+
+/**
+ * A trigger runs its function on every write of the table. Routine only when the same SQL creates that function
+ * without parameters (its body was read where it is created, as the console does for `updated_at` columns);
+ * otherwise the function's effect is not known. Its WHEN condition is a stored expression (STORED).
+ */
+const createTrigger: Classifier<'CreateTrigStmt'> = (statement, { definedHere }) => {
+  const name = onTable(statement.trigname, statement.relation);
+  const fn = strings(statement.funcname);
+  const known = definedHere.has(fn.join('.')) || isFreeOfSideEffects(fn);
+  return [...createOrReplace(statement.replace, 'trigger', name), ...(known ? [] : callsLater([fn], `trigger ${name}`))];
+};
+
+const RULE_EVENTS: Readonly<Record<string, string>> = { CMD_SELECT: 'SELECT', CMD_UPDATE: 'UPDATE', CMD_INSERT: 'INSERT', CMD_DELETE: 'DELETE' };
+
+/**
+ * A rule rewrites every later query of its kind on the table: its actions run with each one, so they carry their
+ * effects (`DO ALSO DELETE FROM patients` deletes); DO INSTEAD replaces what the query did (an INSERT silently
+ * discarded is lost data): the table's behaviour is modified.
+ */
+const createRule: Classifier<'RuleStmt'> = (statement, { effectsOf }) => {
+  const name = onTable(statement.rulename, statement.relation);
+  const event = RULE_EVENTS[statement.event ?? ''] ?? '?';
+  return [
+    ...createOrReplace(statement.replace, 'unknown', name, 'rule'),
+    ...(statement.instead ? [effect('modify', 'table', relationName(statement.relation), `rule ${statement.rulename ?? '?'} replaces each ${event}`)] : []),
+    ...inside((statement.actions ?? []).flatMap(effectsOf), `in rule ${name}`),
+  ];
+};
+
+/** An event trigger runs its function on DDL of everyone in the database, and can refuse it: never routine. */
+const createEventTrigger: Classifier<'CreateEventTrigStmt'> = (statement) => {
+  const fn = strings(statement.funcname).join('.');
+  return [
+    effect('add', 'unknown', statement.trigname, 'event trigger'),
+    effect('run', 'function', fn, `by event trigger ${statement.trigname ?? '?'} on every ${statement.eventname ?? '?'}`, RUNS_LATER),
+  ];
+};
+
+/** A user mapping lends stored credentials of another server to a role: it widens what that role can reach. */
+const createUserMapping: Classifier<'CreateUserMappingStmt'> = (statement) => [
+  effect('grant', 'unknown', `for ${roleName(statement.user)} on server ${statement.servername ?? '?'}`, 'user mapping'),
+];
+
+const withArgs = (func: { objname?: Node[] } | undefined) => (func ? [strings(func.objname)] : []);
+const objectCalling = (kind: string, name: string | undefined, functions: ReadonlyArray<readonly string[]>): Effect[] => [
+  effect('add', 'unknown', name, kind),
+  ...callsLater(functions, name ? `${kind} ${name}` : kind),
+];
+
 // ---- the map -----------------------------------------------------------------------------------------------
 
 export const CLASSIFIERS: Classifiers = {
@@ -384,8 +558,9 @@ export const CLASSIFIERS: Classifiers = {
   AlterTypeStmt: (statement) => [effect('modify', 'type', typeName(statement.typeName))],
   AlterExtensionStmt: (statement) => [effect('modify', 'extension', statement.extname)],
   AlterExtensionContentsStmt: (statement) => [effect('modify', 'extension', statement.extname)],
-  AlterPolicyStmt: (statement) => [effect('modify', 'policy', onTable(statement.policy_name, statement.table))],
-  AlterRoleStmt: (statement) => [effect('modify', 'role', roleName(statement.role), optionNames(statement.options))],
+  // A changed condition may open rows as much as a new policy does.
+  AlterPolicyStmt: (statement) => [effect('grant', 'policy', onTable(statement.policy_name, statement.table), 'changed')],
+  AlterRoleStmt: alterRole,
   AlterRoleSetStmt: (statement) => [effect('modify', 'role', statement.role ? roleName(statement.role) : 'ALL', statement.setstmt?.name && `setting ${statement.setstmt.name}`)],
   AlterDatabaseStmt: (statement) => [effect('modify', 'database', statement.dbname)],
   AlterDatabaseSetStmt: (statement) => [effect('modify', 'database', statement.dbname, statement.setstmt?.name && `setting ${statement.setstmt.name}`)],
@@ -407,13 +582,22 @@ export const CLASSIFIERS: Classifiers = {
   CreateRangeStmt: create('type', (statement) => typeName(statement.typeName), () => 'range'),
   CreateDomainStmt: create('type', (statement) => typeName(statement.domainname), () => 'domain'),
   CreatePolicyStmt: createPolicy,
-  CreateRoleStmt: create('role', (statement) => statement.role ?? '?', (statement) => optionNames(statement.options)),
+  CreateRoleStmt: createRole,
   CreatedbStmt: create('database', (statement) => statement.dbname ?? '?'),
-  CreateFunctionStmt: (statement) =>
-    createOrReplace(statement.replace, 'function', strings(statement.funcname).join('.'), statement.is_procedure && 'procedure'),
+  CreateFunctionStmt: createFunction,
+  ReturnStmt: () => [], // only in a function body (`RETURN expr`): what the expression calls is found by the walk
   ViewStmt: (statement) => createOrReplace(statement.replace, 'view', relationName(statement.view)),
-  CreateTrigStmt: (statement) => createOrReplace(statement.replace, 'trigger', onTable(statement.trigname, statement.relation)),
-  RuleStmt: (statement) => createOrReplace(statement.replace, 'unknown', onTable(statement.rulename, statement.relation), 'rule'),
+  CreateTrigStmt: createTrigger,
+  RuleStmt: createRule,
+  CreateEventTrigStmt: createEventTrigger,
+  CreateCastStmt: (statement) => objectCalling('cast', undefined, withArgs(statement.func)),
+  CreateTransformStmt: (statement) => objectCalling('transform', statement.lang, [...withArgs(statement.fromsql), ...withArgs(statement.tosql)]),
+  CreatePLangStmt: (statement) => objectCalling('language', statement.plname, [statement.plhandler, statement.plinline, statement.plvalidator].filter((n) => n?.length).map((n) => strings(n))),
+  CreateConversionStmt: (statement) => objectCalling('conversion', strings(statement.conversion_name).join('.'), [strings(statement.func_name)]),
+  CreateAmStmt: (statement) => objectCalling('access method', statement.amname, [strings(statement.handler_name)]),
+  CreateFdwStmt: (statement) =>
+    objectCalling('foreign data wrapper', statement.fdwname, (statement.func_options ?? []).flatMap((node) => ('DefElem' in node && node.DefElem.arg ? [functionNamed(node.DefElem)] : []))),
+  CreateUserMappingStmt: createUserMapping,
   DefineStmt: define,
 
   CommentStmt: (statement) => {
@@ -435,27 +619,21 @@ export const CLASSIFIERS: Classifiers = {
 
   DoStmt: () => runs('DO block'),
   CallStmt: (statement) => runs(strings(statement.funccall?.funcname).join('.'), 'procedure'),
-  LoadStmt: (statement) => runs(`LOAD ${statement.filename ?? '?'}`, 'shared library'),
+  LoadStmt: () => runs('LOAD', 'shared library'), // the file's path is a literal: not repeated
 
   ...otherObjects({
-    CreateEventTrigStmt: ['add', 'event trigger'],
     AlterEventTrigStmt: ['modify', 'event trigger'],
     CreatePublicationStmt: ['add', 'publication'],
     AlterPublicationStmt: ['modify', 'publication'],
     CreateSubscriptionStmt: ['add', 'subscription'],
     AlterSubscriptionStmt: ['modify', 'subscription'],
     DropSubscriptionStmt: ['drop', 'subscription'],
-    CreateFdwStmt: ['add', 'foreign data wrapper'],
     AlterFdwStmt: ['modify', 'foreign data wrapper'],
     CreateForeignServerStmt: ['add', 'server'],
     AlterForeignServerStmt: ['modify', 'server'],
-    CreateUserMappingStmt: ['add', 'user mapping'],
     AlterUserMappingStmt: ['modify', 'user mapping'],
     DropUserMappingStmt: ['drop', 'user mapping'],
     ImportForeignSchemaStmt: ['add', 'foreign tables'],
-    CreatePLangStmt: ['add', 'language'],
-    CreateCastStmt: ['add', 'cast'],
-    CreateConversionStmt: ['add', 'conversion'],
     CreateOpClassStmt: ['add', 'operator class'],
     CreateOpFamilyStmt: ['add', 'operator family'],
     AlterOpFamilyStmt: ['modify', 'operator family'],
@@ -465,8 +643,6 @@ export const CLASSIFIERS: Classifiers = {
     CreateTableSpaceStmt: ['add', 'tablespace'],
     DropTableSpaceStmt: ['drop', 'tablespace'],
     AlterTableSpaceOptionsStmt: ['modify', 'tablespace'],
-    CreateAmStmt: ['add', 'access method'],
-    CreateTransformStmt: ['add', 'transform'],
     AlterCollationStmt: ['modify', 'collation'],
     AlterTSConfigurationStmt: ['modify', 'text search configuration'],
     AlterTSDictionaryStmt: ['modify', 'text search dictionary'],

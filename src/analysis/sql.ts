@@ -3,9 +3,11 @@
 // patients` is a DropStmt like any other. Every statement gives its effects (effects.ts); calls of functions not
 // known to be free of side effects give `run:function`, wherever they sit. Pure: no I/O once the parser is loaded.
 
-import type { Node } from 'libpg-query';
+import type { CreateFunctionStmt, Node } from 'libpg-query';
 import type { Effect } from './effects.js';
-import { CLASSIFIERS, NOT_RUN, RUNS_CODE, type Context } from './sql-statements.js';
+import type { BodyReader } from './sql-bodies.js';
+import { CLASSIFIERS, NOT_RUN, RUNS_CODE, RUNS_LATER, STORED, type Context } from './sql-statements.js';
+import { isHarmlessWhenStored } from './sql-functions.js';
 import { collectFacts, NO_FACTS, type StatementFacts } from './sql-walk.js';
 
 export interface SqlAnalysisOptions {
@@ -21,6 +23,8 @@ export interface SqlAnalysisOptions {
 
 let loading: Promise<void> | undefined;
 let parseSync: typeof import('libpg-query').parseSync | undefined;
+let parsePlPgSqlSync: typeof import('libpg-query').parsePlPgSQLSync | undefined;
+let scanSync: typeof import('libpg-query').scanSync | undefined;
 
 /**
  * Loads the WebAssembly parser once; later calls return the same promise. Even the module's import costs ~200 ms, so
@@ -31,6 +35,8 @@ export function loadSqlParser(): Promise<void> {
     async (parser) => {
       await parser.loadModule();
       parseSync = parser.parseSync;
+      parsePlPgSqlSync = parser.parsePlPgSQLSync;
+      scanSync = parser.scanSync;
     },
     (error: unknown) => {
       loading = undefined; // let a later call try again rather than fail forever
@@ -94,14 +100,65 @@ export function placeEffects(analysis: SqlAnalysis, at: string | undefined): Eff
 
 /** Each statement's effects, without `at`. */
 export function effectsByStatement(statements: readonly Node[], readOnly: boolean): Effect[][] {
+  return effectsInScope(statements, { readOnly, inBody: false, depth: 0 });
+}
+
+/** Where statements are analysed: the transaction they run in, and how many function bodies deep. */
+interface Scope {
+  readOnly: boolean;
+  /** Inside a function body a bare name may be a variable or a parameter, not a column. */
+  inBody: boolean;
+  depth: number;
+}
+
+/** How many function bodies inside function bodies are read before the guard gives up (fails closed). */
+const MAX_BODY_DEPTH = 8;
+
+/** A scope with what its statements share: the functions they create, and the reader of function bodies. */
+interface Surroundings extends Scope {
+  definedHere: ReadonlySet<string>;
+  bodies: BodyReader;
+}
+
+function effectsInScope(statements: readonly Node[], scope: Scope): Effect[][] {
+  const here: Surroundings = { ...scope, definedHere: functionsWithoutParameters(statements), bodies: bodyReader(scope) };
   return statements.map((statement) => {
     try {
-      return statementEffects(statement, readOnly);
+      return statementEffects(statement, here);
     } catch {
       // A tree too deep for the walk (thousands of nested parentheses): fail closed on that statement.
       return [{ verb: 'unknown', object: 'sql', detail: 'too complex to analyse' }];
     }
   });
+}
+
+/** Functions this SQL creates that take no argument, as a trigger names them: `public.set_updated_at`. */
+function functionsWithoutParameters(statements: readonly Node[]): ReadonlySet<string> {
+  const names = new Set<string>();
+  for (const statement of statements) {
+    if (!('CreateFunctionStmt' in statement)) continue;
+    const { funcname, parameters } = statement.CreateFunctionStmt;
+    const inputs = (parameters ?? []).filter((node) => 'FunctionParameter' in node && !['FUNC_PARAM_OUT', 'FUNC_PARAM_TABLE'].includes(node.FunctionParameter.mode ?? ''));
+    if (inputs.length === 0) names.add((funcname ?? []).map((node) => ('String' in node ? node.String.sval : '?')).join('.'));
+  }
+  return names;
+}
+
+/**
+ * The text of each CREATE FUNCTION statement parsed, for the PL/pgSQL parser (sql-bodies.ts), computed only when
+ * asked. The parser gives statement positions in bytes of the UTF-8 text.
+ */
+const functionSources = new WeakMap<object, () => string>();
+
+class SourceText {
+  private bytes: Uint8Array | undefined;
+  constructor(private readonly sql: string) {}
+
+  statement(start: number, length: number): string {
+    if (/^[\x00-\x7f]*$/.test(this.sql)) return length ? this.sql.slice(start, start + length) : this.sql.slice(start);
+    this.bytes ??= new TextEncoder().encode(this.sql);
+    return new TextDecoder().decode(length ? this.bytes.subarray(start, start + length) : this.bytes.subarray(start));
+  }
 }
 
 /** The statements, or the parser's message when the SQL does not parse. */
@@ -110,12 +167,30 @@ function parse(sql: string): Node[] | string {
   if (sql.trim() === '') return []; // libpg-query throws on an empty string instead of returning no statement
   try {
     const statements: Node[] = [];
-    for (const raw of parseSql(sql).stmts ?? []) if (raw.stmt) statements.push(raw.stmt);
+    const text = new SourceText(sql);
+    for (const raw of parseSql(sql).stmts ?? []) {
+      if (!raw.stmt) continue;
+      statements.push(raw.stmt);
+      if ('CreateFunctionStmt' in raw.stmt) {
+        const { stmt_location: start = 0, stmt_len: length = 0 } = raw;
+        functionSources.set(raw.stmt.CreateFunctionStmt, () => text.statement(start, length));
+      }
+    }
     return statements;
   } catch (error) {
-    const message = error instanceof Error ? error.message : 'parser error';
-    return message.length > 100 ? `${message.slice(0, 100)}…` : message;
+    return parserMessage(error);
   }
+}
+
+/**
+ * The parser's message, short, without the literal it may quote: `syntax error at or near "'sk_live_…'"` would put
+ * a secret in an effect, hence in a held answer and the audit log. Names stay (`at or near "TABEL"`).
+ */
+function parserMessage(error: unknown): string {
+  let message = error instanceof Error ? error.message : 'parser error';
+  message = message.replace(/"[^"]*['$][^"]*("|$)/g, 'a literal');
+  if (/['$]/.test(message)) message = `${message.slice(0, message.search(/['$"]/)).trimEnd()} …`;
+  return message.length > 100 ? `${message.slice(0, 100)}…` : message;
 }
 
 /** A node's only key and its payload: `{ DropStmt: {...} }` → ['DropStmt', {...}]. */
@@ -125,18 +200,95 @@ function typeAndPayload(statement: Node): [keyof typeof CLASSIFIERS, object] {
 }
 
 /** One statement's effects: what it does itself, what WITH clauses inside it write, and the code it runs. */
-function statementEffects(statement: Node, readOnly: boolean): Effect[] {
+function statementEffects(statement: Node, here: Surroundings): Effect[] {
   const [type, payload] = typeAndPayload(statement);
   const notRun = NOT_RUN[type];
   const facts: StatementFacts = notRun === 'all' ? NO_FACTS : collectFacts(payload, notRun);
-  const context: Context = { facts, effectsOf: (embedded) => statementEffects(embedded, readOnly) };
+  const context: Context = {
+    facts,
+    inBody: here.inBody,
+    definedHere: here.definedHere,
+    effectsOf: (embedded) => statementEffects(embedded, here),
+    bodies: here.bodies,
+  };
 
   const own = ownEffects(type, payload, context);
-  const refused = readOnly && refusedInReadOnly(type, payload, facts);
+  const refused = here.readOnly && refusedInReadOnly(type, payload, facts);
   const effects: Effect[] = refused ? [REFUSED] : [...own];
   if (!refused) for (const write of facts.nestedWrites) effects.push(...ownEffects(...typeAndPayload(write), context));
   for (const name of facts.calls) effects.push({ verb: 'run', object: 'function', name, detail: RUNS_CODE });
+  if (!refused) for (const name of storedCalls(type, payload)) effects.push({ verb: 'run', object: 'function', name, detail: RUNS_LATER });
   return unique(effects);
+}
+
+/**
+ * Functions called by what the statement stores to run later (a view's query, a column default, a check, a
+ * trigger's WHEN, a policy's condition): reading the view or inserting a row runs them, in this very request
+ * perhaps. Known side-effect-free functions and a sequence's nextval (what every serial column does) are not code
+ * of unknown effect.
+ */
+function storedCalls(type: keyof typeof CLASSIFIERS, payload: object): string[] {
+  const names: string[] = [];
+  for (const field of STORED[type] ?? []) {
+    const part = (payload as Record<string, unknown>)[field];
+    if (typeof part !== 'object' || part === null) continue;
+    for (const name of collectFacts(part).calls) if (!isHarmlessWhenStored(name.split('.'))) names.push(name);
+  }
+  return names;
+}
+
+/** The SQL analysis, lent to sql-bodies.ts for a function's body one level deeper than `scope`. */
+function bodyReader(scope: Scope): BodyReader {
+  const inner: Scope = { readOnly: false, inBody: true, depth: scope.depth + 1 };
+  const tooDeep: Effect[] = [{ verb: 'unknown', object: 'function', detail: 'function bodies nested too deep to analyse' }];
+  const sqlText = (sql: string): Effect[] => {
+    if (inner.depth > MAX_BODY_DEPTH) return tooDeep;
+    const statements = parse(sql);
+    if (typeof statements === 'string') return [{ verb: 'unknown', object: 'sql', detail: `does not parse: ${statements}` }];
+    return effectsInScope(statements, inner).flat();
+  };
+  return {
+    sqlText,
+    statements: (statements) => (inner.depth > MAX_BODY_DEPTH ? tooDeep : effectsInScope(statements, inner).flat()),
+    // `x > 1` or `f(a)`: what evaluating it runs. A bare `SELECT` of it would add read:sql, which says nothing here.
+    expression: (sql) => sqlText(`SELECT ${sql}`).filter((effect) => !(effect.verb === 'read' && effect.object === 'sql' && !effect.name)),
+    constantString,
+    splitAssignment,
+    sourceOf: (statement: CreateFunctionStmt) => functionSources.get(statement)?.(),
+    parsePlPgSql: (source) => parsePlPgSqlSync!(source),
+    messageOf: parserMessage,
+  };
+}
+
+/** `'DROP TABLE x'` → `DROP TABLE x`; anything but one string constant → undefined. */
+function constantString(sql: string): string | undefined {
+  const statements = parse(`SELECT ${sql}`);
+  if (typeof statements === 'string' || statements.length !== 1) return undefined;
+  const select = 'SelectStmt' in statements[0]! ? statements[0].SelectStmt : undefined;
+  const targets = select?.fromClause?.length ? [] : (select?.targetList ?? []);
+  const value = targets.length === 1 && 'ResTarget' in targets[0]! ? targets[0].ResTarget.val : undefined;
+  return value && 'A_Const' in value && value.A_Const.sval ? (value.A_Const.sval.sval ?? '') : undefined;
+}
+
+/** `arr[f(1)] := g()` → ['arr[f(1)]', 'g()']: split at the first `:=` or `=` outside brackets, by PostgreSQL's lexer. */
+function splitAssignment(sql: string): [string, string] | undefined {
+  let tokens;
+  try {
+    tokens = scanSync!(sql).tokens;
+  } catch {
+    return undefined;
+  }
+  let depth = 0;
+  for (const token of tokens) {
+    if (token.text === '(' || token.text === '[') depth += 1;
+    else if (token.text === ')' || token.text === ']') depth -= 1;
+    else if (depth === 0 && (token.text === ':=' || token.text === '=')) {
+      const bytes = new TextEncoder().encode(sql);
+      const decode = (part: Uint8Array) => new TextDecoder().decode(part);
+      return [decode(bytes.subarray(0, token.start)), decode(bytes.subarray(token.end))];
+    }
+  }
+  return undefined;
 }
 
 /** A statement's own effect (for a nested write: the walk of the enclosing statement has seen everything inside it). */

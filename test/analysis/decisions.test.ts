@@ -168,6 +168,30 @@ const BODIES: BodyRow[] = [
   ['read-only run_sql that writes', runSql('DELETE FROM patients', { read_only: true }), 'read:sql', 'allow', 'PostgreSQL refuses writes in a read-only transaction'],
   ['read-only run_sql with a side-effect function', runSql('SELECT pg_terminate_backend(1)', { read_only: true }), 'run:function', 'confirm', 'works inside a read-only transaction'],
   ['concurrent_bulk of reads', { type: 'concurrent_bulk', args: [runSql('SELECT 1', { read_only: true }), runSql('SELECT count(*) FROM patients', { read_only: true })] }, 'read:sql read:table', 'allow'],
+  // code created and run in one call (issue 23): the function's body, or the object that runs it, is what counts
+  ['a function that drops, a view calling it, a read of the view', bulk(runSql('CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN DROP TABLE patients; RETURN 1; END $$; CREATE VIEW v AS SELECT f(); SELECT * FROM v')), 'add:function add:view drop:table read:table run:function', 'confirm'],
+  ['a trigger on a temporary table calling an existing function, and an insert', bulk(runSql('CREATE TEMP TABLE tmp (a int); CREATE TRIGGER t BEFORE INSERT ON tmp FOR EACH ROW EXECUTE FUNCTION wipe(); INSERT INTO tmp VALUES (1)')), 'add:rows add:table add:trigger run:function', 'confirm'],
+  ['a column default calling an existing function, and an insert', bulk(runSql('CREATE TEMP TABLE tmp (a int DEFAULT wipe()); INSERT INTO tmp DEFAULT VALUES')), 'add:rows add:table run:function', 'confirm'],
+  ['an operator backed by a function, and a SELECT using it', bulk(runSql('CREATE OPERATOR === (FUNCTION = wipe, LEFTARG = int, RIGHTARG = int); SELECT 1 === 2')), 'add:unknown read:sql run:function', 'confirm'],
+  ['a rule that deletes, and an insert', bulk(runSql('CREATE TEMP TABLE tmp (a int); CREATE RULE r AS ON INSERT TO tmp DO ALSO DELETE FROM patients; INSERT INTO tmp VALUES (1)')), 'add:rows add:table add:unknown delete:all_rows', 'confirm'],
+  ['an event trigger', bulk(runSql('CREATE EVENT TRIGGER et ON ddl_command_start EXECUTE FUNCTION f()')), 'add:unknown run:function', 'confirm'],
+  ['EXECUTE of a computed string in a function', bulk(runSql("CREATE FUNCTION f(t text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DROP TABLE ' || t; END $$")), 'add:function run:sql', 'confirm', 'its text is only known when it runs'],
+  ['a function in an unread language', bulk(runSql('CREATE FUNCTION f() RETURNS int LANGUAGE plpython3u AS $$ return 1 $$')), 'add:function run:function', 'confirm'],
+  // access widened in the database, like a Hasura permission
+  ['a superuser role that logs in', bulk(runSql("CREATE ROLE x SUPERUSER LOGIN PASSWORD 'p'")), 'grant:role', 'confirm'],
+  ['a role with no attribute', bulk(runSql('CREATE ROLE readers')), 'add:role', 'allow', 'a name: nothing widens until something is granted to it'],
+  ['a policy that opens every row', bulk(runSql('CREATE POLICY p ON patients USING (true)')), 'grant:policy', 'confirm'],
+  ['a policy changed', bulk(runSql('ALTER POLICY p ON patients USING (true)')), 'grant:policy', 'confirm'],
+  ['a role granted to another', bulk(runSql('GRANT admin TO app')), 'grant:role', 'confirm'],
+  // routine migrations with code stay routine
+  ['a pure SQL function', bulk(runSql('CREATE FUNCTION add(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT a + b $$')), 'add:function', 'allow'],
+  [
+    'an updated_at trigger function and its trigger (the console\'s body, created rather than replaced)',
+    bulk(runSql('CREATE FUNCTION public.set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at = now(); RETURN NEW; END $$; CREATE TRIGGER set_updated_at BEFORE UPDATE ON public.patients FOR EACH ROW EXECUTE FUNCTION public.set_updated_at()')),
+    'add:function add:trigger',
+    'allow',
+  ],
+  ['a table with serial, now() and uuid defaults', bulk(runSql("CREATE TABLE t (id serial PRIMARY KEY, n int DEFAULT nextval('s'), at timestamptz DEFAULT now(), u uuid DEFAULT gen_random_uuid())")), 'add:table', 'allow'],
   // arguments that change the meaning
   ['event trigger with replace', { type: 'pg_create_event_trigger', args: { name: 'audit', table, source: 'default', replace: true, insert: { columns: '*' }, webhook: 'http://x' } }, 'replace:event_trigger', 'confirm'],
   ['event trigger, new', { type: 'pg_create_event_trigger', args: { name: 'audit', table, source: 'default', insert: { columns: '*' }, webhook: 'http://x' } }, 'add:event_trigger', 'allow'],
