@@ -55,7 +55,10 @@ export interface JsonMeasure {
    * (`args.metadata.sources[*].tables`, `args.sources[*].tables`): read one table at a time, never as one tree.
    */
   tableValues: number;
-  /** Elements of every list under an "args" key: the requests of a bulk, of nested bulks too. */
+  /**
+   * Elements of every list under an "args" key (the requests of a bulk, of nested bulks too) and of every "tables"
+   * list in an "args" (track_tables, untrack_tables: a bulk of track_table in one): each is analysed on its own.
+   */
   bulkRequests: number;
   /** The deepest nesting of objects and arrays, counted up to MAX_JSON_DEPTH + 1 (the scan stops there). */
   depth: number;
@@ -118,7 +121,10 @@ export function measureJson(bytes: Uint8Array, stopPast?: BodyBounds): JsonMeasu
   const countValue = () => {
     values += 1;
     if (tableListAt > 0) tableValues += 1;
-    if (depth > 0 && step[depth] === ELEMENT && isObject[depth - 1] === 1 && step[depth - 1] === KEY_ARGS) bulkRequests += 1;
+    if (depth > 0 && step[depth] === ELEMENT && isObject[depth - 1] === 1) {
+      const listedUnder = step[depth - 1];
+      if (listedUnder === KEY_ARGS || (listedUnder === KEY_TABLES && depth > 1 && step[depth - 2] === KEY_ARGS)) bulkRequests += 1;
+    }
   };
   // Once a bound is passed, the rest of the body cannot change the answer: a 42 MB refusal costs what its first MB does.
   const pastBounds = () => stopPast !== undefined && (bulkRequests > stopPast.maxBulkRequests || values - tableValues > stopPast.maxValues);
@@ -168,7 +174,7 @@ export function checkBounds(measure: JsonMeasure, bounds: BodyBounds): BoundRefu
     return { bound: 'depth', message: `the body nests objects and arrays more than ${MAX_JSON_DEPTH} deep` };
   }
   if (measure.bulkRequests > bounds.maxBulkRequests) {
-    return { bound: 'bulk-requests', message: `the body holds more than ${bounds.maxBulkRequests} requests in bulks (${boundSetBy(bounds, 'PROXY_MAX_BULK_REQUESTS')})` };
+    return { bound: 'bulk-requests', message: `the body holds more than ${bounds.maxBulkRequests} requests in bulks and tables to track or untrack (${boundSetBy(bounds, 'PROXY_MAX_BULK_REQUESTS')})` };
   }
   if (measure.values - measure.tableValues > bounds.maxValues) {
     return { bound: 'values', message: `the body holds more than ${bounds.maxValues} JSON values (${boundSetBy(bounds, 'PROXY_MAX_JSON_VALUES')})` };

@@ -18,7 +18,8 @@ function measureParsed(value: unknown): JsonMeasure {
   const walk = (item: unknown, path: Step[], inTables: boolean, depth: number) => {
     found.values += 1;
     if (inTables) found.tableValues += 1;
-    if (path.length > 0 && typeof path.at(-1) === 'number' && path.at(-2) === 'args') found.bulkRequests += 1;
+    const listedIn = typeof path.at(-1) === 'number' ? path.at(-2) : undefined;
+    if (listedIn === 'args' || (listedIn === 'tables' && path.at(-3) === 'args')) found.bulkRequests += 1;
     if (item === null || typeof item !== 'object') return;
     found.depth = Math.max(found.depth, depth + 1);
     const inside = inTables || (Array.isArray(item) && isTableList(path));
@@ -59,13 +60,15 @@ describe('measureJson counts what JSON.parse would build', () => {
     // The first source's 2 tables hold 5 values between them, the second source's 1.
     expect(v2).toMatchObject({ tableValues: 6, bulkRequests: 0 });
     expect(v1).toMatchObject({ tableValues: 6, bulkRequests: 0 });
-    // Elsewhere a "tables" list is not one: track_tables' is read whole.
-    expect(measure(JSON.stringify({ type: 'pg_track_tables', args: { tables: [{}, {}] } }))).toMatchObject({ tableValues: 0 });
+    // Elsewhere a "tables" list is not one: track_tables' is read whole, and each of its tables is a request.
+    expect(measure(JSON.stringify({ type: 'pg_track_tables', args: { tables: [{}, {}] } }))).toMatchObject({ tableValues: 0, bulkRequests: 2 });
   });
 
-  it('requests in bulks: every element of an "args" list, nested bulks included', () => {
+  it('requests in bulks: every element of an "args" list, nested bulks included, and each table of an args.tables list', () => {
     const bulk = (...args: unknown[]) => ({ type: 'bulk', args });
     expect(measure(JSON.stringify(bulk({}, {}, bulk({}, {}, {}))))).toMatchObject({ bulkRequests: 6 });
+    const track = { type: 'pg_untrack_tables', args: { tables: [{ table: 'a' }, { table: 'b' }] } };
+    expect(measure(JSON.stringify(bulk(track, track)))).toMatchObject({ bulkRequests: 6 });
     // The crash body of issue 23, small.
     expect(measure(`{"type":"bulk","args":[${Array(1000).fill('{}').join(',')}]}`)).toEqual({ values: 1003, tableValues: 0, bulkRequests: 1000, depth: 3 });
   });
@@ -98,7 +101,7 @@ describe('checkBounds names the bound and the variable that sets it', () => {
 
   it('past one', () => {
     expect(at({ depth: MAX_JSON_DEPTH + 1 })).toEqual({ bound: 'depth', message: `the body nests objects and arrays more than ${MAX_JSON_DEPTH} deep` });
-    expect(at({ bulkRequests: 11 })).toEqual({ bound: 'bulk-requests', message: 'the body holds more than 10 requests in bulks (PROXY_MAX_BULK_REQUESTS)' });
+    expect(at({ bulkRequests: 11 })).toEqual({ bound: 'bulk-requests', message: 'the body holds more than 10 requests in bulks and tables to track or untrack (PROXY_MAX_BULK_REQUESTS)' });
     expect(at({ values: 5000, tableValues: 4899 })).toEqual({ bound: 'values', message: 'the body holds more than 100 JSON values (PROXY_MAX_JSON_VALUES)' });
   });
 
@@ -106,7 +109,7 @@ describe('checkBounds names the bound and the variable that sets it', () => {
     const lower = withoutCredentials({ maxBytes: 100 * 1024 * 1024, maxValues: 1_000_000, maxBulkRequests: 100_000 });
     expect(lower).toEqual({ maxBytes: 1024 * 1024, maxValues: 100_000, maxBulkRequests: 1000, withoutCredentials: true });
     expect(checkBounds({ values: 10, tableValues: 0, bulkRequests: 1001, depth: 3 }, lower)?.message).toBe(
-      'the body holds more than 1000 requests in bulks (for a request without credentials)',
+      'the body holds more than 1000 requests in bulks and tables to track or untrack (for a request without credentials)',
     );
   });
 });

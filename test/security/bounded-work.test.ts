@@ -60,7 +60,7 @@ describe('the crash bodies are refused before a tree is built, and the guard sta
   });
 
   it('42 MB sent as is, with a made-up admin secret: the requests in bulks, named with their variable', async () => {
-    await expectRefused(guard, await post(guard, madeUp, big), /^Not sent to Hasura: the body holds more than 100000 requests in bulks \(PROXY_MAX_BULK_REQUESTS\)/);
+    await expectRefused(guard, await post(guard, madeUp, big), /^Not sent to Hasura: the body holds more than 100000 requests in bulks and tables to track or untrack \(PROXY_MAX_BULK_REQUESTS\)/);
   });
 
   it('42 MB sent as is, without credentials: refused on its size', async () => {
@@ -89,7 +89,7 @@ describe('the crash bodies are refused before a tree is built, and the guard sta
     expect((await post(guard, json, bulkOf(1000))).status).toBe(200);
     expect(guard.hasura.forwarded()).toHaveLength(1);
     guard.hasura.requests.length = 0;
-    await expectRefused(guard, await post(guard, json, bulkOf(1001)), /more than 1000 requests in bulks \(for a request without credentials\)/);
+    await expectRefused(guard, await post(guard, json, bulkOf(1001)), /more than 1000 requests in bulks and tables to track or untrack \(for a request without credentials\)/);
     // With its credentials, the same bulk is judged: additions, forwarded.
     expect((await post(guard, admin, bulkOf(1001))).status).toBe(200);
   });
@@ -106,7 +106,7 @@ describe('each bound, set low: refused past it, judged as before within it', () 
     guard.hasura.metadata = IN_FORCE;
   });
 
-  /** Tracking n tables, each `{"table":"t<i>"}` (a string names a table of public): 2n + 4 values. */
+  /** Tracking n tables, each `{"table":"t<i>"}` (a string names a table of public). */
   const trackTables = (n: number) => JSON.stringify({ type: 'pg_track_tables', args: { tables: Array.from({ length: n }, (_, i) => ({ table: `t${i}` })) } });
   const bulkOf = (n: number) => JSON.stringify({ type: 'bulk', args: Array.from({ length: n }, () => ({ type: 'get_inconsistent_metadata', args: {} })) });
 
@@ -117,17 +117,23 @@ describe('each bound, set low: refused past it, judged as before within it', () 
   const apply = (metadata: unknown) => JSON.stringify({ type: 'replace_metadata', version: 2, args: { metadata } });
 
   it('JSON values (PROXY_MAX_JSON_VALUES)', async () => {
-    expect((await post(guard, admin, trackTables(498))).status).toBe(200); // additions: forwarded
+    /** A read-only run_sql carrying n more values: n + 6 in all. */
+    const carrying = (n: number) => JSON.stringify({ type: 'run_sql', args: { sql: 'select 1', read_only: true, x: Array(n).fill(0) } });
+    expect((await post(guard, admin, carrying(994), '/v2/query')).status).toBe(200); // a read: forwarded
     guard.hasura.requests.length = 0;
-    await expectRefused(guard, await post(guard, admin, trackTables(499)), /^Not sent to Hasura: the body holds more than 1000 JSON values \(PROXY_MAX_JSON_VALUES\), more than the metadata guard inspects\.$/);
+    await expectRefused(guard, await post(guard, admin, carrying(995), '/v2/query'), /^Not sent to Hasura: the body holds more than 1000 JSON values \(PROXY_MAX_JSON_VALUES\), more than the metadata guard inspects\.$/);
   });
 
-  it('requests in bulks (PROXY_MAX_BULK_REQUESTS), nested bulks counted with the rest', async () => {
+  it('requests in bulks (PROXY_MAX_BULK_REQUESTS), nested bulks and tables to track counted with the rest', async () => {
     expect((await post(guard, admin, bulkOf(20))).status).toBe(200);
     guard.hasura.requests.length = 0;
-    await expectRefused(guard, await post(guard, admin, bulkOf(21)), /more than 20 requests in bulks \(PROXY_MAX_BULK_REQUESTS\)/);
+    await expectRefused(guard, await post(guard, admin, bulkOf(21)), /more than 20 requests in bulks and tables to track or untrack \(PROXY_MAX_BULK_REQUESTS\)/);
     const nestedBulks = JSON.stringify({ type: 'bulk', args: [JSON.parse(bulkOf(10)), JSON.parse(bulkOf(10))] });
     await expectRefused(guard, await post(guard, admin, nestedBulks), /more than 20 requests in bulks/);
+    // Each table of a track_tables is analysed as a request of its own.
+    expect((await post(guard, admin, trackTables(20))).status).toBe(200);
+    guard.hasura.requests.length = 0;
+    await expectRefused(guard, await post(guard, admin, trackTables(21)), /more than 20 requests in bulks and tables to track or untrack/);
   });
 
   it('a big replace_metadata: its tables are read one at a time, so they do not count; the same values elsewhere do', async () => {
