@@ -2,9 +2,9 @@
 // For each load, the guard's peak RSS growth (VmHWM, reset just before, minus RSS before) and the latency of /health
 // polled one request at a time while the bodies are judged (p50, max), next to /health with no load in the same run.
 // The bodies: 42 MB of `{"type":"bulk","args":[{},{},…]}` gzipped to 41 kB, the 5 MB one gzipped to 5 kB, the 42 MB
-// one uncompressed, four at once, each with a made-up admin secret (which gets the full bounds) and without; then a
-// bodies at the default bounds (judged), to show what the bounds still allow. Also the compression
-// ratios of a repetitive 50 MB metadata, which MAX_COMPRESSION_RATIO must stay above. 127.0.0.1 only; stops by itself.
+// one uncompressed, four at once, each with a made-up admin secret (which gets the full bounds) and without; then
+// bodies at the default bounds (judged), to show what the bounds still allow. Also the compression ratios of a
+// repetitive metadata, which MAX_COMPRESSION_RATIO must stay above. 127.0.0.1 only; stops by itself.
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
