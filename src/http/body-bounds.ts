@@ -27,7 +27,9 @@ export const DEFAULT_MAX_BULK_REQUESTS = 100_000;
  * A request with no credentials at all can never be confirmed, and Hasura answers its metadata API only to an admin,
  * so such a body is held to bounds of a hundredth to a tenth of the defaults (or the variables', when lower): cheap to
  * refuse in numbers. Anyone can add a header, so the full bounds are what keep the guard up; these only make the
- * cheapest request to send the cheapest to refuse.
+ * cheapest request to send the cheapest to refuse. A Hasura without an admin secret treats every request as admin
+ * whatever its headers (hasura/graphql-engine server/src-lib/Hasura/Server/Auth.hs, `AMNoAuth ->
+ * mkUserInfoFallbackAdminRole`), so a bigger body still passes there with any x-hasura-admin-secret.
  */
 export const NO_CREDENTIALS_BOUNDS = { maxBytes: 1024 * 1024, maxValues: 100_000, maxBulkRequests: 1_000 };
 
