@@ -82,7 +82,8 @@ export function createApp(
       credentialsKey: config.tokenKey,
       onDecision: (decision: EnforcementDecision) => logger.info({ audit: decision }, `enforcement ${decision.action} ${decision.outcome}`),
     });
-    proxy = createProxyDoor({ hasuraUrl: config.hasuraUrl, publicUrl: config.publicUrl, maxBodyBytes: config.proxyMaxBodyBytes, enforcement, logger, clock });
+    const bodyBounds = { maxValues: config.proxyMaxJsonValues, maxBulkRequests: config.proxyMaxBulkRequests };
+    proxy = createProxyDoor({ hasuraUrl: config.hasuraUrl, publicUrl: config.publicUrl, maxBodyBytes: config.proxyMaxBodyBytes, bodyBounds, enforcement, logger, clock });
     enforcing = { proxy, confirm: createConfirmDoor({ enforcement, tokens, clock }) };
   }
   const guard = createGuard({

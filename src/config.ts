@@ -4,6 +4,7 @@ import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import * as z from './zod.js';
 import { loadPolicy, PolicyError, type Policy } from './core/policy.js';
 import { printable } from './core/text.js';
+import { DEFAULT_MAX_BULK_REQUESTS, DEFAULT_MAX_JSON_VALUES } from './http/body-bounds.js';
 
 export interface Config {
   port: number;
@@ -33,6 +34,10 @@ export interface Config {
   publicUrl?: string;
   /** Enforcing mode: the largest metadata or query request body read for inspection (compressed and decoded). */
   proxyMaxBodyBytes: number;
+  /** Enforcing mode: JSON values an inspected body may hold, not counting a big replace_metadata's tables. */
+  proxyMaxJsonValues: number;
+  /** Enforcing mode: requests an inspected body may hold in bulks, nested ones included. */
+  proxyMaxBulkRequests: number;
   /** Names this installation in its tokens' audience, so another installation sharing TOKEN_SECRET cannot confirm them. */
   deploymentId: string;
   /** Per identity and minute. */
@@ -132,6 +137,14 @@ const envSchema = z.object({
   // (thousands of tables with permissions). A body over the limit is refused, never passed uninspected, so the
   // default is generous. A big replace_metadata is inspected in about twice its size (docs/performance.md).
   PROXY_MAX_BODY_BYTES: z._default(int('PROXY_MAX_BODY_BYTES', 1024, 1024 * 1024 * 1024, ' bytes'), 100 * 1024 * 1024),
+  // What an inspected body may cost before a tree is built (src/http/body-bounds.ts): JSON.parse makes about 70 bytes
+  // of every `{}`, and the analysis an effect of every request in a bulk. The tables of a big replace_metadata are not
+  // counted (they are read one at a time): 265,000 of them pass. A million other values is about 10 MB of real
+  // metadata outside its tables, or 100,000 requests of a bulk at ten values each; the CLI sends one migration per
+  // request and the console bulks of a few, while the console's saved down-migration of "track all" untracks each
+  // table of a schema in one bulk (docs/security.md, "Bounded work per request").
+  PROXY_MAX_JSON_VALUES: z._default(int('PROXY_MAX_JSON_VALUES', 1000, 100_000_000), DEFAULT_MAX_JSON_VALUES),
+  PROXY_MAX_BULK_REQUESTS: z._default(int('PROXY_MAX_BULK_REQUESTS', 10, 10_000_000), DEFAULT_MAX_BULK_REQUESTS),
   // For the few who run production without ACTION_SECRET or GUARD_ENVIRONMENT on purpose (a guard behind a private
   // network that serves several environments); every start then says what is off.
   ALLOW_INSECURE_PRODUCTION: z._default(bool('ALLOW_INSECURE_PRODUCTION'), false),
@@ -271,6 +284,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     hasuraUrl: e.HASURA_URL?.replace(/\/+$/, ''),
     publicUrl: e.GUARD_PUBLIC_URL?.replace(/\/+$/, ''),
     proxyMaxBodyBytes: e.PROXY_MAX_BODY_BYTES,
+    proxyMaxJsonValues: e.PROXY_MAX_JSON_VALUES,
+    proxyMaxBulkRequests: e.PROXY_MAX_BULK_REQUESTS,
     deploymentId: e.GUARD_DEPLOYMENT_ID,
     limits: { validationsPerMinute: e.RATE_LIMIT_VALIDATIONS_PER_MINUTE, confirmationsPerMinute: e.RATE_LIMIT_CONFIRMATIONS_PER_MINUTE },
     http: { maxConnections: e.MAX_CONNECTIONS, headersTimeoutMs: e.HEADERS_TIMEOUT_MS, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },

@@ -310,6 +310,7 @@ function putSlicesBack(value: unknown, path: (string | number)[], sliced: (path:
 export const SLICE_FROM_BYTES = 1024 * 1024;
 
 const REQUEST_TABLES = [tablesUnder('args', 'metadata'), tablesUnder('args')]; // replace_metadata version 2, then 1
+const isRequestTable = (path: Path) => REQUEST_TABLES.some((isTable) => isTable(path));
 const EXPORT_TABLES = tablesUnder('metadata');
 
 /**
@@ -319,9 +320,19 @@ const EXPORT_TABLES = tablesUnder('metadata');
  */
 export function parseHasuraJson(bytes: Buffer, what: 'request' | 'export'): unknown {
   if (bytes.length >= SLICE_FROM_BYTES) {
-    const sliced = what === 'export' ? EXPORT_TABLES : (path: Path) => REQUEST_TABLES.some((isTable) => isTable(path));
+    const sliced = what === 'export' ? EXPORT_TABLES : isRequestTable;
     const found = parseLeavingSlices(bytes, sliced);
     if (what === 'export' || (isObject(found) && found.type === 'replace_metadata')) return found ?? JSON.parse(bytes.toString('utf8'));
   }
   return JSON.parse(bytes.toString('utf8'));
+}
+
+/**
+ * A replace_metadata request with its tables left in its bytes, or undefined when the bytes are not one this reader
+ * follows. Unlike parseHasuraJson it never falls back to JSON.parse: the proxy reads with it the bodies whose tables
+ * hold more values than it would build into one tree (src/http/body-bounds.ts).
+ */
+export function parseReplacementLeavingTables(bytes: Buffer): unknown {
+  const found = parseLeavingSlices(bytes, isRequestTable);
+  return isObject(found) && found.type === 'replace_metadata' ? found : undefined;
 }

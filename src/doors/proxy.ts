@@ -8,10 +8,11 @@ import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { Logger } from 'pino';
-import { parseHasuraJson } from '../analysis/json-slices.js';
+import { parseHasuraJson, parseReplacementLeavingTables } from '../analysis/json-slices.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Enforcement, InspectedEndpoint } from '../core/enforcement.js';
 import { BodyTooLargeError, readLargeBody } from '../http/body.js';
+import { boundSetBy, checkBounds, DEFAULT_MAX_BULK_REQUESTS, DEFAULT_MAX_JSON_VALUES, measureJson, withoutCredentials, type BodyBounds, type JsonMeasure } from '../http/body-bounds.js';
 import { BodyDecodeError, decodeBody } from '../http/decode-body.js';
 import { sendHasuraError } from '../http/hasura-error.js';
 import { hasuraCredentialsOf, HASURA_CREDENTIAL_HEADERS } from '../http/credentials.js';
@@ -35,6 +36,8 @@ export interface ProxyDoorOptions {
   publicUrl?: string;
   /** Times judgements (see SLOW_JUDGEMENT_MS); the system clock unless a test drives it. */
   clock?: Clock;
+  /** What an inspected body may cost past its size (PROXY_MAX_JSON_VALUES, PROXY_MAX_BULK_REQUESTS); defaults unless given. */
+  bodyBounds?: Omit<BodyBounds, 'maxBytes'>;
 }
 
 export interface ProxyDoor {
@@ -67,6 +70,7 @@ export const GUARD_USER_AGENT = 'hasura-metadata-guard';
 
 export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
   const { hasuraUrl, maxBodyBytes, enforcement, logger } = options;
+  const bodyBounds: BodyBounds = { maxBytes: maxBodyBytes, maxValues: DEFAULT_MAX_JSON_VALUES, maxBulkRequests: DEFAULT_MAX_BULK_REQUESTS, ...options.bodyBounds };
   const clock = options.clock ?? systemClock;
   const linkBase = (req: IncomingMessage) => options.publicUrl ?? guardUrlOf(req);
   const target = new URL(hasuraUrl);
@@ -164,32 +168,51 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
     return answer.metadata;
   }
 
-  async function inspect(req: IncomingMessage, res: ServerResponse, endpoint: InspectedEndpoint, path: string): Promise<number> {
+  /**
+   * An inspected request's body, read, decoded, measured and parsed, in that order, each step bounded before the
+   * next one spends anything (src/http/body-bounds.ts): or the status of the refusal already sent.
+   */
+  async function readInspectedBody(req: IncomingMessage, res: ServerResponse): Promise<{ raw: Buffer; body: unknown } | number> {
+    const credentialed = carriesCredentials(req);
+    const bounds = credentialed ? bodyBounds : withoutCredentials(bodyBounds);
+    const { maxBytes } = bounds;
+    const overSize = `${maxBytes} bytes, ${boundSetBy(bounds, 'PROXY_MAX_BODY_BYTES')}`;
+    const refuse = (status: number, why: string, headers?: Record<string, string>) => sendHasuraError(res, status, REFUSED, `Not sent to Hasura: ${why}.`, undefined, headers);
     let raw: Buffer;
     try {
-      raw = await readLargeBody(req, maxBodyBytes);
+      raw = await readLargeBody(req, maxBytes);
     } catch (err) {
-      if (err instanceof BodyTooLargeError) {
-        return sendHasuraError(res, 413, REFUSED, `Not sent to Hasura: the request body is larger than the metadata guard inspects (${maxBodyBytes} bytes, PROXY_MAX_BODY_BYTES).`, undefined, { connection: 'close' });
-      }
+      if (err instanceof BodyTooLargeError) return refuse(413, `the request body is larger than the metadata guard inspects (${overSize})`, { connection: 'close' });
       throw err;
     }
     let decoded: Buffer;
     try {
-      decoded = await decodeBody(raw, headerOf(req, 'content-encoding'), maxBodyBytes);
+      decoded = await decodeBody(raw, headerOf(req, 'content-encoding'), maxBytes);
     } catch (err) {
       if (!(err instanceof BodyDecodeError)) throw err;
-      const status = err.reason === 'unsupported-encoding' ? 415 : err.reason === 'too-large' ? 413 : 400;
-      return sendHasuraError(res, status, REFUSED, `Not sent to Hasura: ${err.message}.`);
+      return refuse(DECODE_FAILURE_STATUS[err.reason], err.reason === 'too-large' ? `the decoded body is larger than the metadata guard inspects (${overSize})` : err.message);
+    }
+    // Linear in the bytes and allocating nothing per value: done before any tree is built, and it stops at a bound.
+    const measure = measureJson(decoded, bounds);
+    const refusal = checkBounds(measure, bounds);
+    if (refusal) {
+      logger.warn({ refused: refusal.bound, credentials: credentialed, bytes: decoded.length }, 'inspected body past a bound');
+      return refuse(413, `${refusal.message}, more than the metadata guard inspects${credentialed ? '' : '. Send it with its credentials'}`);
     }
     let body: unknown;
     try {
-      body = parseHasuraJson(decoded, 'request');
+      body = parseWithinBounds(decoded, measure, bounds);
     } catch {
-      return sendHasuraError(res, 400, REFUSED, 'Not sent to Hasura: the body is not JSON, so the metadata guard cannot tell what it does.');
+      return refuse(400, 'the body is not JSON, so the metadata guard cannot tell what it does');
     }
-    // A big replace_metadata keeps its tables in `decoded` (parseHasuraJson): the bytes are held once, not parsed
-    // into a tree twice their size.
+    if (body === undefined) return refuse(413, `the body holds more than ${bounds.maxValues} JSON values, and is not a replace_metadata whose tables the metadata guard can read one at a time`);
+    return { raw, body };
+  }
+
+  async function inspect(req: IncomingMessage, res: ServerResponse, endpoint: InspectedEndpoint, path: string): Promise<number> {
+    const read = await readInspectedBody(req, res);
+    if (typeof read === 'number') return read;
+    const { raw, body } = read;
 
     const judgedFrom = clock();
     const verdict = await enforcement.judge({
@@ -257,6 +280,27 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
       agent.destroy();
     },
   };
+}
+
+const DECODE_FAILURE_STATUS = { 'unsupported-encoding': 415, 'too-large': 413, 'compression-ratio': 413, corrupt: 400 } as const;
+
+/**
+ * The parsed body, JSON.parse's way unless it must be read leaving its tables in its bytes (json-slices.ts). A body
+ * with more values than the bound, the excess all in its tables, is read only that way: undefined if it cannot be.
+ * Throws as JSON.parse does on text that is not JSON.
+ */
+function parseWithinBounds(decoded: Buffer, measure: JsonMeasure, bounds: BodyBounds): unknown {
+  if (measure.tableValues === 0) return JSON.parse(decoded.toString('utf8')); // no table list: nothing to leave in the bytes
+  if (measure.values <= bounds.maxValues) return parseHasuraJson(decoded, 'request'); // within bounds even if parsed whole
+  return parseReplacementLeavingTables(decoded);
+}
+
+/**
+ * Whether the request carries any of the credentials Hasura reads for its metadata API. Only their presence: the
+ * guard cannot tell a right one from a wrong one (what it binds confirmations to is read in inspect).
+ */
+function carriesCredentials(req: IncomingMessage): boolean {
+  return HASURA_CREDENTIAL_HEADERS.some((name) => headerOf(req, name) !== undefined);
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {
