@@ -270,6 +270,38 @@ function constantString(sql: string): string | undefined {
   return value && 'A_Const' in value && value.A_Const.sval ? (value.A_Const.sval.sval ?? '') : undefined;
 }
 
+/**
+ * The SQL as records and messages may show it: every string constant (quoted, dollar-quoted, bit and Unicode
+ * strings) becomes '…' and comments go, by PostgreSQL's own lexer. Effects name objects, never values; an operation
+ * typed as SQL is shown the same way, so a password or an API key in a literal (SET app.key = '…', COPY … PROGRAM
+ * '…', ALTER ROLE … PASSWORD '…') reaches no log line, token or message. SQL the lexer cannot read (an unclosed
+ * quote), or read before the parser has loaded, is cut before its first quote or comment.
+ */
+export function maskSqlLiterals(sql: string): string {
+  let tokens;
+  try {
+    tokens = scanSync!(sql).tokens;
+  } catch {
+    return cutBeforeLiterals(sql);
+  }
+  const bytes = Buffer.from(sql, 'utf8');
+  let masked = '';
+  let from = 0;
+  for (const token of tokens) {
+    const comment = token.tokenName.endsWith('COMMENT');
+    const literal = token.text.includes("'") || token.text.startsWith('$') || (token.tokenName.endsWith('CONST') && !['ICONST', 'FCONST', 'PARAM'].includes(token.tokenName));
+    if (!comment && !literal) continue;
+    masked += bytes.subarray(from, token.start).toString('utf8') + (literal ? "'…'" : '');
+    from = token.end;
+  }
+  return masked + bytes.subarray(from).toString('utf8');
+}
+
+function cutBeforeLiterals(sql: string): string {
+  const first = sql.search(/['$]|--|\/\*/);
+  return first === -1 ? sql : `${sql.slice(0, first)}…`;
+}
+
 /** `arr[f(1)] := g()` → ['arr[f(1)]', 'g()']: split at the first `:=` or `=` outside brackets, by PostgreSQL's lexer. */
 function splitAssignment(sql: string): [string, string] | undefined {
   let tokens;

@@ -1,5 +1,6 @@
 // The guard: every rule of the project lives here. The GraphQL resolvers and the webhook adapter only
 // translate their transport into these calls and the results back; they decide nothing.
+import { maskSqlLiterals } from '../analysis/sql.js';
 import { describeEffect, describeEffects, effectKey, VERBS, type ChangeToAnalyse, type Effect, type ObjectKind } from '../analysis/effects.js';
 import type { Clock } from './clock.js';
 import { NO_LIMITS, type LimitedAction, type RateLimits } from './limits.js';
@@ -138,8 +139,11 @@ const TOKEN_FIXES: Partial<Record<string, string>> = {
 };
 /** " on public.patients", or nothing for an operation on no table. */
 const onTable = (table: string) => (table ? ` on ${table}` : '');
-/** The operation as tokens and messages carry it: bounded, one line. */
-const label = (operation: string) => printable(operation.replace(/\s+/g, ' '), 100);
+/**
+ * The operation as tokens, messages and audit records carry it: its SQL literals masked (a secret typed into a
+ * string constant reaches no log line), one line, bounded.
+ */
+const label = (operation: string) => printable(maskSqlLiterals(operation).replace(/\s+/g, ' '), 100);
 
 type Checked =
   | {
@@ -272,7 +276,7 @@ export function createGuard(options: GuardOptions): Guard {
       }
       const c = await check(change);
       if (!c.ok) {
-        const raw = { operation: printable(change.operation), table: printable(change.table_name), environment: printable(change.environment) };
+        const raw = { operation: label(change.operation), table: printable(change.table_name), environment: printable(change.environment) };
         decide('validate', 'invalid', c.reason, requester, raw);
         return { success: false, message: c.message, confirmation_token: null, level: null, changes: null };
       }
