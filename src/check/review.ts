@@ -52,18 +52,42 @@ const RANK: Record<Level, number> = { allow: 0, confirm: 1, deny: 2 };
 export async function review(input: ReviewInput): Promise<Review> {
   const { project, base, root } = input;
   const known = new Set(base?.migrations.map(migrationKey) ?? []);
-  const added = input.hasBase ? project.migrations.filter((m) => !known.has(migrationKey(m))) : project.migrations;
+  const added = migrationsToAnalyse(input, known);
   const located: Array<{ effect: Effect; file: string; line?: number }> = [];
   for (const migration of added) located.push(...(await migrationEffects(migration, root)));
   let comparedWith: string | undefined;
   const before = input.liveMetadata !== undefined ? input.liveMetadata : input.hasBase ? (base?.metadata ?? { version: 3, sources: [] }) : undefined;
   if (before !== undefined) {
     comparedWith = input.liveMetadata !== undefined ? 'the live metadata' : input.baseLabel;
-    for (const effect of diffMetadata(before, project.metadata)) located.push({ effect, ...metadataPlace(effect, project, base, root) });
+    for (const effect of diffMetadata(withoutNulls(before), withoutNulls(project.metadata))) located.push({ effect, ...metadataPlace(effect, project, base, root) });
   }
   const findings = located.map(({ effect, file, line }) => judge(effect, file, line, input.policy, input.environment));
   const level = findings.reduce<Level>((worst, f) => (RANK[f.level] > RANK[worst] ? f.level : worst), 'allow');
   return { level, environment: input.environment.name, findings, migrations: added.map(migrationKey), metadataComparedWith: comparedWith };
+}
+
+/**
+ * The CLI writes `description: null` for every argument and field without one (its golden file,
+ * test/fixtures/hasura-cli-build/actions/want.json); Hasura reads a null optional field as an absent one (Aeson's
+ * Maybe fields, e.g. ArgumentDefinition's FromJSON in server/src-lib/Hasura/RQL/Types/Action.hs) and does not export
+ * it. Both sides lose their null-valued keys before the diff, so that the same metadata written either way is the same.
+ */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (typeof value !== 'object' || value === null) return value;
+  const kept: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) if (item !== null) kept[key] = withoutNulls(item);
+  return kept;
+}
+
+/**
+ * With a base: the migrations it does not have. With only an endpoint: none, since which migrations a server has
+ * applied is in its database, not its metadata (combine --endpoint with --base for those). With neither: all of
+ * them, as a first `hasura migrate apply` would run them.
+ */
+function migrationsToAnalyse(input: ReviewInput, known: Set<string>): Migration[] {
+  if (input.hasBase) return input.project.migrations.filter((m) => !known.has(migrationKey(m)));
+  return input.liveMetadata === undefined ? input.project.migrations : [];
 }
 
 const migrationKey = (migration: Migration) => `${migration.database}/${migration.id}`;
