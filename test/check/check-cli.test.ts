@@ -91,6 +91,13 @@ describe('a branch that drops genres', () => {
     expect(markdown.stdout).toBe(written);
   });
 
+  it('the bundle the image ships (dist/cli/check.js) gives the same answer', async () => {
+    const fromSource = await check('--format', 'json');
+    const fromBundle = await runCheck(['--project', repo.project, '--base', 'main', '--format', 'json'], { bundle: true });
+    expect(fromBundle.code).toBe(1);
+    expect(fromBundle.stdout).toBe(fromSource.stdout);
+  });
+
   it('is allowed in staging: the environment decides, as on the server', async () => {
     const run = await check('--environment', 'staging');
     expect(run.code).toBe(0);

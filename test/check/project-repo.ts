@@ -59,9 +59,11 @@ export interface CheckRun {
  * `node --import tsx src/cli/check.ts ARGS`, what `npm run check -- ARGS` runs, from the worktree (where tsx is
  * installed): the project is named by --project, and paths are reported relative to its repository either way.
  */
-export function runCheck(args: string[], options: { env?: Record<string, string | undefined> } = {}): Promise<CheckRun> {
+export function runCheck(args: string[], options: { env?: Record<string, string | undefined>; bundle?: boolean } = {}): Promise<CheckRun> {
+  // The bundle is what the image ships (dist/cli/check.js, built once by test/support/build.ts).
+  const entry = options.bundle ? [join(WORKTREE, 'dist', 'cli', 'check.js')] : ['--import', 'tsx', join(WORKTREE, 'src', 'cli', 'check.ts')];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(WORKTREE, 'src', 'cli', 'check.ts'), ...args], {
+    const child = spawn(process.execPath, [...entry, ...args], {
       cwd: WORKTREE,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
