@@ -7,6 +7,7 @@ export type CheckErrorCode =
   | 'BAD_YAML'
   | 'UNREADABLE_FILE'
   | 'MISSING_INCLUDE'
+  | 'OUTSIDE_REPOSITORY'
   | 'BAD_ACTIONS'
   | 'NOT_A_REPOSITORY'
   | 'UNKNOWN_REF'

@@ -21,6 +21,8 @@ export function repositoryRoot(dir: string): string | undefined {
 export interface ProjectAtRef {
   /** The project's directory at the ref; undefined when the project did not exist there (everything is new). */
   dir: string | undefined;
+  /** The repository at the ref (the temporary directory): what the project's files must stay inside. */
+  root: string;
   commit: string;
   remove(): void;
 }
@@ -33,7 +35,7 @@ export function projectAtRef(root: string, projectDir: string, ref: string): Pro
   const sha = commit.stdout.trim();
   const prefix = relative(root, projectDir).split('\\').join('/') || '.';
   const listed = git(root, ['ls-tree', '--name-only', sha, '--', prefix === '.' ? '.' : `${prefix}/`]);
-  if (!listed.ok || listed.stdout.trim() === '') return { dir: undefined, commit: sha, remove: () => {} };
+  if (!listed.ok || listed.stdout.trim() === '') return { dir: undefined, root, commit: sha, remove: () => {} };
   const temporary = mkdtempSync(join(tmpdir(), 'hasura-check-'));
   try {
     const tar = execFileSync('git', ['archive', '--format=tar', sha, '--', prefix], { cwd: root, maxBuffer: 1024 * 1024 * 1024 });
@@ -42,5 +44,5 @@ export function projectAtRef(root: string, projectDir: string, ref: string): Pro
     rmSync(temporary, { recursive: true, force: true });
     throw new CheckError('GIT_FAILED', `the project at ${ref} could not be extracted (git archive | tar)`);
   }
-  return { dir: join(temporary, prefix), commit: sha, remove: () => rmSync(temporary, { recursive: true, force: true }) };
+  return { dir: join(temporary, prefix), root: temporary, commit: sha, remove: () => rmSync(temporary, { recursive: true, force: true }) };
 }

@@ -2,8 +2,8 @@
 // (`- "!include public_albums.yaml"`), the path taken relative to the directory of the file that includes it, the
 // included file read as YAML when it ends in `.yaml` and as plain text otherwise.
 // Hasura's CLI: cli/internal/metadatautil/yaml.go (resolveTags, resolver), hasura/graphql-engine at 5a67e3e6.
-import { readFileSync } from 'node:fs';
-import { dirname, extname, join, relative } from 'node:path';
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, extname, isAbsolute, join, relative } from 'node:path';
 import { load, DEFAULT_SCHEMA, Type } from 'js-yaml';
 import { CheckError } from './errors.js';
 
@@ -18,8 +18,28 @@ const SCHEMA = DEFAULT_SCHEMA.extend([INCLUDE_TAG]);
 /** Every object or array read from a file remembers the file: a table's effects are reported at its own file. */
 export const fileOf = new WeakMap<object, string>();
 
+/**
+ * Refuses a file whose real path (symbolic links followed) is outside the repository: in CI a pull request writes the
+ * project, and an include or a link pointing at the runner's files (`!include ../../../home/runner/.docker/config.yaml`)
+ * would put their content into names and messages the check prints. The Hasura CLI has no such limit; no project
+ * needs to reach outside its repository.
+ */
+export function assertInside(file: string, root: string): void {
+  let real: string;
+  let realRoot: string;
+  try {
+    real = realpathSync(file);
+    realRoot = realpathSync(root);
+  } catch {
+    return; // not there: the caller says so
+  }
+  const path = relative(realRoot, real);
+  if (path.startsWith('..') || isAbsolute(path)) throw new CheckError('OUTSIDE_REPOSITORY', `${relative(root, file)} is outside the repository`);
+}
+
 /** Reads and parses one YAML file (no includes followed); a file that is not there gives `undefined`. */
 export function readYamlFile(file: string, root: string): unknown {
+  assertInside(file, root);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -71,6 +91,7 @@ function resolveInclude(path: string, baseDir: string, root: string, chain: read
   const shown = relative(root, file);
   if (chain.includes(file)) throw new CheckError('BAD_YAML', `${shown} includes itself (through ${chain.map((f) => relative(root, f)).join(' → ')})`);
   if (extname(file) !== '.yaml') {
+    assertInside(file, root);
     try {
       return readFileSync(file, 'utf8');
     } catch {

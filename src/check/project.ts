@@ -13,7 +13,7 @@ import { isObject } from '../core/json.js';
 import { objectPath } from '../analysis/hasura-names.js';
 import { buildActions } from './actions.js';
 import { CheckError } from './errors.js';
-import { assertNoIncludeTag, fileOf, readYamlFile, resolveIncludes } from './include-yaml.js';
+import { assertInside, assertNoIncludeTag, fileOf, readYamlFile, resolveIncludes } from './include-yaml.js';
 
 type Json = Record<string, unknown>;
 
@@ -65,7 +65,7 @@ export function readProject(dir: string, root: string): Project {
   const migrationsDir = join(dir, directoryOption(config.migrations_directory, 'migrations'));
   const filesByObject = new Map<string, string>();
   const metadata = readMetadata(metadataDir, root, filesByObject);
-  return { dir, metadataDir, metadata, migrations: readMigrations(migrationsDir), filesByObject };
+  return { dir, metadataDir, metadata, migrations: readMigrations(migrationsDir, root), filesByObject };
 }
 
 const directoryOption = (value: unknown, fallback: string): string => (typeof value === 'string' && value !== '' ? value : fallback);
@@ -121,6 +121,7 @@ function readActions(metadataDir: string, root: string): Json {
   const file = join(metadataDir, ACTIONS_FILE);
   const yaml = readYamlFile(file, root);
   const sdlFile = join(metadataDir, 'actions.graphql');
+  if (existsSync(sdlFile)) assertInside(sdlFile, root);
   const sdl = existsSync(sdlFile) ? readFileSync(sdlFile, 'utf8') : undefined;
   if (yaml === undefined && sdl === undefined) return {};
   assertNoIncludeTag(yaml, file, root);
@@ -129,12 +130,14 @@ function readActions(metadataDir: string, root: string): Json {
 }
 
 /** migrations/<database>/<version>_<name>/up.sql, in the order `hasura migrate apply` runs them (by version). */
-function readMigrations(migrationsDir: string): Migration[] {
+function readMigrations(migrationsDir: string, root: string): Migration[] {
   const migrations: Migration[] = [];
   for (const database of subdirectories(migrationsDir)) {
     for (const id of subdirectories(join(migrationsDir, database))) {
       const file = join(migrationsDir, database, id, 'up.sql');
-      if (/^[0-9]+_/.test(id) && existsSync(file)) migrations.push({ database, id, file });
+      if (!/^[0-9]+_/.test(id) || !existsSync(file)) continue;
+      assertInside(file, root);
+      migrations.push({ database, id, file });
     }
   }
   const version = (m: Migration) => BigInt(m.id.split('_', 1)[0]!);

@@ -78,7 +78,7 @@ async function check(options: Options, env: NodeJS.ProcessEnv): Promise<number> 
       if (repositoryRoot(dir) === undefined) throw new CheckError('NOT_A_REPOSITORY', `--base needs ${options.project} to be in a git repository`);
       atBase = projectAtRef(root, dir, options.base);
     }
-    const base = atBase?.dir === undefined ? undefined : readProject(atBase.dir, atBase.dir);
+    const base = atBase?.dir === undefined ? undefined : readProject(atBase.dir, atBase.root);
     const liveMetadata = options.endpoint === undefined ? undefined : await fetchLiveMetadata(options.endpoint, options.adminSecret);
     const result = await review({
       project,

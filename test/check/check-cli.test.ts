@@ -1,6 +1,6 @@
 // `check` as CI runs it: a process, on Hasura's own CLI project (test/fixtures/hasura-project) in a temporary git
 // repository, a pull request's branch compared with its base.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createProjectRepo, runCheck, type ProjectRepo } from './project-repo.js';
@@ -156,5 +156,42 @@ describe('could not check', () => {
     const run = await check();
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('hasura/metadata/databases/pg/tables/public_missing.yaml is included but is not there [MISSING_INCLUDE]');
+  });
+
+  it('an include outside the repository: exit 3, nothing of the file printed', async () => {
+    const outside = join(repo.root, '..', `${repo.root.split('/').pop()}-runner-secret.yaml`);
+    writeFileSync(outside, '- table: {schema: public, name: runner_token_4e1f}\n');
+    try {
+      repo.write(`${TABLES}/tables.yaml`, `- "!include ${join('..', '..', '..', '..', '..', '..', outside.split('/').pop()!)}"\n`);
+      repo.commit('include from outside');
+      const run = await check();
+      expect(run.code).toBe(3);
+      expect(run.stderr).toMatch(/is outside the repository \[OUTSIDE_REPOSITORY\]\n$/);
+      expect(run.stdout + run.stderr).not.toContain('runner_token_4e1f');
+    } finally {
+      rmSync(outside, { force: true });
+    }
+  });
+
+  it('a migration that is a link to a file outside the repository: exit 3, nothing of the file printed', async () => {
+    const outside = join(repo.root, '..', `${repo.root.split('/').pop()}-shadow`);
+    writeFileSync(outside, 'root_password_9c2d not sql\n');
+    try {
+      mkdirSync(join(repo.project, 'migrations/pg/1700000000000_link'), { recursive: true });
+      symlinkSync(outside, join(repo.project, 'migrations/pg/1700000000000_link/up.sql'));
+      repo.commit('a link');
+      const run = await check();
+      expect(run.code).toBe(3);
+      expect(run.stderr).toBe('check: could not check: hasura/migrations/pg/1700000000000_link/up.sql is outside the repository [OUTSIDE_REPOSITORY]\n');
+      expect(run.stdout + run.stderr).not.toContain('root_password_9c2d');
+    } finally {
+      rmSync(outside, { force: true });
+    }
+  });
+
+  it('a ref that git would read as an option: refused as an unknown ref', async () => {
+    const run = await check('--base=--output=/tmp/x');
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^check: could not check: unknown git ref "--output=\/tmp\/x" in .* \[UNKNOWN_REF\]\n$/);
   });
 });
