@@ -51,19 +51,25 @@ const RANK: Record<Level, number> = { allow: 0, confirm: 1, deny: 2 };
 
 export async function review(input: ReviewInput): Promise<Review> {
   const { project, base, root } = input;
-  const known = new Set(base?.migrations.map(migrationKey) ?? []);
-  const added = migrationsToAnalyse(input, known);
+  const added = migrationsToAnalyse(input);
   const located: Array<{ effect: Effect; file: string; line?: number }> = [];
   for (const migration of added) located.push(...(await migrationEffects(migration, root)));
-  let comparedWith: string | undefined;
-  const before = input.liveMetadata !== undefined ? input.liveMetadata : input.hasBase ? (base?.metadata ?? { version: 3, sources: [] }) : undefined;
-  if (before !== undefined) {
-    comparedWith = input.liveMetadata !== undefined ? 'the live metadata' : input.baseLabel;
-    for (const effect of diffMetadata(withoutNulls(before), withoutNulls(project.metadata))) located.push({ effect, ...metadataPlace(effect, project, base, root) });
+  const compared = metadataToCompare(input);
+  if (compared) {
+    for (const effect of diffMetadata(withoutNulls(compared.metadata), withoutNulls(project.metadata))) {
+      located.push({ effect, ...metadataPlace(effect, project, base, root) });
+    }
   }
   const findings = located.map(({ effect, file, line }) => judge(effect, file, line, input.policy, input.environment));
   const level = findings.reduce<Level>((worst, f) => (RANK[f.level] > RANK[worst] ? f.level : worst), 'allow');
-  return { level, environment: input.environment.name, findings, migrations: added.map(migrationKey), metadataComparedWith: comparedWith };
+  return { level, environment: input.environment.name, findings, migrations: added.map(migrationKey), metadataComparedWith: compared?.label };
+}
+
+/** The live metadata if there is one, else the base's (empty when the project did not exist at the base). */
+function metadataToCompare(input: ReviewInput): { metadata: unknown; label: string } | undefined {
+  if (input.liveMetadata !== undefined) return { metadata: input.liveMetadata, label: 'the live metadata' };
+  if (!input.hasBase) return undefined;
+  return { metadata: input.base?.metadata ?? { version: 3, sources: [] }, label: input.baseLabel ?? 'the base' };
 }
 
 /**
@@ -85,8 +91,11 @@ function withoutNulls(value: unknown): unknown {
  * applied is in its database, not its metadata (combine --endpoint with --base for those). With neither: all of
  * them, as a first `hasura migrate apply` would run them.
  */
-function migrationsToAnalyse(input: ReviewInput, known: Set<string>): Migration[] {
-  if (input.hasBase) return input.project.migrations.filter((m) => !known.has(migrationKey(m)));
+function migrationsToAnalyse(input: ReviewInput): Migration[] {
+  if (input.hasBase) {
+    const known = new Set(input.base?.migrations.map(migrationKey) ?? []);
+    return input.project.migrations.filter((m) => !known.has(migrationKey(m)));
+  }
   return input.liveMetadata === undefined ? input.project.migrations : [];
 }
 

@@ -6,8 +6,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createProjectRepo, type ProjectRepo } from './project-repo.js';
+
+// Each test starts one or two check processes (tsx compiles on start: 2-5 s each on a machine shared with other jobs).
+vi.setConfig({ testTimeout: 60_000 });
 
 const WORKTREE = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DOC = readFileSync(join(WORKTREE, 'docs', 'check.md'), 'utf8');

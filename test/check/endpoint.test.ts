@@ -2,10 +2,13 @@
 // export_metadata) has now, i.e. what `hasura metadata apply` would change.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readProject } from '../../src/check/project.js';
 import { startStandInHasura, type StandInHasura } from '../support/stand-in-hasura.js';
 import { runCheck } from './project-repo.js';
+
+// Each test starts one or two check processes (tsx compiles on start: 2-5 s each on a machine shared with other jobs).
+vi.setConfig({ testTimeout: 60_000 });
 
 const PROJECT = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'hasura-project');
 const SECRET = 'stand-in-admin-secret-5f1c';
