@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createProjectRepo, runCheck, type ProjectRepo } from './project-repo.js';
+import { createProjectRepo, imageCheckScript, runCheck, type ProjectRepo } from './project-repo.js';
 
 // Each test starts one or two check processes (tsx compiles on start: 2-5 s each on a machine shared with other jobs).
 vi.setConfig({ testTimeout: 60_000 });
@@ -111,11 +111,17 @@ describe('a branch that drops genres', () => {
     expect(markdown.stdout).toBe(written);
   });
 
-  it('the bundle the image ships (dist/cli/check.js) gives the same answer', async () => {
-    const fromSource = await check('--format', 'json');
-    const fromBundle = await runCheck(['--project', repo.project, '--base', 'main', '--format', 'json'], { bundle: true });
-    expect(fromBundle.code).toBe(1);
-    expect(fromBundle.stdout).toBe(fromSource.stdout);
+  it("the image's check command (the bundle, without node_modules) gives the same answer", async () => {
+    const image = imageCheckScript();
+    try {
+      const fromSource = await check('--format', 'json');
+      const fromImage = await runCheck(['--project', repo.project, '--base', 'main', '--format', 'json'], { script: image.script });
+      expect(fromImage.stderr).toBe('');
+      expect(fromImage.code).toBe(1);
+      expect(fromImage.stdout).toBe(fromSource.stdout);
+    } finally {
+      image.dispose();
+    }
   });
 
   it('is allowed in staging: the environment decides, as on the server', async () => {

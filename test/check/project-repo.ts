@@ -49,6 +49,22 @@ export function createProjectRepo(): ProjectRepo {
   };
 }
 
+/**
+ * The image's /app as the Dockerfile's final stage lays it out for `check` (the bundle, package.json, the policies;
+ * no node_modules, no sources), in a temporary folder, and the script its `check` command runs there. The bundle is
+ * dist/, built once by test/support/build.ts.
+ */
+export function imageCheckScript(): { script: string; dispose(): void } {
+  const dockerfile = readFileSync(join(WORKTREE, 'Dockerfile'), 'utf8');
+  const script = /exec node \/app\/(\S+) "\$@"/.exec(dockerfile)?.[1];
+  if (!script) throw new Error('the Dockerfile installs no check command');
+  const app = mkdtempSync(join(tmpdir(), 'check-image-'));
+  cpSync(join(WORKTREE, 'dist'), join(app, 'dist'), { recursive: true });
+  cpSync(join(WORKTREE, 'policies'), join(app, 'policies'), { recursive: true });
+  cpSync(join(WORKTREE, 'package.json'), join(app, 'package.json'));
+  return { script: join(app, script), dispose: () => rmSync(app, { recursive: true, force: true }) };
+}
+
 export interface CheckRun {
   code: number | null;
   stdout: string;
@@ -58,10 +74,10 @@ export interface CheckRun {
 /**
  * `node --import tsx src/cli/check.ts ARGS`, what `npm run check -- ARGS` runs, from the worktree (where tsx is
  * installed): the project is named by --project, and paths are reported relative to its repository either way.
+ * With `script`, that script instead (the bundle, in the image's layout).
  */
-export function runCheck(args: string[], options: { env?: Record<string, string | undefined>; bundle?: boolean } = {}): Promise<CheckRun> {
-  // The bundle is what the image ships (dist/cli/check.js, built once by test/support/build.ts).
-  const entry = options.bundle ? [join(WORKTREE, 'dist', 'cli', 'check.js')] : ['--import', 'tsx', join(WORKTREE, 'src', 'cli', 'check.ts')];
+export function runCheck(args: string[], options: { env?: Record<string, string | undefined>; script?: string } = {}): Promise<CheckRun> {
+  const entry = options.script ? [options.script] : ['--import', 'tsx', join(WORKTREE, 'src', 'cli', 'check.ts')];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...entry, ...args], {
       cwd: WORKTREE,
