@@ -98,7 +98,7 @@ describe('a branch that drops genres', () => {
   });
 
   it('writes the Markdown table to $GITHUB_STEP_SUMMARY, and prints it with --format markdown', async () => {
-    const summary = join(repo.root, '..', `${repo.root.split('/').pop()}-summary.md`);
+    const summary = join(repo.root, 'step-summary.md'); // outside the project, removed with the repository
     writeFileSync(summary, '');
     const run = await runCheck(['--project', repo.project, '--base', 'main', '--format', 'github'], { env: { GITHUB_STEP_SUMMARY: summary } });
     const written = readFileSync(summary, 'utf8');
