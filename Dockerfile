@@ -22,6 +22,8 @@ COPY --from=build /app/dist ./dist
 COPY package.json schema.graphql ./
 COPY policies ./policies
 COPY hasura/metadata ./hasura/metadata
+# `check` (docs/check.md) as a command of the image: docker run --rm -v "$PWD:/repo" <image> check --project /repo/hasura …
+RUN printf '#!/bin/sh\nexec node /app/dist/cli/check.js "$@"\n' > /usr/local/bin/check && chmod 755 /usr/local/bin/check
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
