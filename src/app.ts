@@ -12,6 +12,11 @@ import { createTokenService } from './core/tokens.js';
 import { createConfirmDoor } from './doors/confirm-page.js';
 import type { GraphQLDoor } from './doors/graphql.js';
 import { createProxyDoor, type ProxyDoor } from './doors/proxy.js';
+import { createConsolePage } from './doors/console-banner.js';
+import { createChangeLog, type ChangeLog } from './history/change-log.js';
+import { lazyHistoryStore } from './history/history.js';
+import { hasuraAdminCheck } from './history/viewer.js';
+import type { Timers } from './notify/notifier.js';
 import { auditDecision, createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createRequestListener, isGuardPath } from './server.js';
@@ -35,6 +40,8 @@ export interface App {
   store: GuardStore;
   /** Enforcing mode (HASURA_URL set): the server's 'upgrade' handler, piping websockets to Hasura. */
   upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Enforcing mode: the history of production changes and their notifications. */
+  changeLog?: ChangeLog;
   /** Releases what the app holds (the proxy's upstream connections, the store's database connections); after the server has stopped. */
   close(): Promise<void>;
 }
@@ -52,7 +59,7 @@ const analysis = () =>
 
 export function createApp(
   config: Config,
-  options: { clock?: Clock; logDestination?: DestinationStream; enforcement?: EnforcementWiring } = {},
+  options: { clock?: Clock; logDestination?: DestinationStream; enforcement?: EnforcementWiring; notifyTimers?: Timers } = {},
 ): App {
   const clock = options.clock ?? systemClock;
   const logger = createLogger(config.logLevel, options.logDestination);
@@ -65,8 +72,21 @@ export function createApp(
   let proxy: ProxyDoor | undefined;
   let enforcing: Parameters<typeof createRequestListener>[0]['enforcing'];
   let enforcement: ReturnType<typeof createEnforcement> | undefined;
+  let changeLog: ChangeLog | undefined;
   if (config.hasuraUrl) {
     const environment = config.policy.findEnvironment(config.guardEnvironment!)!;
+    // The history of production changes and their notifications (docs/history-and-notifications.md).
+    changeLog = createChangeLog({
+      config,
+      environment: environment.name,
+      clock,
+      logger,
+      metrics,
+      notifyTimers: options.notifyTimers,
+      store: createHistoryStore(config),
+      canView: hasuraAdminCheck({ hasuraUrl: config.hasuraUrl, clock, credentialsKey: config.tokenKey }),
+    });
+    const changes = changeLog;
     enforcement = createEnforcement({
       analyze: async (body, context) => (await analysis()).analyzeHasuraBody(body, context),
       decide: (effects) => {
@@ -80,11 +100,24 @@ export function createApp(
       tokens,
       clock,
       credentialsKey: config.tokenKey,
-      onDecision: (decision: EnforcementDecision) => logger.info({ audit: decision }, `enforcement ${decision.action} ${decision.outcome}`),
+      onDecision: (decision: EnforcementDecision) => {
+        logger.info({ audit: decision }, `enforcement ${decision.action} ${decision.outcome}`);
+        changes.onDecision(decision);
+      },
     });
     const bodyBounds = { maxValues: config.proxyMaxJsonValues, maxBulkRequests: config.proxyMaxBulkRequests };
-    proxy = createProxyDoor({ hasuraUrl: config.hasuraUrl, publicUrl: config.publicUrl, maxBodyBytes: config.proxyMaxBodyBytes, bodyBounds, enforcement, logger, clock });
-    enforcing = { proxy, confirm: createConfirmDoor({ enforcement, tokens, clock }) };
+    proxy = createProxyDoor({
+      hasuraUrl: config.hasuraUrl,
+      publicUrl: config.publicUrl,
+      maxBodyBytes: config.proxyMaxBodyBytes,
+      bodyBounds,
+      enforcement,
+      logger,
+      clock,
+      onApprovedAnswered: changes.onApprovedAnswered,
+      consolePage: createConsolePage({ environment: environment.name, logger }),
+    });
+    enforcing = { proxy, confirm: createConfirmDoor({ enforcement, tokens, clock }), history: changes.door };
   }
   const guard = createGuard({
     policy: config.policy,
@@ -175,11 +208,20 @@ export function createApp(
           else upgradeTo.upgrade(req, socket, head);
         }
       : undefined,
+    changeLog,
     close: async () => {
       proxy?.close();
+      await changeLog?.close();
       await store.close();
     },
   };
+}
+
+/** The change history in PostgreSQL when GUARD_DATABASE_URL is set (loaded like the store, after listening); else undefined: memory. */
+function createHistoryStore(config: Config) {
+  const url = config.databaseUrl;
+  if (!url) return undefined;
+  return lazyHistoryStore('postgres', async () => (await import('./history/postgres.js')).createPostgresHistoryStore({ url }));
 }
 
 /** In memory unless GUARD_DATABASE_URL names a database for replicas to share. */

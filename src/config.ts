@@ -43,6 +43,10 @@ export interface Config {
   /** Per identity and minute. */
   limits: { validationsPerMinute: number; confirmationsPerMinute: number };
   http: { maxConnections: number; headersTimeoutMs: number; requestTimeoutMs: number };
+  /** Where production changes are announced (src/notify/); each receiver optional. */
+  notify: { webhook?: { url: string; secret: string }; slackUrl?: string; teamsUrl?: string };
+  /** How long the change history keeps a change (GUARD_HISTORY_DAYS). */
+  historyDays: number;
   /** Things worth a warning in the start-up log (a random development key, no action secret, ...). */
   warnings: string[];
 }
@@ -161,12 +165,31 @@ const envSchema = z.object({
   MAX_CONNECTIONS: z._default(int('MAX_CONNECTIONS', 1, 1_000_000), 1000),
   HEADERS_TIMEOUT_MS: z._default(int('HEADERS_TIMEOUT_MS', 1000, 600_000, ' milliseconds'), 10_000),
   REQUEST_TIMEOUT_MS: z._default(int('REQUEST_TIMEOUT_MS', 1000, 600_000, ' milliseconds'), 30_000),
+  // Notifications of production changes (docs/history-and-notifications.md). The URLs of Slack's and Teams' webhooks
+  // are secrets of their own: no message repeats them.
+  GUARD_NOTIFY_WEBHOOK_URL: z.optional(z.string().check(z.refine(isHttpUrlWithQuery, 'GUARD_NOTIFY_WEBHOOK_URL must be an http:// or https:// URL'))),
+  GUARD_NOTIFY_WEBHOOK_SECRET: z.optional(
+    z.string().check(z.minLength(MIN_ACTION_SECRET_LENGTH, `GUARD_NOTIFY_WEBHOOK_SECRET must be at least ${MIN_ACTION_SECRET_LENGTH} characters; use a random value, e.g. openssl rand -hex 32`)),
+  ),
+  GUARD_NOTIFY_SLACK_URL: z.optional(z.string().check(z.refine(isHttpUrlWithQuery, 'GUARD_NOTIFY_SLACK_URL must be an http:// or https:// URL (Slack\'s incoming webhook URL)'))),
+  GUARD_NOTIFY_TEAMS_URL: z.optional(z.string().check(z.refine(isHttpUrlWithQuery, 'GUARD_NOTIFY_TEAMS_URL must be an http:// or https:// URL (the Teams workflow\'s webhook URL)'))),
+  GUARD_HISTORY_DAYS: z._default(int('GUARD_HISTORY_DAYS', 1, 3650, ' days'), 90),
 });
 
 function isHttpUrl(value: string): boolean {
   try {
     const url = new URL(value);
     return (url.protocol === 'http:' || url.protocol === 'https:') && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}
+
+/** A receiver's URL: http(s), no credentials in it; a query string is allowed (Teams' workflow URLs carry one). */
+function isHttpUrlWithQuery(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '';
   } catch {
     return false;
   }
@@ -261,6 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   if (e.GUARD_DATABASE_URL !== undefined) checkDatabaseUrl(e.GUARD_DATABASE_URL);
+  const notify = notifyConfig(e, warnings);
 
   return {
     port: e.PORT,
@@ -289,8 +313,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deploymentId: e.GUARD_DEPLOYMENT_ID,
     limits: { validationsPerMinute: e.RATE_LIMIT_VALIDATIONS_PER_MINUTE, confirmationsPerMinute: e.RATE_LIMIT_CONFIRMATIONS_PER_MINUTE },
     http: { maxConnections: e.MAX_CONNECTIONS, headersTimeoutMs: e.HEADERS_TIMEOUT_MS, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
+    notify,
+    historyDays: e.GUARD_HISTORY_DAYS,
     warnings,
   };
+}
+
+/** The receivers; the webhook's URL and secret come together, or the start stops. */
+function notifyConfig(e: z.infer<typeof envSchema>, warnings: string[]): Config['notify'] {
+  const { GUARD_NOTIFY_WEBHOOK_URL: url, GUARD_NOTIFY_WEBHOOK_SECRET: secret } = e;
+  if (url !== undefined && secret === undefined) {
+    throw new ConfigError('GUARD_NOTIFY_WEBHOOK_URL needs GUARD_NOTIFY_WEBHOOK_SECRET: the receiver checks each event\'s X-Guard-Signature with it; set it to a random value, e.g. openssl rand -hex 32');
+  }
+  if (secret !== undefined && url === undefined) throw new ConfigError('GUARD_NOTIFY_WEBHOOK_SECRET is set without GUARD_NOTIFY_WEBHOOK_URL: set the receiver\'s URL too, or remove the secret');
+  const notify = { webhook: url && secret ? { url, secret } : undefined, slackUrl: e.GUARD_NOTIFY_SLACK_URL, teamsUrl: e.GUARD_NOTIFY_TEAMS_URL };
+  const any = notify.webhook || notify.slackUrl || notify.teamsUrl;
+  if (any && e.HASURA_URL === undefined) warnings.push('GUARD_NOTIFY_* is set without HASURA_URL: notifications announce the changes the enforcing proxy holds, so none will be sent.');
+  if (any && e.GUARD_PUBLIC_URL === undefined) warnings.push('GUARD_NOTIFY_* is set without GUARD_PUBLIC_URL: the links in notifications are paths (/guard/changes?change=…), not addresses. Set GUARD_PUBLIC_URL to the guard\'s address.');
+  return notify;
 }
 
 /** A postgres:// URL with a host. The messages never repeat the value: it usually holds a password. */

@@ -5,6 +5,10 @@ export interface Metrics {
   registry: Registry;
   recordDecision(decision: Decision): void;
   recordRequest(route: string, method: string, status: number, seconds: number): void;
+  /** One notification try: delivered, failed (each failed try counts), or dropped (too many waiting). */
+  recordNotification(channel: string, outcome: 'delivered' | 'failed' | 'dropped'): void;
+  /** The change history could not record a step. */
+  recordHistoryFailure(): void;
 }
 
 /** A registry of our own (not prom-client's global one), so several servers can live in one test process. */
@@ -73,8 +77,21 @@ export function createMetrics(options: {
       this.set(options.storeAvailable() ? 1 : 0);
     },
   });
+  const notifications = new Counter({
+    name: 'guard_notifications_total',
+    help: 'Notification tries by receiver (webhook, slack, teams) and outcome: delivered, failed (every failed try, retries included), dropped.',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [registry],
+  });
+  const historyFailures = new Counter({
+    name: 'guard_history_failures_total',
+    help: 'Steps of production changes the change history could not record (its store did not answer).',
+    registers: [registry],
+  });
   return {
     registry,
+    recordNotification: (channel, outcome) => notifications.labels(channel, outcome).inc(),
+    recordHistoryFailure: () => historyFailures.inc(),
     recordDecision(d) {
       const key = `${d.action} ${d.outcome}`;
       let slot = decisionSlots.get(key);

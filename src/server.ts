@@ -8,6 +8,7 @@ import type { Guard } from './core/guard.js';
 import type { ConfirmDoor } from './doors/confirm-page.js';
 import type { GraphQLDoor } from './doors/graphql.js';
 import type { ProxyDoor } from './doors/proxy.js';
+import type { HistoryDoor } from './history/door.js';
 import { BodyTooLargeError, readBody, readBodyAsync } from './http/body.js';
 import { isJsonContentType } from './http/media-type.js';
 import { createPages } from './http/pages.js';
@@ -28,7 +29,7 @@ export interface ListenerOptions {
   /** Why this instance cannot serve yet or any more (/ready answers 503 with it), or undefined when it can. */
   notReadyBecause: () => string | undefined;
   /** Enforcing mode: every path that is not the guard's own goes to Hasura through the proxy. */
-  enforcing?: { proxy: ProxyDoor; confirm: ConfirmDoor };
+  enforcing?: { proxy: ProxyDoor; confirm: ConfirmDoor; history?: HistoryDoor };
 }
 
 /** Paths the guard answers itself in enforcing mode; everything else belongs to Hasura. */
@@ -81,6 +82,7 @@ export function createRequestListener(options: ListenerOptions): RequestListener
 
     const { enforcing } = options;
     if (enforcing && path === '/guard/confirm') return void enforcing.confirm.handle(req, res).then(done, fail);
+    if (enforcing?.history?.handles(path)) return void enforcing.history.handle(req, res, path).then(done, fail);
     if (enforcing && !isGuardPath(path)) return void enforcing.proxy.handle(req, res).then(done, fail);
     if (path === '/' && (method === 'GET' || method === 'HEAD')) {
       return done(acceptsHtml(req) ? sendHtml(res, 200, pages.index.html) : sendText(res, 200, 'application/json; charset=utf-8', pages.index.json));

@@ -62,7 +62,9 @@ export interface JudgeRequest {
 export type HeldCode = 'guard-confirmation-required' | 'guard-denied';
 
 export type Verdict =
-  | { action: 'forward'; reason: 'allowed' | 'approved' }
+  | { action: 'forward'; reason: 'allowed' }
+  /** A confirmed change passing: its fingerprint (12 hex) and credentials subject name it for the history. */
+  | { action: 'forward'; reason: 'approved'; change: { fingerprint: string; sub: string } }
   | {
       action: 'hold';
       code: HeldCode;
@@ -193,7 +195,7 @@ export function createEnforcement(options: EnforcementOptions): Enforcement {
     }
     if (await store.takeApproval(fp, crd, nowSeconds())) {
       onDecision({ ...base, outcome: 'forwarded-approved', reason: `${decision.className}: confirmed earlier`, fingerprint: fp.slice(0, 12) });
-      return { action: 'forward', reason: 'approved' };
+      return { action: 'forward', reason: 'approved', change: { fingerprint: fp.slice(0, 12), sub: credentialsSubject(crd) } };
     }
 
     const issued = tokens.issue({ op: summary(effects), tbl: objectsClaim(objects), env: environment, sub: credentialsSubject(crd), fp, crd });

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { parseHasuraJson, parseReplacementLeavingTables } from '../analysis/json-slices.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Enforcement, InspectedEndpoint } from '../core/enforcement.js';
+import type { ConsolePage } from './console-banner.js';
 import { BodyTooLargeError, readLargeBody } from '../http/body.js';
 import { boundSetBy, checkBounds, DEFAULT_MAX_BULK_REQUESTS, DEFAULT_MAX_JSON_VALUES, measureJson, withoutCredentials, type BodyBounds, type JsonMeasure } from '../http/body-bounds.js';
 import { BodyDecodeError, decodeBody } from '../http/decode-body.js';
@@ -38,6 +39,13 @@ export interface ProxyDoorOptions {
   clock?: Clock;
   /** What an inspected body may cost past its size (PROXY_MAX_JSON_VALUES, PROXY_MAX_BULK_REQUESTS); defaults unless given. */
   bodyBounds?: Omit<BodyBounds, 'maxBytes'>;
+  /**
+   * A confirmed change was forwarded and Hasura answered with `hasuraStatus` (undefined: Hasura gave no answer), for
+   * the history and notifications (src/history/). Called after the answer has gone to the client.
+   */
+  onApprovedAnswered?: (change: { fingerprint: string; sub: string }, hasuraStatus: number | undefined) => void;
+  /** Hasura's console page, given a banner naming the environment (src/doors/console-banner.ts); unset, it passes untouched. */
+  consolePage?: ConsolePage;
 }
 
 export interface ProxyDoor {
@@ -87,13 +95,20 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
     xfwd: false,
   });
 
+  // Hasura's status per forwarded request, so a confirmed change's outcome can be told from Hasura's own answer.
+  const hasuraStatus = new WeakMap<IncomingMessage, number>();
+  // Requests whose answer the guard writes itself (the console page, to add its banner): http-proxy-3 leaves them alone.
+  const selfHandled = new WeakSet<IncomingMessage>();
+
   // Hasura's absolute redirects name Hasura; the browser must stay on the guard, or it would leave the guard.
-  proxy.on('proxyRes', (proxyRes, req) => {
+  proxy.on('proxyRes', (proxyRes, req, res) => {
     const location = proxyRes.headers.location;
     if (typeof location === 'string' && location.startsWith(hasuraUrl)) {
       const rest = location.slice(hasuraUrl.length);
       if (rest === '' || rest.startsWith('/') || rest.startsWith('?')) proxyRes.headers.location = linkBase(req) + rest;
     }
+    hasuraStatus.set(req, proxyRes.statusCode ?? 0);
+    if (selfHandled.has(req)) options.consolePage!.respond(proxyRes, req, res, linkBase(req));
   });
 
   proxy.on('error', (err, req, res) => {
@@ -112,11 +127,17 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
    * would otherwise build the path itself from req.url with the WHATWG parser; with toProxy it takes req.url
    * verbatim and, with prependPath off, joins it to nothing (common.ts, setupOutgoing and urlJoin).
    */
-  function passThrough(req: IncomingMessage, res: ServerResponse, path: string, body?: Buffer, how: { fresh?: boolean } = {}): Promise<number> {
+  function passThrough(req: IncomingMessage, res: ServerResponse, path: string, body?: Buffer, how: { fresh?: boolean; selfHandled?: boolean } = {}): Promise<number> {
     return new Promise((resolve) => {
       res.once('close', () => resolve(res.statusCode));
       req.url = path;
-      const options = { ...VERBATIM_PATH, ...(body === undefined ? {} : { buffer: Readable.from([body]) }), ...(how.fresh ? { agent: false as const } : {}) };
+      if (how.selfHandled) selfHandled.add(req);
+      const options = {
+        ...VERBATIM_PATH,
+        ...(body === undefined ? {} : { buffer: Readable.from([body]) }),
+        ...(how.fresh ? { agent: false as const } : {}),
+        ...(how.selfHandled ? { selfHandleResponse: true } : {}),
+      };
       proxy.web(req, res, options);
     });
   }
@@ -222,7 +243,11 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
       fetchCurrentMetadata: () => fetchCurrentMetadata(req),
       guardUrl: linkBase(req),
     });
-    if (verdict.action === 'forward') return passThrough(req, res, path, raw, { fresh: clock() - judgedFrom >= SLOW_JUDGEMENT_MS });
+    if (verdict.action === 'forward') {
+      const status = await passThrough(req, res, path, raw, { fresh: clock() - judgedFrom >= SLOW_JUDGEMENT_MS });
+      if (verdict.reason === 'approved') options.onApprovedAnswered?.(verdict.change, hasuraStatus.get(req));
+      return status;
+    }
     // A metadata apply can hold hundreds of thousands of effects; the console shows the message, and the list is for
     // tools: the first MAX_LISTED_CHANGES, and how many more there are, rather than a body as big as the request.
     const listed = verdict.effects.slice(0, MAX_LISTED_CHANGES);
@@ -249,7 +274,7 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
       const route = upstreamRouteOf(req.url ?? '/', upstreamPrefix);
       if (!route.ok) return Promise.resolve(sendHasuraError(res, 400, REFUSED, refusedPath(req, route.reason), undefined, { connection: 'close' }));
       const { endpoint, forwardedPath } = route;
-      if (!endpoint) return passThrough(req, res, forwardedPath);
+      if (!endpoint) return passThrough(req, res, forwardedPath, undefined, { selfHandled: options.consolePage?.wants(req) });
       const method = (req.method ?? 'GET').toUpperCase();
       if (method === 'POST') return inspect(req, res, endpoint, forwardedPath);
       // Hasura answers these paths only to POST; a body-less GET or OPTIONS (a CORS preflight) passes so Hasura

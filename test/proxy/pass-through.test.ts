@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as bodies from '../fixtures/console/bodies.js';
 import { analyzeByType, doubleWiring } from '../support/analysis-double.js';
-import { CONSOLE_HTML } from '../support/stand-in-hasura.js';
+import { CONSOLE_ASSET_JS, CONSOLE_ASSET_PATH } from '../support/stand-in-hasura.js';
 import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 
 let guard: EnforcingServer;
@@ -135,12 +135,12 @@ describe('what cannot be inspected is refused in Hasura\'s shape, never forwarde
 });
 
 describe('the console itself', () => {
-  it('the gzip\'d console page passes untouched: the compressed bytes are identical', async () => {
-    const res = await rawRequest(guard.url, 'GET', '/console', { 'accept-encoding': 'gzip' });
+  it('a gzip\'d console asset passes untouched: the compressed bytes are identical (the page itself gets a banner: console-banner.test.ts)', async () => {
+    const res = await rawRequest(guard.url, 'GET', CONSOLE_ASSET_PATH, { 'accept-encoding': 'gzip' });
     expect(res.status).toBe(200);
     expect(res.headers['content-encoding']).toBe('gzip');
-    expect(res.body.equals(guard.hasura.consoleGzip)).toBe(true);
-    expect((await import('node:zlib')).gunzipSync(res.body).toString()).toBe(CONSOLE_HTML.repeat(20));
+    expect(res.body.equals(guard.hasura.consoleAssetGzip)).toBe(true);
+    expect((await import('node:zlib')).gunzipSync(res.body).toString()).toBe(CONSOLE_ASSET_JS);
   });
 
   it('a redirect to Hasura\'s own address is rewritten to the guard\'s', async () => {

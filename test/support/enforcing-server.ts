@@ -5,9 +5,10 @@ import { createApp, type EnforcementWiring } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { logCapture, manualClock, TEST_SECRET } from '../helpers.js';
-import { startStandInHasura, type StandInHasura } from './stand-in-hasura.js';
+import { ADMIN_SECRET, startStandInHasura, type StandInHasura } from './stand-in-hasura.js';
+import type { Timers } from '../../src/notify/notifier.js';
 
-export const ADMIN_SECRET = 'stand-in-admin-secret-0123456789';
+export { ADMIN_SECRET } from './stand-in-hasura.js';
 
 export interface EnforcingServer {
   url: string;
@@ -15,15 +16,16 @@ export interface EnforcingServer {
   clock: ReturnType<typeof manualClock>;
   logs: ReturnType<typeof logCapture>;
   running: RunningServer;
+  app: ReturnType<typeof createApp>;
   close(): Promise<void>;
 }
 
-export async function startEnforcingServer(wiring: EnforcementWiring, env: Record<string, string> = {}): Promise<EnforcingServer> {
+export async function startEnforcingServer(wiring: EnforcementWiring, env: Record<string, string> = {}, extra: { notifyTimers?: Timers } = {}): Promise<EnforcingServer> {
   const hasura = await startStandInHasura();
   const clock = manualClock();
   const logs = logCapture();
   const config = loadConfig({ TOKEN_SECRET: TEST_SECRET, LOG_LEVEL: 'info', GUARD_ENVIRONMENT: 'production', HASURA_URL: hasura.url, ...env });
-  const app = createApp(config, { clock, logDestination: logs.stream, enforcement: wiring });
+  const app = createApp(config, { clock, logDestination: logs.stream, enforcement: wiring, notifyTimers: extra.notifyTimers });
   const running = await startServer(app.listener, { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 500, onUpgrade: app.upgrade });
   return {
     url: running.url,
@@ -31,9 +33,10 @@ export async function startEnforcingServer(wiring: EnforcementWiring, env: Recor
     clock,
     logs,
     running,
+    app,
     close: async () => {
       await running.shutdown();
-      app.close();
+      await app.close();
       await hasura.close();
     },
   };

@@ -1,9 +1,11 @@
 // A stand-in for Hasura behind the proxy: a real HTTP server on 127.0.0.1 that records every request (method, path,
-// headers, raw body bytes) and answers the few things the proxy tests need: export_metadata, a gzip'd console page,
-// a redirect, and a websocket on /v1/graphql (and any other path) that echoes the chosen subprotocol.
+// headers, raw body bytes) and answers the few things the proxy tests need: export_metadata, Hasura's own console page
+// (compressed as a test chooses), a gzip'd console asset, a redirect, get_catalog_state for admins only, and a websocket
+// on /v1/graphql (and any other path) that echoes the chosen subprotocol.
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { WebSocketServer } from 'ws';
 
 export interface RecordedRequest {
@@ -13,7 +15,17 @@ export interface RecordedRequest {
   body: Buffer;
 }
 
-export const CONSOLE_HTML = '<!doctype html><html><head><title>Hasura Console</title></head><body><div id="content"></div></body></html>';
+/** The admin secret this Hasura accepts (get_catalog_state answers 200 only with it). */
+export const ADMIN_SECRET = 'stand-in-admin-secret-0123456789';
+
+/** A console asset, as Hasura serves one from HASURA_GRAPHQL_CONSOLE_ASSETS_DIR: a .gz file with content-encoding gzip. */
+export const CONSOLE_ASSET_JS = 'window.__loadConsoleAssetsFromBasePath = () => { /* <body> is not a page */ };\n'.repeat(40);
+export const CONSOLE_ASSET_PATH = '/console/assets/versioned/main.js.gz';
+
+/** Hasura's console page (test/fixtures/hasura-console.html says where it comes from). */
+export const CONSOLE_PAGE = readFileSync(new URL('../fixtures/hasura-console.html', import.meta.url));
+export type ContentEncoding = 'gzip' | 'br' | 'deflate' | 'identity';
+const ENCODE: Record<ContentEncoding, (bytes: Buffer) => Buffer> = { gzip: gzipSync, br: brotliCompressSync, deflate: deflateSync, identity: (b) => b };
 
 export interface StandInHasura {
   url: string;
@@ -23,20 +35,25 @@ export interface StandInHasura {
   /** What export_metadata answers; set `exportFails` to make it answer 500. */
   metadata: unknown;
   exportFails: boolean;
-  /** The gzip'd console page bytes exactly as served. */
-  consoleGzip: Buffer;
+  /** The gzip'd console asset's bytes exactly as served. */
+  consoleAssetGzip: Buffer;
+  /** How the console page is compressed when served (gzip unless a test chooses). */
+  consoleEncoding: ContentEncoding;
+  /** The console page's bytes exactly as last served. */
+  consolePageServed?: Buffer;
   close(): Promise<void>;
 }
 
 export async function startStandInHasura(): Promise<StandInHasura> {
-  const consoleGzip = gzipSync(Buffer.from(CONSOLE_HTML.repeat(20)));
+  const consoleAssetGzip = gzipSync(Buffer.from(CONSOLE_ASSET_JS));
   const state: StandInHasura = {
     url: '',
     requests: [],
     forwarded: () => state.requests.filter((r) => r.headers['user-agent'] !== 'hasura-metadata-guard'),
     metadata: { version: 3, sources: [{ name: 'default', kind: 'postgres', tables: [] }] },
     exportFails: false,
-    consoleGzip,
+    consoleAssetGzip,
+    consoleEncoding: 'gzip',
     close: async () => {},
   };
 
@@ -56,9 +73,22 @@ export async function startStandInHasura(): Promise<StandInHasura> {
         res.writeHead(302, { location: `${state.url}/console` });
         return res.end();
       }
-      if (path === '/console') {
-        res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip', 'content-length': consoleGzip.length });
-        return res.end(consoleGzip);
+      if (path === CONSOLE_ASSET_PATH) {
+        res.writeHead(200, { 'content-type': 'application/javascript', 'content-encoding': 'gzip', 'content-length': consoleAssetGzip.length });
+        return res.end(consoleAssetGzip);
+      }
+      if (path === '/console' || path.startsWith('/console/')) {
+        // Spock.html's content type; compressed here as a proxy in front of Hasura would (Hasura itself sends it plain).
+        const page = ENCODE[state.consoleEncoding](CONSOLE_PAGE);
+        state.consolePageServed = page;
+        const encoding = state.consoleEncoding === 'identity' ? {} : { 'content-encoding': state.consoleEncoding };
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...encoding, 'content-length': page.length, 'x-stand-in': 'console' });
+        return res.end(page);
+      }
+      if (path === '/v1/metadata' && body.toString().includes('"get_catalog_state"')) {
+        // Hasura: every metadata command needs the admin role; a wrong admin secret is a 401.
+        if (req.headers['x-hasura-admin-secret'] === ADMIN_SECRET) return json(200, { id: 'stand-in', cli_state: {}, console_state: {} });
+        return json(401, { path: '$', code: 'access-denied', error: 'invalid x-hasura-admin-secret/x-hasura-access-key' });
       }
       if (path === '/v1/metadata' && body.toString().includes('"export_metadata"')) {
         if (state.exportFails) return json(500, { path: '$', code: 'unexpected', error: 'database unavailable' });

@@ -1,0 +1,84 @@
+// What happened to a production change, as the history keeps it and notifications announce it. Built from the audit
+// records the core already emits (EnforcementDecision) and from the proxy's word on what Hasura answered a confirmed
+// change; nothing here decides anything.
+import type { EnforcementDecision } from '../core/enforcement.js';
+
+export type ChangeOutcome = 'held' | 'confirmed' | 'passed' | 'failed' | 'denied';
+
+/** One step in a change's life, before the history has placed it. */
+export interface ChangeSignal {
+  type: ChangeOutcome;
+  environment: string;
+  /** Epoch milliseconds, by the guard's clock. */
+  at: number;
+  /** The held token's id: names the change from held to confirmed. */
+  tokenId?: string;
+  /** The body's fingerprint (12 hex) and the credentials subject: name a confirmed change when it passes or fails. */
+  fingerprint?: string;
+  subject?: string;
+  /** Who asked: their email once identity is configured, else the credentials subject (credentials:<12 hex>). */
+  requester?: string;
+  /** Who confirmed, the same way. */
+  confirmer?: string;
+  summary?: string;
+  changes?: string[];
+  /** Hasura's status for a passed or failed change; undefined when Hasura gave no answer. */
+  hasuraStatus?: number;
+}
+
+/** A change as the history keeps it. Times are epoch milliseconds. */
+export interface ChangeRecord {
+  id: string;
+  environment: string;
+  outcome: ChangeOutcome;
+  requester: string | null;
+  confirmer: string | null;
+  summary: string;
+  changes: string[];
+  fingerprint: string | null;
+  subject: string | null;
+  heldAt: number;
+  confirmedAt: number | null;
+  finishedAt: number | null;
+  hasuraStatus: number | null;
+}
+
+/**
+ * Who the people are, when identity is configured (issue 19, part 1): the identity module sets these on the decision
+ * it passes on. Absent, the credentials subject stands for the person.
+ */
+export interface PersonFields {
+  requester?: string;
+  confirmer?: string;
+}
+
+/**
+ * The change step an audit record tells of, or undefined for a routine one (allowed, forwarded) and for refusals that
+ * are not a change (a failed confirmation, a body that could not be read).
+ */
+export function signalFromDecision(decision: EnforcementDecision & PersonFields, at: number): ChangeSignal | undefined {
+  const base = { environment: decision.environment, at, tokenId: decision.tokenId, fingerprint: decision.fingerprint, subject: decision.sub };
+  const described = { summary: decision.effects ?? 'a change the guard could not name', changes: splitEffects(decision.effects) };
+  if (decision.action === 'judge' && decision.outcome === 'held') {
+    return { ...base, ...described, type: 'held', requester: decision.requester ?? decision.sub };
+  }
+  if (decision.action === 'judge' && decision.outcome === 'denied') {
+    return { ...base, ...described, type: 'denied', requester: decision.requester ?? decision.sub };
+  }
+  if (decision.action === 'confirm' && decision.outcome === 'confirmed') {
+    // Without identity the confirmer is whoever holds the held request's credentials (the binding requires it).
+    return { ...base, type: 'confirmed', confirmer: decision.confirmer ?? decision.sub };
+  }
+  return undefined;
+}
+
+/** The proxy's word that Hasura answered a confirmed change: 2xx is accepted (passed), anything else failed. */
+export function signalFromHasuraAnswer(change: { fingerprint: string; sub: string }, environment: string, hasuraStatus: number | undefined, at: number): ChangeSignal {
+  const accepted = hasuraStatus !== undefined && hasuraStatus >= 200 && hasuraStatus < 300;
+  return { type: accepted ? 'passed' : 'failed', environment, at, fingerprint: change.fingerprint, subject: change.sub, hasuraStatus };
+}
+
+/** describeEffects joins with "; " (src/analysis/effects.ts): the list back, for receivers that show one per line. */
+function splitEffects(effects: string | undefined): string[] {
+  return effects ? effects.split('; ') : [];
+}

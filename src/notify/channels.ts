@@ -1,0 +1,135 @@
+// What each receiver is sent for one change event: a signed JSON webhook, a Slack incoming webhook, a Microsoft Teams
+// Workflows webhook. Each message is built once, so every retry sends the same bytes (and the same id).
+import { createHmac } from 'node:crypto';
+import type { ChangeOutcome } from '../history/changes.js';
+
+/** The event a webhook receives, as the issue fixes it: `{id, type, at, environment, requester, confirmer, summary, changes, link}`. */
+export interface ChangeEvent {
+  /** One per event, the same on every retry: receivers drop repeats by it. */
+  id: string;
+  type: ChangeOutcome;
+  /** ISO 8601, UTC. */
+  at: string;
+  environment: string;
+  requester: string | null;
+  confirmer: string | null;
+  summary: string;
+  changes: string[];
+  /** The change in the history: absolute when GUARD_PUBLIC_URL is set, else a path on the guard. */
+  link: string;
+}
+
+export type ChannelName = 'webhook' | 'slack' | 'teams';
+
+export interface Message {
+  body: string;
+  headers: Record<string, string>;
+}
+
+export interface Channel {
+  name: ChannelName;
+  /** Never logged or shown: Slack's and Teams' URLs carry their own secret. */
+  url: string;
+  message(event: ChangeEvent): Message;
+  /** Whether the receiver took it: Slack answers 200 with the body `ok`; the others any 2xx. */
+  accepted(status: number, body: string): boolean;
+}
+
+const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
+const is2xx = (status: number) => status >= 200 && status < 300;
+
+/** `X-Guard-Signature: sha256=<hex HMAC-SHA256 of the raw body>`, keyed by GUARD_NOTIFY_WEBHOOK_SECRET. */
+export function signature(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
+}
+
+export function webhookChannel(url: string, secret: string): Channel {
+  return {
+    name: 'webhook',
+    url,
+    message(event) {
+      const body = JSON.stringify(event);
+      return { body, headers: { ...JSON_TYPE, 'x-guard-signature': signature(secret, body), 'x-guard-event': event.type } };
+    },
+    accepted: is2xx,
+  };
+}
+
+/** One line a person reads first, per type. */
+export function headline(event: ChangeEvent): string {
+  const who = event.requester ? `, requested by ${event.requester}` : '';
+  const by = event.confirmer ? ` by ${event.confirmer}` : '';
+  switch (event.type) {
+    case 'held':
+      return `Held in ${event.environment}: ${event.summary}${who}. It needs a confirmation.`;
+    case 'confirmed':
+      return `Confirmed in ${event.environment}${by}: ${event.summary}${who}. The same request, sent again, passes once.`;
+    case 'passed':
+      return `Applied in ${event.environment}: Hasura accepted the confirmed change: ${event.summary}${who}.`;
+    case 'failed':
+      return `Not applied in ${event.environment}: Hasura refused the confirmed change: ${event.summary}${who}.`;
+    case 'denied':
+      return `Denied in ${event.environment}: ${event.summary}${who}. The policy does not allow it.`;
+  }
+}
+
+const isAbsolute = (link: string) => /^https?:\/\//.test(link);
+
+/** Slack's mrkdwn reads &, < and > as markup: they are escaped as its documentation says. */
+const slackEscape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function slackChannel(url: string): Channel {
+  return {
+    name: 'slack',
+    url,
+    message(event) {
+      const text = slackEscape(headline(event));
+      const facts = [
+        `*Environment:* ${slackEscape(event.environment)}`,
+        `*Requested by:* ${slackEscape(event.requester ?? 'unknown')}`,
+        ...(event.confirmer ? [`*Confirmed by:* ${slackEscape(event.confirmer)}`] : []),
+      ];
+      const open = isAbsolute(event.link) ? `<${event.link}|Open in the history>` : `History: ${slackEscape(event.link)}`;
+      const blocks = [
+        { type: 'section', text: { type: 'mrkdwn', text } },
+        { type: 'section', fields: facts.map((fact) => ({ type: 'mrkdwn', text: fact })) },
+        { type: 'section', text: { type: 'mrkdwn', text: event.changes.slice(0, 20).map((c) => `• ${slackEscape(c)}`).join('\n') || '•' } },
+        { type: 'context', elements: [{ type: 'mrkdwn', text: `${open} · ${event.at}` }] },
+      ];
+      return { body: JSON.stringify({ text, blocks }), headers: JSON_TYPE };
+    },
+    accepted: (status, body) => status === 200 && body.trim() === 'ok',
+  };
+}
+
+const ATTENTION: Record<ChangeOutcome, string> = { held: 'Warning', confirmed: 'Accent', passed: 'Good', failed: 'Attention', denied: 'Attention' };
+
+/** A Workflows webhook takes a message whose attachment is an Adaptive Card (the MessageCard connectors are retired). */
+export function teamsChannel(url: string): Channel {
+  return {
+    name: 'teams',
+    url,
+    message(event) {
+      const facts = [
+        { title: 'Environment', value: event.environment },
+        { title: 'Requested by', value: event.requester ?? 'unknown' },
+        ...(event.confirmer ? [{ title: 'Confirmed by', value: event.confirmer }] : []),
+        { title: 'At', value: event.at },
+      ];
+      const card = {
+        type: 'AdaptiveCard',
+        $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+        version: '1.4',
+        body: [
+          { type: 'TextBlock', text: headline(event), wrap: true, weight: 'Bolder', color: ATTENTION[event.type] },
+          { type: 'FactSet', facts },
+          ...event.changes.slice(0, 20).map((change) => ({ type: 'TextBlock', text: `- ${change}`, wrap: true, spacing: 'None' })),
+        ],
+        actions: isAbsolute(event.link) ? [{ type: 'Action.OpenUrl', title: 'Open in the history', url: event.link }] : [],
+      };
+      const body = JSON.stringify({ type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: card }] });
+      return { body, headers: JSON_TYPE };
+    },
+    accepted: is2xx,
+  };
+}
