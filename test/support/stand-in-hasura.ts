@@ -35,6 +35,8 @@ export interface StandInHasura {
   /** What export_metadata answers; set `exportFails` to make it answer 500. */
   metadata: unknown;
   exportFails: boolean;
+  /** When true, every other metadata and query request is refused (400, as Hasura refuses a change it cannot make). */
+  refuseChanges: boolean;
   /** The gzip'd console asset's bytes exactly as served. */
   consoleAssetGzip: Buffer;
   /** How the console page is compressed when served (gzip unless a test chooses). */
@@ -52,6 +54,7 @@ export async function startStandInHasura(): Promise<StandInHasura> {
     forwarded: () => state.requests.filter((r) => r.headers['user-agent'] !== 'hasura-metadata-guard'),
     metadata: { version: 3, sources: [{ name: 'default', kind: 'postgres', tables: [] }] },
     exportFails: false,
+    refuseChanges: false,
     consoleAssetGzip,
     consoleEncoding: 'gzip',
     close: async () => {},
@@ -93,6 +96,9 @@ export async function startStandInHasura(): Promise<StandInHasura> {
       if (path === '/v1/metadata' && body.toString().includes('"export_metadata"')) {
         if (state.exportFails) return json(500, { path: '$', code: 'unexpected', error: 'database unavailable' });
         return json(200, { resource_version: 17, metadata: state.metadata });
+      }
+      if (state.refuseChanges && req.method === 'POST' && /^\/v[12]\/(metadata|query)$/.test(path)) {
+        return json(400, { path: '$', code: 'not-exists', error: 'table "patients" does not exist' });
       }
       // Everything else: say what was received, so tests can compare.
       json(200, { received: { method: req.method, path, bytes: body.length } });
