@@ -11,7 +11,7 @@ import { webhookChannel, slackChannel, teamsChannel, type Channel, type ChangeEv
 import { createNotifier, type Notifier, type Timers } from '../notify/notifier.js';
 import { signalFromDecision, signalFromHasuraAnswer, type ChangeRecord, type ChangeSignal, type PersonFields } from './changes.js';
 import { changeLink, createHistoryDoor, type HistoryDoor } from './door.js';
-import { createHistory, createMemoryHistoryStore, DAY_MS, type History, type HistoryStore } from './history.js';
+import { createHistory, createMemoryHistoryStore, DAY_MS, failureReason, type History, type HistoryStore } from './history.js';
 import type { ViewerCheck } from './viewer.js';
 
 /** How often records older than GUARD_HISTORY_DAYS are deleted. */
@@ -64,7 +64,7 @@ export function createChangeLog(options: ChangeLogOptions): ChangeLog {
       record = await history.record(signal);
     } catch (err) {
       metrics?.recordHistoryFailure();
-      logger.warn({ err: { message: (err as Error).message.slice(0, 200) }, change: signal.type }, 'the change history could not record a step; it is still announced');
+      logger.warn({ reason: failureReason(err), change: signal.type }, 'the change history could not record a step; it is still announced');
     }
     notifier?.announce(eventOf(signal, record));
   }
@@ -87,7 +87,7 @@ export function createChangeLog(options: ChangeLogOptions): ChangeLog {
   const prune = () =>
     void history.prune().then(
       (count) => count > 0 && logger.info({ pruned: count }, `change history: forgot ${count} changes older than ${config.historyDays} days`),
-      (err: unknown) => logger.warn({ err: { message: (err as Error).message.slice(0, 200) } }, 'the change history could not forget old changes'),
+      (err: unknown) => logger.warn({ reason: failureReason(err) }, 'the change history could not forget old changes'),
     );
   // Once at start (which also creates the PostgreSQL table), then every hour.
   prune();
@@ -117,3 +117,4 @@ function receivers(config: Config): Channel[] {
     ...(teamsUrl ? [teamsChannel(teamsUrl)] : []),
   ];
 }
+

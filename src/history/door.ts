@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ChangeRecord } from './changes.js';
-import { decodeCursor, encodeCursor, type History } from './history.js';
+import { decodeCursor, encodeCursor, failureReason, type History } from './history.js';
 import type { ViewerCheck } from './viewer.js';
 
 export const HISTORY_API_PATH = '/guard/api/changes';
@@ -41,7 +41,7 @@ export function createHistoryDoor(options: { history: History; canView: ViewerCh
       const next = page.length > query.limit ? encodeCursor(shown.at(-1)!) : null;
       return sendJson(res, 200, { changes: shown.map(view), next });
     } catch (err) {
-      logger.warn({ err: { message: (err as Error).message.slice(0, 200) } }, 'the change history could not be read');
+      logger.warn({ reason: failureReason(err) }, 'the change history could not be read');
       return sendJson(res, 503, { code: 'history-unavailable', error: 'The change history cannot be read right now; try again shortly.' });
     }
   }

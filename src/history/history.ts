@@ -167,3 +167,13 @@ export function lazyHistoryStore(kind: HistoryStore['kind'], load: () => Promise
     close: async () => (await store).close(),
   };
 }
+
+/**
+ * Why the history's store failed, for the log: the error's code (a SQLSTATE or a socket error), never the driver's
+ * message, which may name the database's host.
+ */
+export function failureReason(err: unknown): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string') return 'the store did not answer';
+  return /^E[A-Z]+$/.test(code) ? `the database is unreachable (${code})` : `the database answered with an error (SQLSTATE ${code})`;
+}

@@ -4,7 +4,9 @@
 import pg from 'pg';
 import type { ChangeOutcome, ChangeRecord } from './changes.js';
 import type { HistoryStore } from './history.js';
-import { SCHEMA } from '../store/postgres.js';
+// The token store's lock too: both create schema hasura_guard at start, and two CREATE SCHEMA IF NOT EXISTS at once
+// collide on the catalog's unique index.
+import { SCHEMA, SCHEMA_LOCK } from '../store/postgres.js';
 
 const SCHEMA_STATEMENTS = [
   `CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`,
@@ -25,8 +27,6 @@ const SCHEMA_STATEMENTS = [
   `CREATE INDEX IF NOT EXISTS changes_newest ON ${SCHEMA}.changes (held_at DESC, id DESC)`,
   `CREATE INDEX IF NOT EXISTS changes_confirmed ON ${SCHEMA}.changes (fingerprint, subject) WHERE outcome = 'confirmed'`,
 ];
-/** "hghist" in ASCII: the history's own lock, so its creation never waits on the token store's. */
-const SCHEMA_LOCK = 0x686768697374;
 
 const COLUMNS = 'id, environment, outcome, requester, confirmer, summary, changes, fingerprint, subject, held_at, confirmed_at, finished_at, hasura_status';
 const PUT = `INSERT INTO ${SCHEMA}.changes (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)

@@ -85,8 +85,8 @@ describe('a held change is announced to every receiver', () => {
     await delivered();
 
     expect(receivers.of('webhook').map((d) => d.json.type)).toEqual(['held', 'confirmed', 'failed', 'denied']);
-    expect(receivers.of('webhook')[3].json.summary).toBe('clears metadata');
-    expect(receivers.of('slack')[2].json.text).toContain('Hasura refused the confirmed change');
+    expect(receivers.of('webhook')[3]!.json.summary).toBe('clears metadata');
+    expect(receivers.of('slack')[2]!.json.text).toContain('Hasura refused the confirmed change');
   });
 });
 
