@@ -24,13 +24,19 @@ export interface ConsolePage {
   respond(hasuraResponse: IncomingMessage, req: IncomingMessage, res: ServerResponse, guardUrl: string): void;
 }
 
+/** Decoded, a page may be this large at most: a page that inflates past it passes as it came (no decompression bomb). */
+const MAX_DECODED_BYTES = 8 * MAX_PAGE_BYTES;
+const bounded = { maxOutputLength: MAX_DECODED_BYTES };
+
 type Codec = { decode: (bytes: Buffer) => Promise<Buffer>; encode: (bytes: Buffer) => Promise<Buffer> };
+const [gunzip, inflate, brotliDecompress] = [promisify(zlib.gunzip), promisify(zlib.inflate), promisify(zlib.brotliDecompress)];
+const gzipCodec: Codec = { decode: (b) => gunzip(b, bounded), encode: promisify(zlib.gzip) };
 const CODECS: Record<string, Codec> = {
   identity: { decode: async (b) => b, encode: async (b) => b },
-  gzip: { decode: promisify(zlib.gunzip), encode: promisify(zlib.gzip) },
-  'x-gzip': { decode: promisify(zlib.gunzip), encode: promisify(zlib.gzip) },
-  deflate: { decode: promisify(zlib.inflate), encode: promisify(zlib.deflate) },
-  br: { decode: promisify(zlib.brotliDecompress), encode: promisify(zlib.brotliCompress) },
+  gzip: gzipCodec,
+  'x-gzip': gzipCodec,
+  deflate: { decode: (b) => inflate(b, bounded), encode: promisify(zlib.deflate) },
+  br: { decode: (b) => brotliDecompress(b, bounded), encode: promisify(zlib.brotliCompress) },
 };
 
 /** Headers about one hop of the connection, not the page: Node writes its own. */

@@ -127,3 +127,20 @@ describe('GUARD_HISTORY_DAYS', () => {
     expect(() => loadConfig({ GUARD_HISTORY_DAYS: '0' })).toThrow('GUARD_HISTORY_DAYS must be a whole number from 1 to 3650 days');
   });
 });
+
+describe('the receivers\' configuration', () => {
+  it('a webhook URL needs its secret and the secret its URL; a short secret or a non-http URL stops the start', async () => {
+    const { loadConfig } = await import('../../src/config.js');
+    const url = 'https://hooks.example.com/guard';
+    const secret = 'webhook-secret-0123456789';
+    expect(() => loadConfig({ GUARD_NOTIFY_WEBHOOK_URL: url })).toThrow(/^GUARD_NOTIFY_WEBHOOK_URL needs GUARD_NOTIFY_WEBHOOK_SECRET/);
+    expect(() => loadConfig({ GUARD_NOTIFY_WEBHOOK_SECRET: secret })).toThrow(/^GUARD_NOTIFY_WEBHOOK_SECRET is set without GUARD_NOTIFY_WEBHOOK_URL/);
+    expect(() => loadConfig({ GUARD_NOTIFY_WEBHOOK_URL: url, GUARD_NOTIFY_WEBHOOK_SECRET: 'short' })).toThrow(/at least 16 characters/);
+    expect(() => loadConfig({ GUARD_NOTIFY_SLACK_URL: 'ftp://hooks.slack.com/x' })).toThrow(/^GUARD_NOTIFY_SLACK_URL must be an http/);
+    const config = loadConfig({ GUARD_NOTIFY_WEBHOOK_URL: url, GUARD_NOTIFY_WEBHOOK_SECRET: secret, GUARD_NOTIFY_TEAMS_URL: 'https://prod.example.logic.azure.com/workflows/1?sig=x' });
+    expect(config.notify).toEqual({ webhook: { url, secret }, slackUrl: undefined, teamsUrl: 'https://prod.example.logic.azure.com/workflows/1?sig=x' });
+    // Links in notifications need the guard's address; none of the warnings repeats a receiver's URL.
+    expect(config.warnings.join('\n')).toContain('GUARD_NOTIFY_* is set without GUARD_PUBLIC_URL');
+    expect(config.warnings.join('\n')).not.toContain('sig=x');
+  });
+});

@@ -68,3 +68,16 @@ describe('the console page through the guard', () => {
     expect(other.json).toEqual({ received: { method: 'GET', path: '/v1/version', bytes: 0 } });
   });
 });
+
+describe('a console page that is not what it claims', () => {
+  it('one that inflates past 8 MB passes as it came, without a banner (no decompression bomb)', async () => {
+    guard = await startEnforcingServer(doubleWiring());
+    const { gzipSync } = await import('node:zlib');
+    const bomb = gzipSync(Buffer.concat([Buffer.from('<html><body>'), Buffer.alloc(9 * 1024 * 1024, 0x20)]));
+    guard.hasura.consolePageOverride = bomb;
+    const res = await rawRequest(guard.url, 'GET', '/console', { 'accept-encoding': 'gzip' });
+    expect(res.status).toBe(200);
+    expect(res.body.equals(bomb)).toBe(true);
+    expect(guard.logs.lines.some((l) => l.msg === 'the console page could not be decoded; passed without a banner')).toBe(true);
+  });
+});

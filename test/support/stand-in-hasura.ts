@@ -41,6 +41,8 @@ export interface StandInHasura {
   consoleAssetGzip: Buffer;
   /** How the console page is compressed when served (gzip unless a test chooses). */
   consoleEncoding: ContentEncoding;
+  /** Bytes served as the gzip'd console page instead of Hasura's own (a page that is not what it claims). */
+  consolePageOverride?: Buffer;
   /** The console page's bytes exactly as last served. */
   consolePageServed?: Buffer;
   close(): Promise<void>;
@@ -82,7 +84,7 @@ export async function startStandInHasura(): Promise<StandInHasura> {
       }
       if (path === '/console' || path.startsWith('/console/')) {
         // Spock.html's content type; compressed here as a proxy in front of Hasura would (Hasura itself sends it plain).
-        const page = ENCODE[state.consoleEncoding](CONSOLE_PAGE);
+        const page = state.consolePageOverride ?? ENCODE[state.consoleEncoding](CONSOLE_PAGE);
         state.consolePageServed = page;
         const encoding = state.consoleEncoding === 'identity' ? {} : { 'content-encoding': state.consoleEncoding };
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...encoding, 'content-length': page.length, 'x-stand-in': 'console' });
