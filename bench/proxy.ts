@@ -246,8 +246,8 @@ try {
   console.log(`node ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s per run, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}${nginx ? `, ${spawnSync('nginx', ['-v']).stderr.toString().trim()}` : ''}`);
   if (!nginx) console.log('nginx is not installed here (apt-get install -y nginx-light): no nginx column.');
   await personPace({ direct: upstream.url, guard: guard.url, ...(nginx ? { nginx: nginx.url } : {}) });
-  if (process.env.BENCH_PROXY === 'latency') process.exit(0);
-  for (const scenario of SCENARIOS) {
+  const onlyLatency = process.env.BENCH_PROXY === 'latency';
+  for (const scenario of onlyLatency ? [] : SCENARIOS) {
     const direct = await load(upstream.url, scenario.path, scenario.body);
     const through = await load(guard.url, scenario.path, scenario.body);
     const viaBare = await load(bare.url, scenario.path, scenario.body);
@@ -258,7 +258,7 @@ try {
     console.log(`  http-proxy-3  ${fmt(viaBare)}   added p50 ${(viaBare.p50 - direct.p50).toFixed(2)} ms, p99 ${(viaBare.p99 - direct.p99).toFixed(2)} ms (the library alone, no inspection)`);
     if (viaNginx) console.log(`  nginx         ${fmt(viaNginx)}   added p50 ${(viaNginx.p50 - direct.p50).toFixed(2)} ms, p99 ${(viaNginx.p99 - direct.p99).toFixed(2)} ms`);
   }
-  for (const current of ['empty', 'the same'] as const) {
+  for (const current of onlyLatency ? [] : (['empty', 'the same'] as const)) {
     const rss = await rssWhileInspecting(current);
     const growth = rss.peakMb - rss.beforeMb;
     console.log(
