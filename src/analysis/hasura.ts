@@ -91,24 +91,6 @@ function analyzeRequest(body: unknown, path: string, depth: number, context: Has
   }
 }
 
-/**
- * The SQL strings the walk of `body` will hand to context.analyzeSql, with their read_only: run_sql calls and
- * *_run_sql calls, in bulks as deep as the walk goes. src/analysis/index.ts analyses the large ones ahead of the
- * (synchronous) walk, on two threads.
- */
-export function sqlCallsOf(body: unknown, depth = 0): Array<{ sql: string; readOnly: boolean }> {
-  if (!isObject(body) || typeof body.type !== 'string') return [];
-  const row = resolve(body.type)?.row;
-  const args = body.args;
-  if (row && 'handler' in row && row.handler === 'bulk' && Array.isArray(args) && depth < MAX_BULK_DEPTH) {
-    return args.flatMap((child) => sqlCallsOf(child, depth + 1));
-  }
-  if (row && 'handler' in row && row.handler === 'sql' && isObject(args) && typeof args.sql === 'string') {
-    return [{ sql: args.sql, readOnly: args.read_only === true }];
-  }
-  return [];
-}
-
 // ---- catalogue rows -------------------------------------------------------------------------------------------
 
 function effectsOfRow(row: EffectRow, call: Call, type: string, args: unknown, at: string | undefined): Effect[] {
