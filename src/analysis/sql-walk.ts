@@ -27,7 +27,8 @@ export const NO_FACTS: StatementFacts = { calls: new Set(), relations: new Set()
 /**
  * How deep the walk goes before it gives up on a statement (the caller reports it `too complex to analyse`). An
  * explicit bound rather than the stack's: the stack differs between Node versions, and the same SQL must get the
- * same answer wherever it is analysed. 2,000 levels of tree is about 1,000 levels of nested expressions; the parser itself stops at about 3,500.
+ * same answer wherever it is analysed. 2,000 levels of tree is about 1,000 levels of nested expressions; the
+ * parser itself stops at about 3,500.
  */
 export const MAX_TREE_DEPTH = 2000;
 
