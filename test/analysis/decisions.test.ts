@@ -440,6 +440,13 @@ const FIDELITY_BODIES: BodyRow[] = [
   // seeds with PostGIS
   ['a seed calling PostGIS', runSql("INSERT INTO places (geom) VALUES (ST_GeomFromEWKT('SRID=4326;POINT(1 2)')), (ST_Buffer(ST_SetSRID(ST_MakePoint(1, 2), 4326), 3))"), 'add:rows', 'allow'],
   ['a seed resetting a sequence', runSql("SELECT setval('places_id_seq', 10)"), 'run:function', 'confirm'],
+  [
+    'a function created under an extension function\'s name, then called',
+    runSql('CREATE FUNCTION st_buffer(a int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN DROP TABLE patients; RETURN a; END $$; SELECT st_buffer(1)'),
+    'add:function drop:table read:sql',
+    'confirm',
+    'its body is read where it is created',
+  ],
 ];
 
 describe("Hasura's own words: request bodies, decided for production", () => {
