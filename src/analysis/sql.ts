@@ -244,6 +244,9 @@ function constantString(sql: string): string | undefined {
  * quote), or read before the parser has loaded, is cut before its first quote or comment.
  */
 export function maskSqlLiterals(sql: string): string {
+  // Every string constant has a quote or a dollar sign and every comment starts with -- or /*: without them there is
+  // nothing to mask (most operations are words such as "DROP TABLE"), and the lexer need not run.
+  if (!MAY_HOLD_LITERALS.test(sql)) return sql;
   let tokens;
   try {
     tokens = scanSync!(sql).tokens;
@@ -263,8 +266,10 @@ export function maskSqlLiterals(sql: string): string {
   return masked + bytes.subarray(from).toString('utf8');
 }
 
+const MAY_HOLD_LITERALS = /['$]|--|\/\*/;
+
 function cutBeforeLiterals(sql: string): string {
-  const first = sql.search(/['$]|--|\/\*/);
+  const first = sql.search(MAY_HOLD_LITERALS);
   return first === -1 ? sql : `${sql.slice(0, first)}…`;
 }
 
