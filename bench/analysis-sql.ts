@@ -1,10 +1,8 @@
 // How long the SQL analyser takes: loading the WebAssembly parser (once per process, on first use) and analysing
-// a generated 1 MB migration (median of 10 runs after one warm-up), on one thread (analyzeSql) and on two
-// (analyzeSqlFast: this thread and one worker thread, what requests get). Run: npx tsx bench/analysis-sql.ts
+// a generated 1 MB migration (median of 10 runs after one warm-up). Run: npx tsx bench/analysis-sql.ts
 import { performance } from 'node:perf_hooks';
 import { parseSync } from 'libpg-query';
 import { analyzeSql, loadSqlParser } from '../src/analysis/sql.js';
-import { analyzeSqlFast, sqlAnalysisPaths, startSqlWorker } from '../src/analysis/sql-parallel.js';
 import { generateMigration } from '../test/fixtures/sql-migration.js';
 
 const loadStart = performance.now();
@@ -15,7 +13,6 @@ const migration = generateMigration(1_000_000);
 analyzeSql(migration.sql); // warm-up: the first run also compiles the hot paths
 
 // Wall time suffers when other processes share the CPUs; CPU time (user + system) of this process is steadier.
-// process.cpuUsage counts every thread of the process, the worker's too.
 async function measure(work: () => unknown): Promise<{ wall: number; cpu: number }> {
   const walls: number[] = [];
   const cpus: number[] = [];
@@ -38,16 +35,10 @@ const effects = analyzeSql(migration.sql).length;
 const analysis = await measure(() => analyzeSql(migration.sql));
 const parseOnly = await measure(() => parseSync(migration.sql));
 
-startSqlWorker();
-await analyzeSqlFast(migration.sql); // warm-up of the worker thread
-const before = { ...sqlAnalysisPaths };
-const parallel = await measure(() => analyzeSqlFast(migration.sql));
-const path = sqlAnalysisPaths.inTwo - before.inTwo === 10 && sqlAnalysisPaths.inOne === before.inOne ? 'cut in two, every run' : `NOT cut in two every run (${JSON.stringify(sqlAnalysisPaths)})`;
 const rss = process.memoryUsage().rss;
 
 console.log(`parser load:              ${loadMs.toFixed(1)} ms`);
 console.log(`1 MB migration:           ${(migration.sql.length / 1e6).toFixed(2)} MB, ${migration.statements} statements, ${effects} effects`);
 console.log(`analysis, median of 10:   ${analysis.wall.toFixed(1)} ms wall, ${analysis.cpu.toFixed(1)} ms CPU`);
 console.log(`of which parsing (libpg-query parseSync alone): ${parseOnly.wall.toFixed(1)} ms wall, ${parseOnly.cpu.toFixed(1)} ms CPU`);
-console.log(`on two threads (analyzeSqlFast), median of 10: ${parallel.wall.toFixed(1)} ms wall, ${parallel.cpu.toFixed(1)} ms CPU (both threads); ${path}`);
 console.log(`process RSS after the runs: ${(rss / 1e6).toFixed(0)} MB (node ${process.version})`);

@@ -1,5 +1,6 @@
-// npm run bench: the compiled server against a hand-written node:http reference doing the same work, in one
-// run, interleaved, on 127.0.0.1 only and for a bounded time. Prints medians and ratios; asserts nothing.
+// npm run bench: the compiled server against two references doing the same work (bench/reference-logic.mjs): a
+// seed-style Express backend, the floor issue 18 sets, and a hand-written node:http server, the fastest thing on this
+// stack. One run, interleaved, on 127.0.0.1 only and for a bounded time. Prints medians and ratios; asserts nothing.
 //   BENCH_SECONDS (3) per measurement, BENCH_ROUNDS (5) rounds, BENCH_CONNECTIONS (32), BENCH_RSS_SECONDS (30),
 //   BENCH_ONLY=throughput to stop after the throughput table (for quick iterations while optimising)
 import { execFileSync } from 'node:child_process';
@@ -13,7 +14,10 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const RSS_SECONDS = Number(process.env.BENCH_RSS_SECONDS ?? 30);
-const REFERENCE = 'bench/reference-server.mjs';
+/** The references, each served by node FILE; ratios are the project's req/s over each one's, round by round. */
+const REFERENCES = { express: 'bench/reference-express.mjs', 'node:http': 'bench/reference-server.mjs' } as const;
+type Who = 'project' | keyof typeof REFERENCES;
+const REFERENCE_NAMES = Object.keys(REFERENCES) as (keyof typeof REFERENCES)[];
 const PROJECT_ENV = { NODE_ENV: 'production' };
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -23,10 +27,13 @@ log(`# Benchmark: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round
 log(`# ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections, 127.0.0.1\n`);
 execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
 
-const project = await startNode(PROJECT, PROJECT_ENV);
-const reference = await startNode(REFERENCE, {});
+const servers = {
+  project: await startNode(PROJECT, PROJECT_ENV),
+  express: await startNode(REFERENCES.express, {}),
+  'node:http': await startNode(REFERENCES['node:http'], {}),
+};
 
-type Row = { scenario: string; project: LoadResult[]; reference: LoadResult[] };
+type Row = { scenario: string; results: Record<Who, LoadResult[]> };
 const rows: Row[] = [];
 const scenarios: [Scenario, Scenario][] = [
   [REST_VALIDATE, REST_VALIDATE],
@@ -34,37 +41,36 @@ const scenarios: [Scenario, Scenario][] = [
   [confirmPair('/validate-metadata-change', '/confirm-metadata-change'), confirmPair('/', '/')],
 ];
 
-// Warm both up (JIT, caches) before measuring.
-await load(project, REST_VALIDATE, 2, CONNECTIONS);
-await load(project, graphqlValidate(false), 2, CONNECTIONS);
-await load(reference, REST_VALIDATE, 2, CONNECTIONS);
+// Warm all of them up (JIT, caches) before measuring.
+await load(servers.project, REST_VALIDATE, 2, CONNECTIONS);
+await load(servers.project, graphqlValidate(false), 2, CONNECTIONS);
+for (const name of REFERENCE_NAMES) await load(servers[name], REST_VALIDATE, 2, CONNECTIONS);
 
+const everyone: Who[] = ['project', ...REFERENCE_NAMES];
 for (const [forProject, forReference] of scenarios) {
-  const row: Row = { scenario: forProject.name, project: [], reference: [] };
+  const row: Row = { scenario: forProject.name, results: { project: [], express: [], 'node:http': [] } };
   for (let round = 0; round < ROUNDS; round++) {
-    // Alternate who goes first, so drift on a noisy machine does not favour one side.
-    const order = round % 2 === 0 ? (['project', 'reference'] as const) : (['reference', 'project'] as const);
+    // Rotate who goes first, so drift on a noisy machine does not favour one side.
+    const order = everyone.map((_, i) => everyone[(i + round) % everyone.length]!);
     for (const who of order) {
-      const result = await load(who === 'project' ? project : reference, who === 'project' ? forProject : forReference, SECONDS, CONNECTIONS);
+      const result = await load(servers[who], who === 'project' ? forProject : forReference, SECONDS, CONNECTIONS);
       if (result.errors || result.non2xx) log(`!! ${who} ${forProject.name}: ${result.errors} errors, ${result.non2xx} non-2xx`);
-      row[who].push(result);
+      row.results[who].push(result);
     }
   }
   rows.push(row);
 }
-await project.stop();
-await reference.stop();
+for (const server of Object.values(servers)) await server.stop();
 
-log('| scenario | project req/s | p50 / p99 ms | CPU µs/req | reference req/s | p50 / p99 ms | CPU µs/req | ratio req/s (median of rounds) | ratio range |');
-log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-for (const r of rows) {
-  const ratios = r.project.map((p, i) => p.rps / r.reference[i]!.rps);
-  const m = (xs: LoadResult[], k: keyof LoadResult) => median(xs.map((x) => x[k]));
-  log(
-    `| ${r.scenario} | ${fmt(m(r.project, 'rps'))} | ${m(r.project, 'p50')} / ${m(r.project, 'p99')} | ${fmt(m(r.project, 'cpuPerRequest'))} ` +
-      `| ${fmt(m(r.reference, 'rps'))} | ${m(r.reference, 'p50')} / ${m(r.reference, 'p99')} | ${fmt(m(r.reference, 'cpuPerRequest'))} | ${fmt(median(ratios), 2)} ` +
-      `| ${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)} |`,
-  );
+const m = (xs: LoadResult[], k: keyof LoadResult) => median(xs.map((x) => x[k]));
+log('| scenario | server | req/s | p50 / p99 ms | CPU µs/req | project ÷ it, req/s (median of rounds) | range |');
+log('|---|---|---:|---:|---:|---:|---:|');
+for (const { scenario, results } of rows) {
+  for (const who of everyone) {
+    const ratios = results.project.map((p, i) => p.rps / results[who][i]!.rps);
+    const ratio = who === 'project' ? '' : `${fmt(median(ratios), 2)} | ${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}`;
+    log(`| ${scenario} | ${who} | ${fmt(m(results[who], 'rps'))} | ${m(results[who], 'p50')} / ${m(results[who], 'p99')} | ${fmt(m(results[who], 'cpuPerRequest'))} | ${ratio || ' | '} |`);
+  }
 }
 
 if (process.env.BENCH_ONLY === 'throughput') process.exit(0);
@@ -96,21 +102,27 @@ log(`| verify (project) | ${fmt(verify)} |`);
 log(`| sign with a string secret (what the KeyObject avoids) | ${fmt(stringSign)} |`);
 
 // Cold start: spawn to first 200 on /health, interleaved.
-const cold = { project: [] as number[], ready: [] as number[], reference: [] as number[] };
+const cold: Record<string, number[]> = { project: [], ready: [], express: [], 'node:http': [] };
 for (let i = 0; i < 11; i++) {
-  cold.project.push(await coldStartMs(PROJECT, '/health', PROJECT_ENV));
-  cold.ready.push(await coldStartMs(PROJECT, '/ready', PROJECT_ENV));
-  cold.reference.push(await coldStartMs(REFERENCE, '/health'));
+  cold.project!.push(await coldStartMs(PROJECT, '/health', PROJECT_ENV));
+  cold.ready!.push(await coldStartMs(PROJECT, '/ready', PROJECT_ENV));
+  for (const name of REFERENCE_NAMES) cold[name]!.push(await coldStartMs(REFERENCES[name], '/health'));
 }
-log(`\n| cold start (spawn → first 200), median of 11 | ms | ratio to reference |`);
-log('|---|---:|---:|');
-log(`| project /health (webhooks served; ${PROJECT_COMMAND.join(' ')}) | ${fmt(median(cold.project))} | ${fmt(median(cold.project) / median(cold.reference), 2)} |`);
-log(`| project /ready (GraphQL loaded too) | ${fmt(median(cold.ready))} | ${fmt(median(cold.ready) / median(cold.reference), 2)} |`);
-log(`| reference /health | ${fmt(median(cold.reference))} | 1.00 |`);
+const coldOf = (who: string) => median(cold[who]!);
+log(`\n| cold start (spawn → first 200), median of 11 | ms | ÷ express | ÷ node:http |`);
+log('|---|---:|---:|---:|');
+for (const [who, label] of [
+  ['project', `project /health (webhooks served; ${PROJECT_COMMAND.join(' ')})`],
+  ['ready', 'project /ready (GraphQL loaded too)'],
+  ['express', 'express reference /health'],
+  ['node:http', 'node:http reference /health'],
+] as const) {
+  log(`| ${label} | ${fmt(coldOf(who))} | ${fmt(coldOf(who) / coldOf('express'), 2)} | ${fmt(coldOf(who) / coldOf('node:http'), 2)} |`);
+}
 
 // Memory after a sustained load of validate + confirm pairs.
 const rss: Record<string, { before: number; after: number; requests: number }> = {};
-for (const [who, file, env] of [['project', PROJECT, PROJECT_ENV], ['reference', REFERENCE, {}]] as const) {
+for (const [who, file, env] of [['project', PROJECT, PROJECT_ENV], ...REFERENCE_NAMES.map((name) => [name, REFERENCES[name], {}] as const)] as const) {
   const server = await startNode(file, env);
   const before = server.rssMb();
   const scenario = who === 'project' ? confirmPair('/validate-metadata-change', '/confirm-metadata-change') : confirmPair('/', '/');

@@ -1,4 +1,8 @@
-// Enforcing mode's cost: `npx tsx bench/proxy.ts`.
+// Enforcing mode's cost: `npx tsx bench/proxy.ts` (BENCH_PROXY=latency: part 0 only).
+// 0. What a person feels: the latency one connection sees, requests one after another, for a pass-through
+//    POST /v1/graphql, an inspected routine metadata call and an inspected console SQL bulk, straight to the
+//    stand-in upstream, through the guard and through nginx; the three interleaved in rounds, so that other load
+//    on the machine falls on all three alike.
 // 1. Latency (p50/p99) and throughput of pass-through POST /v1/graphql and of inspected POST /v1/metadata, straight
 //    to a stand-in upstream, through the guard, and through nginx (when installed) proxying the same upstream.
 // 2. RSS growth of the guard while it inspects one 50 MB replace_metadata (target: at most 3x the body): against an
@@ -7,7 +11,7 @@
 // Each server is its own process; autocannon runs here. Everything on 127.0.0.1, bounded, stopping by itself.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -101,6 +105,93 @@ const SCENARIOS = [
   { name: 'inspected POST /v1/metadata', path: '/v1/metadata', body: JSON.stringify({ type: 'get_inconsistent_metadata', args: {} }) },
 ];
 
+/** At a person's pace: what the console sends when someone tracks a table, and runs SQL on the Raw SQL page. */
+const ONE_CONNECTION_SCENARIOS = [
+  SCENARIOS[0]!,
+  {
+    name: 'inspected routine metadata call (console "Track table", /v1/metadata bulk)',
+    path: '/v1/metadata',
+    body: JSON.stringify({ type: 'bulk', source: 'default', resource_version: 12, args: [{ type: 'pg_track_table', args: { source: 'default', table: { schema: 'public', name: 'orders' } } }] }),
+  },
+  {
+    name: 'inspected console SQL bulk (Raw SQL page, /v2/query: statement_timeout + CREATE TABLE + CREATE INDEX)',
+    path: '/v2/query',
+    body: JSON.stringify({
+      type: 'bulk',
+      source: 'default',
+      args: [
+        { type: 'run_sql', args: { source: 'default', sql: 'SET LOCAL statement_timeout = 10000;', cascade: false, read_only: false } },
+        {
+          type: 'run_sql',
+          args: {
+            source: 'default',
+            sql: 'CREATE TABLE public.order_notes (id serial PRIMARY KEY, order_id integer NOT NULL REFERENCES public.orders (id), note text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());\nCREATE INDEX order_notes_order_id ON public.order_notes (order_id);',
+            cascade: false,
+            read_only: false,
+          },
+        },
+      ],
+    }),
+  },
+];
+
+/** Sends `count` requests one after another on one keep-alive connection; the milliseconds each took. */
+async function oneAfterAnother(url: string, path: string, body: string, count: number): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const { hostname, port } = new URL(url);
+  const headers = { ...ADMIN, 'content-length': Buffer.byteLength(body) };
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request({ host: hostname, port, method: 'POST', path, headers, agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      times.push(performance.now() - started);
+      if (status !== 200) throw new Error(`${url}${path}: answered ${status}`);
+    }
+  } finally {
+    agent.destroy();
+  }
+  return times;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+
+/** Part 0: p50 and p99 of each target over ROUNDS × PER_ROUND sequential requests, interleaved. */
+async function personPace(targets: Record<string, string>): Promise<void> {
+  const ROUNDS = 10;
+  const PER_ROUND = 300;
+  console.log(`\nOne connection, one request after another (${ROUNDS} interleaved rounds of ${PER_ROUND} per target, after 200 to warm up)`);
+  console.log('| request | target | p50 ms | p99 ms | added p50 / p99 ms (to direct) |');
+  console.log('|---|---|---:|---:|---:|');
+  for (const scenario of ONE_CONNECTION_SCENARIOS) {
+    const times: Record<string, number[]> = {};
+    for (const [who, url] of Object.entries(targets)) {
+      await oneAfterAnother(url, scenario.path, scenario.body, 200);
+      times[who] = [];
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [who, url] of Object.entries(targets)) times[who]!.push(...(await oneAfterAnother(url, scenario.path, scenario.body, PER_ROUND)));
+    }
+    const figures = Object.fromEntries(
+      Object.entries(times).map(([who, t]) => {
+        const sorted = t.sort((a, b) => a - b);
+        return [who, { p50: percentile(sorted, 50), p99: percentile(sorted, 99) }];
+      }),
+    );
+    for (const [who, f] of Object.entries(figures)) {
+      const added = who === 'direct' ? '' : `${(f.p50 - figures.direct!.p50).toFixed(2)} / ${(f.p99 - figures.direct!.p99).toFixed(2)}`;
+      console.log(`| ${scenario.name} | ${who} | ${f.p50.toFixed(2)} | ${f.p99.toFixed(2)} | ${added} |`);
+    }
+  }
+}
+
 /** A metadata of about `bytes`: tables with select permissions, the shape that makes metadata big. */
 function bigMetadata(bytes: number) {
   const table = (i: number) => ({
@@ -154,7 +245,9 @@ const nginx = await startNginx(upstream.url);
 try {
   console.log(`node ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s per run, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}${nginx ? `, ${spawnSync('nginx', ['-v']).stderr.toString().trim()}` : ''}`);
   if (!nginx) console.log('nginx is not installed here (apt-get install -y nginx-light): no nginx column.');
-  for (const scenario of SCENARIOS) {
+  await personPace({ direct: upstream.url, guard: guard.url, ...(nginx ? { nginx: nginx.url } : {}) });
+  const onlyLatency = process.env.BENCH_PROXY === 'latency';
+  for (const scenario of onlyLatency ? [] : SCENARIOS) {
     const direct = await load(upstream.url, scenario.path, scenario.body);
     const through = await load(guard.url, scenario.path, scenario.body);
     const viaBare = await load(bare.url, scenario.path, scenario.body);
@@ -165,7 +258,7 @@ try {
     console.log(`  http-proxy-3  ${fmt(viaBare)}   added p50 ${(viaBare.p50 - direct.p50).toFixed(2)} ms, p99 ${(viaBare.p99 - direct.p99).toFixed(2)} ms (the library alone, no inspection)`);
     if (viaNginx) console.log(`  nginx         ${fmt(viaNginx)}   added p50 ${(viaNginx.p50 - direct.p50).toFixed(2)} ms, p99 ${(viaNginx.p99 - direct.p99).toFixed(2)} ms`);
   }
-  for (const current of ['empty', 'the same'] as const) {
+  for (const current of onlyLatency ? [] : (['empty', 'the same'] as const)) {
     const rss = await rssWhileInspecting(current);
     const growth = rss.peakMb - rss.beforeMb;
     console.log(

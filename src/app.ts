@@ -161,9 +161,7 @@ export function createApp(
   let parserLoaded = false;
   const loadAnalysis = () =>
     analysis()
-      .then(({ warmUpAnalysis }) =>
-        warmUpAnalysis((err) => logger.warn({ err: { message: err.message } }, 'the SQL worker thread failed: large SQL is analysed on one thread, more slowly')),
-      )
+      .then(({ warmUpAnalysis }) => warmUpAnalysis())
       .then(() => {
         parserLoaded = true;
         logger.info('ready: the SQL parser is loaded');

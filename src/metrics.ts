@@ -22,33 +22,11 @@ export function createMetrics(options: {
   // Process metrics (memory, CPU, event loop, GC) are only read on a scrape; setting them up is left until the
   // server listens, so it does not delay the first answer.
   setImmediate(() => collectDefaultMetrics({ register: registry }));
-  // prom-client hashes the label values on every inc() and observe(), which under load cost more than the count
-  // is worth (docs/performance.md). So requests and decisions are counted here first, in a plain slot per label
-  // set, and handed to prom-client in batches: before every scrape (collect), and whenever 1,024 latencies are
-  // waiting, which bounds the memory. A scrape sees every request answered before it.
-  const decisionSlots = new Map<string, { child: ReturnType<Counter<'action' | 'outcome'>['labels']>; count: number }>();
-  const latencySlots = new Map<string, { child: ReturnType<Histogram<'route' | 'method' | 'status'>['labels']>; seconds: number[] }>();
-  let latenciesWaiting = 0;
-  const flushDecisions = () => {
-    for (const slot of decisionSlots.values()) {
-      if (slot.count > 0) slot.child.inc(slot.count);
-      slot.count = 0;
-    }
-  };
-  const flushLatencies = () => {
-    for (const slot of latencySlots.values()) {
-      for (const seconds of slot.seconds) slot.child.observe(seconds);
-      slot.seconds.length = 0;
-    }
-    latenciesWaiting = 0;
-  };
-
   const decisions = new Counter({
     name: 'guard_decisions_total',
     help: 'Decisions taken by the guard, by action and outcome.',
     labelNames: ['action', 'outcome'] as const,
     registers: [registry],
-    collect: flushDecisions,
   });
   const latency = new Histogram({
     name: 'guard_http_request_duration_seconds',
@@ -56,7 +34,6 @@ export function createMetrics(options: {
     labelNames: ['route', 'method', 'status'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry],
-    collect: flushLatencies,
   });
   const { replayEntries } = options;
   if (replayEntries) {
@@ -92,18 +69,7 @@ export function createMetrics(options: {
     registry,
     recordNotification: (channel, outcome) => notifications.labels(channel, outcome).inc(),
     recordHistoryFailure: () => historyFailures.inc(),
-    recordDecision(d) {
-      const key = `${d.action} ${d.outcome}`;
-      let slot = decisionSlots.get(key);
-      if (!slot) decisionSlots.set(key, (slot = { child: decisions.labels(d.action, d.outcome), count: 0 }));
-      slot.count++;
-    },
-    recordRequest(route, method, status, seconds) {
-      const key = `${route} ${method} ${status}`;
-      let slot = latencySlots.get(key);
-      if (!slot) latencySlots.set(key, (slot = { child: latency.labels(route, method, String(status)), seconds: [] }));
-      slot.seconds.push(seconds);
-      if (++latenciesWaiting >= 1024) flushLatencies();
-    },
+    recordDecision: (d) => decisions.inc({ action: d.action, outcome: d.outcome }),
+    recordRequest: (route, method, status, seconds) => latency.observe({ route, method, status }, seconds),
   };
 }

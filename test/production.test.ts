@@ -133,12 +133,12 @@ describe('the compiled server, started as the image starts it', () => {
 });
 
 describe('the rest of the image', () => {
-  it('analyses a large run_sql on two threads from the bundle: the DROP in the worker\'s half is held', async () => {
+  it('analyses a large run_sql from the bundle: a DROP at its end is held', async () => {
     const hasura = await startStandInHasura();
     const server = await startCompiled({ TOKEN_SECRET: TEST_SECRET, HASURA_URL: hasura.url });
     try {
       await server.waitForLine((l) => l.msg === 'ready: the SQL parser is loaded');
-      // 600 KB: cut near the middle, so the DROP at the end is the worker thread's to find.
+      // 600 KB of harmless statements, then the one that matters.
       const filler = Array.from({ length: 12_000 }, (_, i) => `SELECT count(*) FROM public.orders WHERE id = ${i};`).join('\n');
       const sql = `${filler}\nDROP TABLE public.second_half;`;
       const held = await postMetadata(server.url, '/v2/query', { type: 'run_sql', args: { source: 'default', sql } });
@@ -146,8 +146,6 @@ describe('the rest of the image', () => {
       expect(held.json.code).toBe('guard-confirmation-required');
       expect(held.json.error).toMatch(/drops table default\.public\.second_half/);
       expect(hasura.forwarded()).toEqual([]);
-      // The worker thread started from dist/analysis/sql-worker.js; had it not, or had it failed, this line says so.
-      expect(server.lines.filter((l) => /SQL worker thread/.test(String(l.msg)))).toEqual([]);
     } finally {
       server.child.kill('SIGTERM');
       await server.exited;

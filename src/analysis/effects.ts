@@ -87,6 +87,7 @@ export type ObjectKind =
   | 'data_connector' // a data connector agent (dc_add_agent)
   | 'metrics_config'
   | 'query_tags'
+  | 'credentials' // a connection (and its password) written into the metadata rather than read from the environment
   | 'unknown';
 
 export interface Effect {

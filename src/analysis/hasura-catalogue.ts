@@ -5,7 +5,6 @@
 import { BULK_TYPES } from './bulk.js';
 import type { ObjectKind, Verb } from './effects.js';
 import {
-  databaseOf,
   forRole,
   inSource,
   member,
@@ -38,6 +37,11 @@ interface Row {
   types: readonly string[];
   /** Also accepted with a backend prefix (`pg_`, `mssql_`, a data connector's name); bare names are v1's. */
   backendScoped?: boolean;
+  /**
+   * What the call may do that only its body tells (an argument such as `replace: true`): when the type is named
+   * without its body (the `operation` field alone), the guard assumes it does (operation.ts). Fails closed.
+   */
+  withoutBody?: { verb: Verb; detail: string };
 }
 
 export interface EffectRow extends Row {
@@ -48,11 +52,18 @@ export interface EffectRow extends Row {
   meaning?: readonly Meaning[];
   /** `args[each]` is a list: one effect per element, named from the element (pg_track_tables). */
   each?: string;
+  /** Hasura's parser ignores `args` (`parseJSON _ = pure …`): any value, `"{}"` as the CLI sends it, means the same. */
+  anyArgs?: boolean;
+  /**
+   * /v1/query's legacy forms (unprefixed types only): `args` may be the table or function itself, a bare name
+   * (`"users"`, schema public) or `{schema, name}`, rather than an object holding it under this key.
+   */
+  bareName?: 'table' | 'function';
 }
 
 /** Calls whose effects come from their content, not their type: the interpreter has one handler for each. */
 export interface HandledRow extends Row {
-  handler: 'bulk' | 'sql' | 'rows' | 'replace_metadata' | 'custom_types';
+  handler: 'bulk' | 'sql' | 'rows' | 'replace_metadata' | 'custom_types' | 'source';
 }
 
 export type CatalogueRow = EffectRow | HandledRow;
@@ -96,6 +107,9 @@ const queryInCollection: Namer = (args) => member(text(args.collection_name), te
 const CASCADE: Meaning = { arg: 'cascade', when: true, detail: 'CASCADE' };
 const CASCADE_UNTRACK: Meaning = { arg: 'cascade', when: true, detail: 'CASCADE: its dependents go too' };
 const REPLACE: Meaning = { arg: 'replace', when: true, verb: 'replace', detail: 'replace: true' };
+// Hasura's create_event_trigger and create_cron_trigger silently overwrite a trigger of the same name when given
+// `replace: true` (Hasura/RQL/DDL/EventTrigger.hs, Hasura/RQL/DDL/ScheduledTrigger.hs).
+const MAY_REPLACE = { verb: 'replace', detail: 'replace: true would overwrite an existing one; only the request body tells' } as const;
 // Hasura's drop_action deletes an asynchronous action's logs unless told `clear_data: false`.
 const CLEARS_ACTION_LOGS: Meaning = { arg: 'clear_data', when: (value) => value !== false, detail: 'clears its logs' };
 const CLEARS_EVENT_LOGS: Meaning = { arg: 'clear_data', when: true, detail: 'clears its logs' };
@@ -114,18 +128,22 @@ export const CATALOGUE: readonly CatalogueRow[] = [
   { types: ['database_inspection'], backendScoped: true, verb: 'read', object: 'database' },
   { types: ['set_custom_types'], handler: 'custom_types' },
 
-  // sources
+  // sources: what a source points to, before and after, takes the metadata in force (hasura.ts, analyzeSource).
+  // add_source with `replace_configuration: true` overwrites a live source's configuration (runAddSource,
+  // Hasura/RQL/DDL/Schema/Source.hs), hasura/graphql-engine#8199; update_source may give it a new connection.
   {
     types: ['add_source'],
     backendScoped: true,
-    verb: 'add',
-    object: 'source',
-    name: field('name'),
-    detail: (args) => databaseOf(args.configuration),
-    meaning: [{ arg: 'replace_configuration', when: true, verb: 'replace', detail: 'replace_configuration: true' }],
+    handler: 'source',
+    withoutBody: { verb: 'replace', detail: 'replace_configuration: true would repoint a live source; only the request body tells' },
+  },
+  {
+    types: ['update_source'],
+    backendScoped: true,
+    handler: 'source',
+    withoutBody: { verb: 'replace', detail: 'a new configuration would repoint the source; only the request body tells' },
   },
   { types: ['drop_source'], backendScoped: true, verb: 'drop', object: 'source', name: field('name'), meaning: [CASCADE] },
-  { types: ['update_source'], backendScoped: true, verb: 'modify', object: 'source', name: field('name'), detail: (args) => databaseOf(args.configuration) },
   { types: ['rename_source'], verb: 'rename', object: 'source', name: field('name'), detail: renamedTo },
   { types: ['list_source_kinds', 'get_source_kind_capabilities'], verb: 'read', object: 'source', name: sourceNamed },
   { types: ['get_source_tables', 'get_source_trackables', 'test_connection_template'], backendScoped: true, verb: 'read', object: 'source', name: sourceNamed },
@@ -134,7 +152,10 @@ export const CATALOGUE: readonly CatalogueRow[] = [
   { types: ['dc_delete_agent'], verb: 'drop', object: 'data_connector', name: field('name') },
 
   // tables
-  { types: ['track_table', 'add_existing_table_or_view'], backendScoped: true, verb: 'add', object: 'table', name: table },
+  // /v1/query's track_table and add_existing_table_or_view read args as TrackTable, which is `{table, source, …}` or
+  // else the table itself (Hasura/Table/API.hs: `withOptions <|> withoutOptions`), and a Postgres table is a bare
+  // name or `{schema, name}` (QualifiedObject, Hasura/Backends/Postgres/SQL/Types.hs; Server/API/Query.hs).
+  { types: ['track_table', 'add_existing_table_or_view'], backendScoped: true, verb: 'add', object: 'table', name: table, bareName: 'table' },
   { types: ['track_tables'], backendScoped: true, verb: 'add', object: 'table', name: table, each: 'tables' },
   { types: ['untrack_table'], backendScoped: true, verb: 'untrack', object: 'table', name: table, meaning: [CASCADE_UNTRACK] },
   { types: ['untrack_tables'], backendScoped: true, verb: 'untrack', object: 'table', name: table, each: 'tables', meaning: [CASCADE_UNTRACK] },
@@ -161,8 +182,10 @@ export const CATALOGUE: readonly CatalogueRow[] = [
   { types: ['delete_remote_schema_remote_relationship'], verb: 'drop', object: 'remote_relationship', name: (args) => member(member(text(args.remote_schema), text(args.type_name)), text(args.name)) },
 
   // functions and computed fields
-  { types: ['track_function'], backendScoped: true, verb: 'add', object: 'function', name: fn },
-  { types: ['untrack_function'], backendScoped: true, verb: 'untrack', object: 'function', name: fn },
+  // /v1/query's track_function is TrackFunction, a newtype of the function's name (a bare name or `{schema, name}`);
+  // untrack_function reads `{schema, name}` as the function when no "source" is given (Hasura/Function/API.hs).
+  { types: ['track_function'], backendScoped: true, verb: 'add', object: 'function', name: fn, bareName: 'function' },
+  { types: ['untrack_function'], backendScoped: true, verb: 'untrack', object: 'function', name: fn, bareName: 'function' },
   { types: ['set_function_customization'], backendScoped: true, verb: 'modify', object: 'customization', name: fn },
   { types: ['create_function_permission'], backendScoped: true, verb: 'grant', object: 'function_permission', name: roleOf(fn), detail: (args) => `role ${text(args.role) ?? '?'}` },
   { types: ['drop_function_permission'], backendScoped: true, verb: 'revoke', object: 'function_permission', name: roleOf(fn), detail: (args) => `role ${text(args.role) ?? '?'}` },
@@ -183,7 +206,7 @@ export const CATALOGUE: readonly CatalogueRow[] = [
   { types: ['untrack_stored_procedure'], backendScoped: true, verb: 'untrack', object: 'stored_procedure', name: inItsSource('stored_procedure') },
 
   // event triggers
-  { types: ['create_event_trigger'], backendScoped: true, verb: 'add', object: 'event_trigger', name: field('name'), meaning: [REPLACE] },
+  { types: ['create_event_trigger'], backendScoped: true, verb: 'add', object: 'event_trigger', name: field('name'), meaning: [REPLACE], withoutBody: MAY_REPLACE },
   { types: ['delete_event_trigger'], backendScoped: true, verb: 'drop', object: 'event_trigger', name: field('name'), meaning: [CLEARS_EVENT_LOGS] },
   // Both make Hasura call the trigger's webhook now: what that does is the webhook's business.
   { types: ['redeliver_event'], backendScoped: true, verb: 'run', object: 'event_trigger', name: field('event_id'), detail: () => 'redelivers an event' },
@@ -202,9 +225,9 @@ export const CATALOGUE: readonly CatalogueRow[] = [
   { types: ['drop_remote_schema_permissions'], verb: 'revoke', object: 'remote_schema_permission', name: (args) => forRole(text(args.remote_schema), text(args.role)), detail: (args) => `role ${text(args.role) ?? '?'}` },
 
   // scheduled triggers
-  { types: ['create_cron_trigger'], verb: 'add', object: 'cron_trigger', name: field('name'), meaning: [REPLACE] },
+  { types: ['create_cron_trigger'], verb: 'add', object: 'cron_trigger', name: field('name'), meaning: [REPLACE], withoutBody: MAY_REPLACE },
   { types: ['delete_cron_trigger'], verb: 'drop', object: 'cron_trigger', name: field('name') },
-  { types: ['get_cron_triggers'], verb: 'read', object: 'cron_trigger' },
+  { types: ['get_cron_triggers'], verb: 'read', object: 'cron_trigger', anyArgs: true },
   { types: ['create_scheduled_event'], verb: 'add', object: 'scheduled_event', name: field('webhook') },
   { types: ['delete_scheduled_event'], verb: 'drop', object: 'scheduled_event', name: field('event_id') },
   { types: ['get_scheduled_events'], verb: 'read', object: 'scheduled_event' },
@@ -221,9 +244,11 @@ export const CATALOGUE: readonly CatalogueRow[] = [
   { types: ['create_query_collection'], verb: 'add', object: 'query_collection', name: field('name') },
   { types: ['rename_query_collection'], verb: 'rename', object: 'query_collection', name: field('name'), detail: renamedTo },
   { types: ['drop_query_collection'], verb: 'drop', object: 'query_collection', name: field('collection'), meaning: [CASCADE] },
-  { types: ['add_query_to_collection'], verb: 'modify', object: 'query_collection', name: queryInCollection, detail: () => 'adds a query' },
+  { types: ['add_query_to_collection'], verb: 'grant', object: 'query_collection', name: queryInCollection, detail: () => 'adds a query: it may run if the collection is allow-listed' },
   { types: ['drop_query_from_collection'], verb: 'modify', object: 'query_collection', name: queryInCollection, detail: () => 'removes a query' },
-  { types: ['add_collection_to_allowlist'], verb: 'add', object: 'allowlist', name: field('collection') },
+  // Both widen what may run where the allow list is enforced: a collection's queries join it, or a query joins a
+  // collection that is on it. Decided alike, as grants (the guard cannot tell whether the collection is allow-listed).
+  { types: ['add_collection_to_allowlist'], verb: 'grant', object: 'allowlist', name: field('collection'), detail: () => 'its queries may run' },
   { types: ['drop_collection_from_allowlist'], verb: 'drop', object: 'allowlist', name: field('collection') },
   { types: ['update_scope_of_collection_in_allowlist'], verb: 'modify', object: 'allowlist', name: field('collection') },
   { types: ['create_rest_endpoint'], verb: 'add', object: 'rest_endpoint', name: field('name') },
@@ -237,24 +262,27 @@ export const CATALOGUE: readonly CatalogueRow[] = [
 
   // settings
   { types: ['set_api_limits'], verb: 'modify', object: 'api_limits' },
-  { types: ['remove_api_limits'], verb: 'drop', object: 'api_limits' },
+  { types: ['remove_api_limits'], verb: 'drop', object: 'api_limits', anyArgs: true },
   { types: ['set_metrics_config'], verb: 'modify', object: 'metrics_config' },
-  { types: ['remove_metrics_config'], verb: 'drop', object: 'metrics_config' },
+  { types: ['remove_metrics_config'], verb: 'drop', object: 'metrics_config', anyArgs: true },
   { types: ['set_graphql_schema_introspection_options'], verb: 'modify', object: 'introspection' },
   { types: ['set_query_tags'], verb: 'modify', object: 'query_tags', name: field('source_name') },
   { types: ['set_opentelemetry_config', 'set_opentelemetry_status'], verb: 'modify', object: 'opentelemetry' },
 
   // the metadata as a whole
-  { types: ['export_metadata', 'get_inconsistent_metadata', 'dump_internal_state', 'get_feature_flag'], verb: 'read', object: 'metadata' },
+  // Their parsers ignore args (`parseJSON _ = pure ExportMetadata`, Hasura/RQL/DDL/Metadata/Types.hs): the CLI sends
+  // `"args": "{}"`, a string (cli/internal/hasura/v1query/v1_query_test.go), and Hasura answers 200.
+  { types: ['export_metadata', 'get_inconsistent_metadata', 'dump_internal_state'], verb: 'read', object: 'metadata', anyArgs: true },
+  { types: ['get_feature_flag'], verb: 'read', object: 'metadata' },
   // Rebuilds Hasura's schema cache from the metadata in force: nothing in the metadata changes.
   { types: ['reload_metadata'], verb: 'read', object: 'metadata', detail: () => 'reload' },
   // Removes every object Hasura currently finds inconsistent; which ones cannot be known from the request,
   // and they are real metadata (a permission whose table is briefly missing goes for good).
-  { types: ['drop_inconsistent_metadata'], verb: 'drop', object: 'metadata', detail: () => 'every inconsistent object' },
-  { types: ['clear_metadata'], verb: 'clear', object: 'metadata' },
+  { types: ['drop_inconsistent_metadata'], verb: 'drop', object: 'metadata', detail: () => 'every inconsistent object', anyArgs: true },
+  { types: ['clear_metadata'], verb: 'clear', object: 'metadata', anyArgs: true },
   // Computes what a webhook transform would send; sends nothing.
   { types: ['test_webhook_transform'], verb: 'read', object: 'metadata', detail: () => 'webhook transform test' },
-  { types: ['get_catalog_state'], verb: 'read', object: 'catalog_state' },
+  { types: ['get_catalog_state'], verb: 'read', object: 'catalog_state', anyArgs: true },
   // The console's and the CLI's own UI state (e.g. applied migrations): harmless. Hasura knows no other type.
   {
     types: ['set_catalog_state'],

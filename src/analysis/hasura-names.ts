@@ -143,3 +143,41 @@ export function databaseOf(configuration: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * What decides which database a source reaches: its connection setting (PostgreSQL's `database_url`, SQL Server's
+ * `connection_string`, BigQuery's `project_id`), as given. Undefined when the configuration names none.
+ */
+export function connectionOf(configuration: unknown): unknown {
+  if (!isObject(configuration)) return undefined;
+  const info = configuration.connection_info;
+  if (isObject(info) && (info.database_url ?? info.connection_string) !== undefined) return info.database_url ?? info.connection_string;
+  return configuration.project_id;
+}
+
+/**
+ * Why a configuration's connection is written in the metadata rather than read from the environment, or undefined.
+ * A URL (or ODBC string, or connection parameters with a password) in the metadata travels with it: every export
+ * holds it, password included, and a metadata applied to another environment (`hasura metadata apply` from
+ * staging to production) points that environment's source at this database. `{"from_env": "PG_DATABASE_URL"}`
+ * keeps it in each environment's own settings. Read replicas count too.
+ */
+export function inlineConnection(configuration: unknown): string | undefined {
+  if (!isObject(configuration)) return undefined;
+  const replicas = Array.isArray(configuration.read_replicas) ? configuration.read_replicas : [];
+  for (const info of [configuration.connection_info, ...replicas]) {
+    if (!isObject(info)) continue;
+    const setting = info.database_url ?? info.connection_string;
+    const parameters = isObject(setting) ? setting.connection_parameters : undefined;
+    if (typeof setting === 'string' || (isObject(parameters) && typeof parameters.password === 'string')) {
+      return 'database URL written in the metadata, not from_env: every export holds it, with any password, and an apply to another environment repoints that one';
+    }
+  }
+  return undefined;
+}
+
+/** The source of that name in a metadata (export_metadata's v3 `metadata`), if any. */
+export function sourceInForce(metadata: unknown, name: string): Record<string, unknown> | undefined {
+  if (!isObject(metadata) || !Array.isArray(metadata.sources)) return undefined;
+  return metadata.sources.find((source): source is Record<string, unknown> => isObject(source) && (text(source.name) ?? DEFAULT_SOURCE) === name);
+}

@@ -6,7 +6,7 @@ import { BULK_TYPES } from './bulk.js';
 import { isObject } from '../core/json.js';
 import { unknownEffect, type Effect } from './effects.js';
 import { CATALOGUE, knownWithoutArgs, type Call, type CatalogueRow, type EffectRow } from './hasura-catalogue.js';
-import { inSource, maskCredentials, objectPath, sourceOf } from './hasura-names.js';
+import { connectionOf, databaseOf, inlineConnection, inSource, maskCredentials, objectPath, sourceInForce, sourceOf, text } from './hasura-names.js';
 import { diffCustomTypes, diffReplacement } from './metadata-diff.js';
 
 export interface HasuraAnalysisContext {
@@ -51,6 +51,16 @@ export function isHasuraType(type: string): boolean {
   return resolve(type) !== undefined;
 }
 
+/**
+ * A type named without its body (the `operation` field alone) may still do what only its arguments say: its effects
+ * as if they said it (`pg_create_event_trigger` → replaces an event trigger). Other types' effects are returned as they are.
+ */
+export function withoutBody(type: string, effects: Effect[]): Effect[] {
+  const worst = resolve(type)?.row.withoutBody;
+  if (!worst) return effects;
+  return effects.map((found) => (found.verb === 'unknown' ? found : effect({ ...found, verb: worst.verb, detail: [found.detail, worst.detail].filter(Boolean).join(', ') })));
+}
+
 export function analyzeHasuraRequest(body: unknown, context: HasuraAnalysisContext): Effect[] {
   try {
     return analyzeRequest(body, '', 0, context).map(withoutCredentials);
@@ -88,30 +98,16 @@ function analyzeRequest(body: unknown, path: string, depth: number, context: Has
       return analyzeReplacement(body.version, args, at, context);
     case 'custom_types':
       return analyzeCustomTypes(args, at, context);
+    case 'source':
+      return analyzeSource(type, call, args, at, context);
   }
-}
-
-/**
- * The SQL strings the walk of `body` will hand to context.analyzeSql, with their read_only: run_sql calls and
- * *_run_sql calls, in bulks as deep as the walk goes. src/analysis/index.ts analyses the large ones ahead of the
- * (synchronous) walk, on two threads.
- */
-export function sqlCallsOf(body: unknown, depth = 0): Array<{ sql: string; readOnly: boolean }> {
-  if (!isObject(body) || typeof body.type !== 'string') return [];
-  const row = resolve(body.type)?.row;
-  const args = body.args;
-  if (row && 'handler' in row && row.handler === 'bulk' && Array.isArray(args) && depth < MAX_BULK_DEPTH) {
-    return args.flatMap((child) => sqlCallsOf(child, depth + 1));
-  }
-  if (row && 'handler' in row && row.handler === 'sql' && isObject(args) && typeof args.sql === 'string') {
-    return [{ sql: args.sql, readOnly: args.read_only === true }];
-  }
-  return [];
 }
 
 // ---- catalogue rows -------------------------------------------------------------------------------------------
 
-function effectsOfRow(row: EffectRow, call: Call, type: string, args: unknown, at: string | undefined): Effect[] {
+function effectsOfRow(row: EffectRow, call: Call, type: string, given: unknown, at: string | undefined): Effect[] {
+  if (row.anyArgs) return [effectOf(row, call, type, {}, {}, at)];
+  const args = row.bareName && call.backend === '' ? namedByArgs(row.bareName, given) : given;
   if (!isObject(args)) {
     if (args !== undefined && args !== null) return [unknownEffect(`"${type}" args is not an object`, at)];
     return knownWithoutArgs(row) ? [effectOf(row, call, type, {}, {}, at)] : [unknownEffect(`"${type}" has no args`, at)];
@@ -122,6 +118,16 @@ function effectsOfRow(row: EffectRow, call: Call, type: string, args: unknown, a
   return list.map((element) =>
     isObject(element) ? effectOf(row, call, type, element, args, at) : unknownEffect(`an element of "${row.each}" of "${type}" is not an object`, at),
   );
+}
+
+/**
+ * /v1/query's legacy forms: `"users"` or `{"schema": "public", "name": "users"}` as args is the table (or the
+ * function) itself, in the default source. An object that holds the key (or, for a function, a "source") is read as usual.
+ */
+function namedByArgs(key: 'table' | 'function', args: unknown): unknown {
+  if (typeof args === 'string') return { [key]: args };
+  if (!isObject(args) || Object.hasOwn(args, key) || (key === 'function' && Object.hasOwn(args, 'source'))) return args;
+  return typeof args.name === 'string' ? { [key]: args } : args;
 }
 
 /** `named` names the object (an element of a list, for `each` rows); `args` holds the arguments that change the meaning. */
@@ -259,6 +265,41 @@ function analyzeReplacement(version: unknown, args: unknown, at: string | undefi
   const effects = diffReplacement(context.currentMetadata, next);
   if (effects.length === 0) return [effect({ verb: 'read', object: 'metadata', detail: 'no change', at })];
   return effects.map((found) => effect({ ...found, at }));
+}
+
+// ---- sources --------------------------------------------------------------------------------------------------
+
+/**
+ * add_source and update_source. A source given a new connection is repointed: every query, permission and event
+ * trigger on it now reaches another database (a test database in production, hasura/graphql-engine#8199). Said with
+ * where it pointed and where it will point, never with a password (databaseOf masks them).
+ */
+function analyzeSource(type: string, call: Call, args: unknown, at: string | undefined, context: HasuraAnalysisContext): Effect[] {
+  if (!isObject(args)) return [unknownEffect(`"${type}" args is not an object`, at)];
+  if (args.replace_configuration !== undefined && typeof args.replace_configuration !== 'boolean') return [unknownEffect(`"replace_configuration" of "${type}" is not a boolean`, at)];
+  const name = text(args.name);
+  const after = databaseOf(args.configuration);
+  const inForce = context.currentMetadata === undefined ? undefined : { source: sourceInForce(context.currentMetadata, name ?? '') };
+  const effects: Effect[] = [repointing(call.command, name, args, after, inForce, at)];
+  const inline = inlineConnection(args.configuration);
+  if (inline) effects.push(effect({ verb: 'grant', object: 'credentials', name, detail: inline, at }));
+  return effects;
+}
+
+/** `inForce` is undefined when the metadata in force is not known; its `source` undefined when it has no such source. */
+function repointing(command: string, name: string | undefined, args: Record<string, unknown>, after: string | undefined, inForce: { source?: Record<string, unknown> } | undefined, at: string | undefined): Effect {
+  const exists = inForce === undefined || inForce.source !== undefined;
+  const replaces = command === 'add_source' ? args.replace_configuration === true && exists : connectionOf(args.configuration) !== undefined;
+  if (!replaces) {
+    const verb = command === 'add_source' ? 'add' : 'modify';
+    return effect({ verb, object: 'source', name, detail: after, at });
+  }
+  const before = inForce?.source === undefined ? undefined : inForce.source.configuration;
+  if (before !== undefined && JSON.stringify(connectionOf(before)) === JSON.stringify(connectionOf(args.configuration))) {
+    return effect({ verb: 'modify', object: 'source', name, detail: [after, 'same connection'].filter(Boolean).join(', '), at });
+  }
+  const from = inForce === undefined ? 'from where it points now, which the guard was not shown' : `from ${databaseOf(before) ?? 'a database not said'}`;
+  return effect({ verb: 'replace', object: 'source', name, detail: `repoints it to ${after ?? 'a database not said'}, ${from}`, at });
 }
 
 function analyzeCustomTypes(args: unknown, at: string | undefined, context: HasuraAnalysisContext): Effect[] {

@@ -9,7 +9,7 @@
 // decides on verbs and objects, so the decision is the same as on the full list.
 import { isObject } from '../core/json.js';
 import { unknownEffect, type Effect, type ObjectKind, type Verb } from './effects.js';
-import { databaseOf, DEFAULT_SOURCE, forRole, inSource, member, objectPath, permissionDetail, permissionName, text } from './hasura-names.js';
+import { connectionOf, databaseOf, DEFAULT_SOURCE, forRole, inlineConnection, inSource, member, objectPath, permissionDetail, permissionName, text } from './hasura-names.js';
 import { JsonSlice, JsonSlices } from './json-slices.js';
 
 interface Entry {
@@ -19,6 +19,8 @@ interface Entry {
   definition: unknown;
   /** Custom types only: the definition itself, to name the fields a change removes. */
   raw?: Record<string, unknown>;
+  /** Sources only: the connection setting as given (hasura-names.ts connectionOf), and why it is written inline. */
+  connection?: { setting: unknown; inline?: string };
 }
 
 /** A table as the metadata holds it: an object, or still in the request's bytes. */
@@ -54,6 +56,8 @@ const VERBS: Partial<Record<ObjectKind, { removed: Verb; added: Verb }>> = {
   logical_model: { removed: 'untrack', added: 'add' },
   stored_procedure: { removed: 'untrack', added: 'add' },
   permission: { removed: 'revoke', added: 'grant' },
+  // A collection on the allow list: its queries may run (add_collection_to_allowlist, hasura-catalogue.ts).
+  allowlist: { removed: 'drop', added: 'grant' },
   function_permission: { removed: 'revoke', added: 'grant' },
   action_permission: { removed: 'revoke', added: 'grant' },
   remote_schema_permission: { removed: 'revoke', added: 'grant' },
@@ -209,13 +213,27 @@ function compareEntries(current: ReadonlyMap<string, Entry>, next: ReadonlyMap<s
       if (!SETTINGS.has(before.object)) countedRemoved += 1;
       listing.add('removed', (VERBS[before.object] ?? DROP_OR_ADD).removed, before, before.detail);
     } else if (!sameDefinition(before, after)) {
-      listing.add('changed', 'modify', after, changeDetail(before, after));
+      const repointed = before.connection !== undefined && after.connection !== undefined && canonical(before.connection.setting) !== canonical(after.connection.setting);
+      if (repointed) listing.add('changed', 'replace', after, `repoints it from ${before.detail ?? 'a database not said'} to ${after.detail ?? 'a database not said'}`);
+      else listing.add('changed', 'modify', after, changeDetail(before, after));
+      if (repointed) inlineCredentials(after, listing);
     }
   }
   for (const [key, after] of next) {
-    if (!current.has(key)) listing.add('added', (VERBS[after.object] ?? DROP_OR_ADD).added, after, after.detail);
+    if (current.has(key)) continue;
+    listing.add('added', (VERBS[after.object] ?? DROP_OR_ADD).added, after, after.detail);
+    inlineCredentials(after, listing);
   }
   return countedRemoved;
+}
+
+/**
+ * A source that comes, or comes with a new connection, written in the metadata rather than from the environment:
+ * `grant:credentials`, with why (hasura-names.ts inlineConnection). One already in force, unchanged, says nothing.
+ */
+function inlineCredentials(source: Entry, listing: Listing): void {
+  const why = source.connection?.inline;
+  if (why !== undefined) listing.add('added', 'grant', { object: 'credentials', name: source.name, definition: null }, why);
 }
 
 /**
@@ -339,6 +357,8 @@ function inventoryOf(metadata: unknown): Inventory {
     const name = text(source.name) ?? DEFAULT_SOURCE;
     const kind = text(source.kind) ?? 'postgres';
     add(entries, 'source', name, without(source, SOURCE_CHILDREN), databaseOf(source.configuration));
+    const inline = inlineConnection(source.configuration);
+    entries.get(`source\u0000${name}`)!.connection = { setting: connectionOf(source.configuration) ?? null, ...(inline ? { inline } : {}) };
     const list = tablesOf(source, name);
     tablesBySource.set(name, list.length);
     tables.push({ source: name, kind, list });

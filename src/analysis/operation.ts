@@ -5,6 +5,7 @@
 // unknown effect, so one routine word can never carry an unknown one through.
 import { printable } from '../core/text.js';
 import { unknownEffect, type Effect, type ObjectKind, type Verb } from './effects.js';
+import { withoutBody } from './hasura.js';
 
 export interface OperationAnalysers {
   isHasuraType(type: string): boolean;
@@ -19,7 +20,8 @@ export function analyzeOperation(operation: string, table: string, analysers: Op
     .toLowerCase()
     .replace(/[.;:!]+$/, '')
     .replace(/[\s-]+/g, '_');
-  if (analysers.isHasuraType(asType)) return analysers.analyzeHasuraType(asType, table);
+  // Named without its body, a type that may replace or repoint something (`replace: true`) is taken to do so.
+  if (analysers.isHasuraType(asType)) return withoutBody(asType, analysers.analyzeHasuraType(asType, table));
 
   const sql = analysers.analyzeSqlIfParses(operation) ?? (table ? analysers.analyzeSqlIfParses(`${operation} ${table}`) : undefined);
   if (sql) return sql;
@@ -64,8 +66,32 @@ const PAIRED_OBJECTS: Record<string, ObjectKind> = {
 /** Words that change nothing about what happens. Deliberately few: every other word is not understood. */
 const FILLER = new Set(['if', 'exists', 'not', 'the', 'a', 'an', 'on', 'from', 'to', 'in', 'of', 'for', 'by', 'with', 'all']);
 
+/** A name as SQL writes one: `x`, `public.patients`, `"My Table"`. */
+const NAME = /^(?:"[^"]+"|[A-Za-z_][\w$]*)(?:\.(?:"[^"]+"|[A-Za-z_][\w$]*))*$/;
+
+/**
+ * The word right after an object word, when it is a name and no word the guard knows: the object's name
+ * (`COMMENT ON TABLE patients`, which is not SQL without its `IS '...'`). Taken out before the words are read.
+ * A name with a verb among its parts (`drop_everything`, `then_clear`) is not taken: its words still count.
+ */
+function takeNames(operation: string): { rest: string; name?: string } {
+  const tokens = operation.trim().split(/\s+/);
+  const isKnown = (word: string) =>
+    word in OBJECT_WORDS || FILLER.has(word) || word === 'cascade' || word.split(/[_.$"-]+/).some((part) => part in VERB_WORDS);
+  for (let i = 1; i < tokens.length; i++) {
+    const before = tokens[i - 1]!.toLowerCase();
+    const token = tokens[i]!.replace(/[;:,!]+$/, '');
+    const pairEnd = Object.keys(PAIRED_OBJECTS).some((pair) => pair.endsWith(` ${before}`));
+    if (!(before in OBJECT_WORDS || pairEnd) || !NAME.test(token) || isKnown(token.toLowerCase())) continue;
+    return { rest: [...tokens.slice(0, i), ...tokens.slice(i + 1)].join(' '), name: token };
+  }
+  return { rest: operation };
+}
+
 function analyzeWords(operation: string, table: string): Effect[] {
-  const words = operation.toLowerCase().split(/[\s_.;:,!-]+/).filter(Boolean);
+  const { rest, name } = takeNames(operation);
+  const words = rest.toLowerCase().split(/[\s_.;:,!-]+/).filter(Boolean);
+  const targetName = table || name;
   const verbs: Verb[] = [];
   const unknown: string[] = [];
   let object: ObjectKind | undefined;
@@ -86,7 +112,7 @@ function analyzeWords(operation: string, table: string): Effect[] {
     verb,
     // TRUNCATE deletes every row; a table-level `delete` above means the table goes.
     object: verb === 'delete' ? 'all_rows' : target,
-    ...(table ? { name: table } : {}),
+    ...(targetName ? { name: targetName } : {}),
     ...(cascade ? { detail: 'CASCADE' } : {}),
   }));
   if (verbs.length === 0) effects.push(unknownEffect(`"${printable(operation)}" names no known operation`));

@@ -12,6 +12,7 @@ export function verbTable(): string {
 const SHOWN = [
   'read:table', 'add:table', 'comment:table', 'modify:permission', 'rename:column', 'replace:function', 'rewrite:rows', 'rewrite:all_rows',
   'delete:rows', 'delete:all_rows', 'untrack:table', 'drop:table', 'grant:permission', 'grant:role', 'grant:privilege', 'grant:policy', 'revoke:privilege', 'run:function', 'run:sql', 'unknown:unknown',
+  'replace:source', 'grant:credentials', 'grant:extension', 'grant:allowlist',
   'drop:source', 'drop:schema', 'drop:database', 'drop:owned', 'clear:metadata', 'clear:source',
 ];
 

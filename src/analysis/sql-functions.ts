@@ -9,7 +9,7 @@
 //   - set_config, pg_advisory_lock and friends, pg_sleep: they change session state or hold the connection;
 //   - pg_terminate_backend, pg_cancel_backend, pg_reload_conf, pg_rotate_logfile, pg_switch_wal: server control;
 //   - lo_*, pg_read_file, pg_ls_dir, pg_stat_file: large objects and server files;
-//   - dblink*, any extension function (uuid_generate_v4, ...): they live outside pg_catalog (see isFreeOfSideEffects).
+//   - dblink*, and every extension function not in EXTENSION_FUNCTIONS below.
 //
 // Names are matched as PostgreSQL resolves them: the parser has already folded unquoted names to lower case
 // (`COUNT(*)` is `count`), while a quoted `"Count"` is a different function PostgreSQL would look up, so it is
@@ -100,14 +100,113 @@ const SIDE_EFFECT_FREE: ReadonlySet<string> = new Set([
   ...ESTIMATORS,
 ]);
 
+// ---- functions of the common extensions --------------------------------------------------------------------
+// Functions that only compute a value from their arguments, as each extension's documentation describes them. A
+// seed INSERT that builds geometries (`ST_GeomFromEWKT`, `ST_Buffer`) changes its rows and nothing else.
+// Left out on purpose, because they write or reach outside the value they are given:
+//   - PostGIS management: AddGeometryColumn, DropGeometryColumn, DropGeometryTable, UpdateGeometrySRID,
+//     Populate_Geometry_Columns, PostGIS_Extensions_Upgrade, AddRasterConstraints, DropRasterConstraints,
+//     AddOverviewConstraints, ST_CreateOverview (creates a table), ST_Retile (reads the table its argument names),
+//     ST_EstimatedExtent (reads statistics), every topology function (CreateTopology, AddTopoGeometryColumn...);
+//   - pg_trgm's set_limit (changes a setting for the session);
+//   - setval, nextval: not an extension's, and they write a sequence (`setval` resets it: code of unknown effect,
+//     reported as `run:function`, like any function not listed).
+
+/** PostGIS: https://postgis.net/docs/reference.html (constructors, accessors, editors, inputs and outputs, spatial
+ * relationships, measurement, processing, bounding boxes, linear referencing) and https://postgis.net/docs/RT_reference.html
+ * (raster constructors, accessors and outputs that return a new value). */
+const POSTGIS = [
+  // constructors and inputs
+  'st_geomfromewkt', 'st_geomfromtext', 'st_geometryfromtext', 'st_geomfromwkb', 'st_geomfromewkb', 'st_geomfromgeojson',
+  'st_geomfromgml', 'st_geomfromkml', 'st_geomfromtwkb', 'st_geogfromtext', 'st_geographyfromtext', 'st_geogfromwkb',
+  'st_pointfromtext', 'st_linefromtext', 'st_polygonfromtext', 'st_mpointfromtext', 'st_mlinefromtext', 'st_mpolyfromtext',
+  'st_wkttosql', 'st_wkbtosql', 'st_makepoint', 'st_makepointm', 'st_point', 'st_pointz', 'st_pointm', 'st_pointzm',
+  'st_makeline', 'st_makepolygon', 'st_polygon', 'st_makeenvelope', 'st_tileenvelope', 'st_makebox2d', 'st_3dmakebox',
+  'st_collect', 'st_linefrommultipoint', 'st_hexagon', 'st_square', 'st_letters', 'geometry', 'geography', 'box2d', 'box3d',
+  // accessors
+  'st_x', 'st_y', 'st_z', 'st_m', 'st_srid', 'st_geometrytype', 'geometrytype', 'st_dimension', 'st_coorddim', 'st_ndims',
+  'st_npoints', 'st_numpoints', 'st_numgeometries', 'st_geometryn', 'st_numinteriorrings', 'st_interiorringn',
+  'st_exteriorring', 'st_pointn', 'st_startpoint', 'st_endpoint', 'st_boundary', 'st_envelope', 'st_isempty',
+  'st_isclosed', 'st_isring', 'st_issimple', 'st_isvalid', 'st_isvalidreason', 'st_isvaliddetail', 'st_iscollection',
+  'st_xmin', 'st_xmax', 'st_ymin', 'st_ymax', 'st_zmin', 'st_zmax', 'st_dump', 'st_dumppoints', 'st_dumprings',
+  'st_hasarc', 'st_zmflag', 'st_memsize', 'st_summary',
+  // editors (each returns a new geometry)
+  'st_setsrid', 'st_transform', 'st_force2d', 'st_force3d', 'st_force3dz', 'st_force3dm', 'st_force4d', 'st_forcecollection',
+  'st_forcerhr', 'st_forcepolygoncw', 'st_forcepolygonccw', 'st_multi', 'st_addpoint', 'st_removepoint', 'st_setpoint',
+  'st_reverse', 'st_segmentize', 'st_snaptogrid', 'st_snap', 'st_flipcoordinates', 'st_swapordinates', 'st_normalize',
+  'st_collectionextract', 'st_collectionhomogenize', 'st_curvetoline', 'st_linetocurve', 'st_translate', 'st_scale',
+  'st_rotate', 'st_rotatex', 'st_rotatey', 'st_rotatez', 'st_affine', 'st_transscale',
+  // outputs
+  'st_astext', 'st_asewkt', 'st_asbinary', 'st_asewkb', 'st_asgeojson', 'st_asgml', 'st_askml', 'st_assvg', 'st_asmvt',
+  'st_asmvtgeom', 'st_astwkb', 'st_asencodedpolyline', 'st_ashexewkb', 'st_aslatlontext', 'st_geohash', 'st_asx3d',
+  'st_asflatgeobuf', 'st_asgeobuf',
+  // spatial relationships
+  'st_contains', 'st_containsproperly', 'st_within', 'st_intersects', 'st_disjoint', 'st_touches', 'st_crosses',
+  'st_overlaps', 'st_covers', 'st_coveredby', 'st_equals', 'st_orderingequals', 'st_relate', 'st_relatematch',
+  'st_dwithin', 'st_dfullywithin', 'st_3dintersects', 'st_3ddwithin', 'st_pointinsidecircle',
+  // measurement
+  'st_distance', 'st_distancesphere', 'st_distancespheroid', 'st_3ddistance', 'st_maxdistance', 'st_hausdorffdistance',
+  'st_frechetdistance', 'st_area', 'st_length', 'st_length2d', 'st_3dlength', 'st_perimeter', 'st_azimuth', 'st_angle',
+  'st_closestpoint', 'st_shortestline', 'st_longestline', 'st_project',
+  // processing
+  'st_buffer', 'st_intersection', 'st_difference', 'st_symdifference', 'st_union', 'st_unaryunion', 'st_memunion',
+  'st_centroid', 'st_pointonsurface', 'st_convexhull', 'st_concavehull', 'st_simplify', 'st_simplifypreservetopology',
+  'st_simplifyvw', 'st_chaikinsmoothing', 'st_makevalid', 'st_split', 'st_subdivide', 'st_node', 'st_linemerge',
+  'st_polygonize', 'st_buildarea', 'st_delaunaytriangles', 'st_voronoipolygons', 'st_voronoilines', 'st_offsetcurve',
+  'st_generatepoints', 'st_reduceprecision', 'st_expand', 'st_extent', 'st_3dextent', 'st_clusterdbscan',
+  'st_clusterkmeans', 'st_clusterwithin', 'st_clusterintersecting',
+  // linear referencing
+  'st_lineinterpolatepoint', 'st_lineinterpolatepoints', 'st_linelocatepoint', 'st_linesubstring', 'st_locatealong',
+  'st_locatebetween', 'st_addmeasure',
+  // raster: made from a geometry or from nothing, read, or returned changed (a new value; nothing stored)
+  'st_asraster', 'st_makeemptyraster', 'st_addband', 'st_setvalue', 'st_setvalues', 'st_value', 'st_width', 'st_height',
+  'st_numbands', 'st_bandpixeltype', 'st_pixelwidth', 'st_pixelheight', 'st_upperleftx', 'st_upperlefty', 'st_scalex',
+  'st_scaley', 'st_metadata', 'st_bandmetadata', 'st_georeference', 'st_rastertoworldcoord', 'st_worldtorastercoord',
+  'st_convexhull', 'st_summarystats', 'st_histogram', 'st_aspng', 'st_asjpeg', 'st_astiff', 'st_asgdalraster',
+  'st_fromgdalraster', 'st_clip', 'st_resample', 'st_rescale', 'st_reclass', 'st_mapalgebra', 'st_tile', 'st_pixelaspolygons',
+  'st_dumpaspolygons', 'st_band', 'st_rastfromwkb', 'st_rastfromhexwkb', 'st_asbinary',
+  // version strings: read only
+  'postgis_version', 'postgis_full_version', 'postgis_lib_version', 'postgis_geos_version', 'postgis_proj_version',
+];
+
+/** pgcrypto: https://www.postgresql.org/docs/current/pgcrypto.html. Hashing, encryption of a value, random bytes. */
+const PGCRYPTO = [
+  'digest', 'hmac', 'crypt', 'gen_salt', 'gen_random_bytes', 'gen_random_uuid', 'encrypt', 'decrypt', 'encrypt_iv',
+  'decrypt_iv', 'pgp_sym_encrypt', 'pgp_sym_decrypt', 'pgp_sym_encrypt_bytea', 'pgp_sym_decrypt_bytea', 'pgp_pub_encrypt',
+  'pgp_pub_decrypt', 'pgp_pub_encrypt_bytea', 'pgp_pub_decrypt_bytea', 'pgp_key_id', 'armor', 'dearmor', 'pgp_armor_headers',
+];
+
+/** uuid-ossp: https://www.postgresql.org/docs/current/uuid-ossp.html. */
+const UUID_OSSP = [
+  'uuid_generate_v1', 'uuid_generate_v1mc', 'uuid_generate_v3', 'uuid_generate_v4', 'uuid_generate_v5', 'uuid_nil',
+  'uuid_ns_dns', 'uuid_ns_url', 'uuid_ns_oid', 'uuid_ns_x500',
+];
+
+/** pg_trgm (https://www.postgresql.org/docs/current/pgtrgm.html), citext (…/citext.html), fuzzystrmatch (…/fuzzystrmatch.html). */
+const TEXT_MATCHING = [
+  'similarity', 'word_similarity', 'strict_word_similarity', 'show_trgm', 'show_limit', 'citext', 'citext_cmp',
+  'citext_hash', 'citext_larger', 'citext_smaller', 'soundex', 'difference', 'levenshtein', 'levenshtein_less_equal',
+  'metaphone', 'dmetaphone', 'dmetaphone_alt', 'daitch_mokotoff',
+];
+
+const EXTENSION_FUNCTIONS: ReadonlySet<string> = new Set([...POSTGIS, ...PGCRYPTO, ...UUID_OSSP, ...TEXT_MATCHING]);
+
+/** Where extensions are usually installed: `public` (the default), `extensions` (Supabase's). */
+const EXTENSION_SCHEMAS: ReadonlySet<string> = new Set(['public', 'extensions']);
+
 /**
  * Whether a call of the function named `nameParts` (as the parser gives it: `['count']`, `['pg_catalog', 'now']`)
- * is known to change nothing. Only built-ins qualify: a name in any schema other than pg_catalog is someone's
- * function, whatever it is called.
+ * is known to change nothing. Built-ins by their bare name or in pg_catalog (found first whatever the search path
+ * says); the common extensions' functions by their bare name or in the schema they are usually installed in. That
+ * trusts that a bare `st_buffer` is PostGIS's: a function of that name created in `public` by someone else is not
+ * told apart (docs/policy.md says so). A name in any other schema is someone's function, whatever it is called.
  */
 export function isFreeOfSideEffects(nameParts: readonly string[]): boolean {
-  if (nameParts.length === 1) return SIDE_EFFECT_FREE.has(nameParts[0]!);
-  return nameParts.length === 2 && nameParts[0] === 'pg_catalog' && SIDE_EFFECT_FREE.has(nameParts[1]!);
+  if (nameParts.length === 1) return SIDE_EFFECT_FREE.has(nameParts[0]!) || EXTENSION_FUNCTIONS.has(nameParts[0]!);
+  if (nameParts.length !== 2) return false;
+  const [schema, name] = nameParts as [string, string];
+  if (schema === 'pg_catalog') return SIDE_EFFECT_FREE.has(name);
+  return EXTENSION_SCHEMAS.has(schema) && EXTENSION_FUNCTIONS.has(name);
 }
 
 /**

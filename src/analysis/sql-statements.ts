@@ -5,8 +5,9 @@
 import type { AlterTableCmd, DefElem, Node, ObjectType, RangeVar } from 'libpg-query';
 import type { Effect, ObjectKind, Verb } from './effects.js';
 import { bodyEffects, type BodyReader } from './sql-bodies.js';
+import { reachesOutside } from './sql-extensions.js';
 import { isFreeOfSideEffects } from './sql-functions.js';
-import { namesAColumn, type StatementFacts } from './sql-walk.js';
+import { namesAColumn, namesAColumnOfItsOwn, type StatementFacts } from './sql-walk.js';
 import { kindOf, objectName, relationName, roleName, roleNames, strings, typeName } from './sql-names.js';
 
 type NodeType = Node extends infer N ? (N extends unknown ? keyof N : never) : never;
@@ -92,7 +93,7 @@ const select: Classifier<'SelectStmt'> = (statement, { facts, inBody }) => {
   // A column named with no FROM to take it from cannot run: `SELECT truncate_all_tables` is most likely a function
   // call typed without its parentheses, and what that function would do is not known. In a function body such a
   // name is a variable or a parameter (`PERFORM notify(user_id)`).
-  if (!statement.fromClause?.length && !inBody && namesAColumn(facts, statement.targetList)) {
+  if (!statement.fromClause?.length && !inBody && statement.targetList && namesAColumnOfItsOwn(statement.targetList)) {
     return [effect('unknown', 'sql', undefined, 'names a column without FROM: perhaps a function call without its ()')];
   }
   // `SELECT 1` reads nothing named; `SELECT truncate_all_tables()` is its run:function alone.
@@ -232,6 +233,13 @@ const alterObject =
 const create =
   <K extends NodeType>(object: ObjectKind, nameOf: (statement: PayloadOf<K>) => string, detailOf?: (statement: PayloadOf<K>) => string | false | undefined): Classifier<K> =>
   (statement) => [effect('add', object, nameOf(statement), detailOf?.(statement))];
+
+/** An extension that reaches outside the database (dblink, plpython3u...) widens what SQL can do: a grant. */
+const createExtension: Classifier<'CreateExtensionStmt'> = (statement) => {
+  const name = statement.extname ?? '?';
+  const why = reachesOutside(name);
+  return [why ? effect('grant', 'extension', name, why) : effect('add', 'extension', name)];
+};
 
 /** CREATE OR REPLACE silently overwrites what exists: `replace`, not `add`. */
 const createOrReplace = (replace: boolean | undefined, object: ObjectKind, name: string, ...details: Array<string | false | undefined>) =>
@@ -576,7 +584,7 @@ export const CLASSIFIERS: Classifiers = {
   IndexStmt: create('index', (statement) => statement.idxname ?? 'unnamed', (statement) => `on ${relationName(statement.relation)}`),
   CreateSeqStmt: create('sequence', (statement) => relationName(statement.sequence)),
   CreateSchemaStmt: createSchema,
-  CreateExtensionStmt: create('extension', (statement) => statement.extname ?? '?'),
+  CreateExtensionStmt: createExtension,
   CompositeTypeStmt: create('type', (statement) => relationName(statement.typevar)),
   CreateEnumStmt: create('type', (statement) => typeName(statement.typeName), () => 'enum'),
   CreateRangeStmt: create('type', (statement) => typeName(statement.typeName), () => 'range'),

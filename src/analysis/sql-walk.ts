@@ -26,9 +26,9 @@ export const NO_FACTS: StatementFacts = { calls: new Set(), relations: new Set()
 
 /**
  * How deep the walk goes before it gives up on a statement (the caller reports it `too complex to analyse`). An
- * explicit bound rather than the stack's: the stack differs between Node versions and between the main thread and
- * a worker (sql-parallel.ts), and the same SQL must get the same answer wherever it is analysed. 2,000 levels of
- * tree is about 1,000 levels of nested expressions; the parser itself stops at about 3,500.
+ * explicit bound rather than the stack's: the stack differs between Node versions, and the same SQL must get the
+ * same answer wherever it is analysed. 2,000 levels of tree is about 1,000 levels of nested expressions; the
+ * parser itself stops at about 3,500.
  */
 export const MAX_TREE_DEPTH = 2000;
 
@@ -59,6 +59,28 @@ export function namesAColumn(facts: StatementFacts, clause: object | undefined):
   if (clause === undefined) return false;
   return facts.namesColumn.get(clause) ?? hasColumnRef(clause, 0);
 }
+
+/**
+ * Whether `clause` names a column of its own query level: a subquery with a FROM takes its columns from there
+ * (`SELECT EXISTS (SELECT * FROM t WHERE a = 1)` names no column of the outer SELECT), one without a FROM does not.
+ */
+export function namesAColumnOfItsOwn(clause: object, depth = 0): boolean {
+  if (depth > MAX_TREE_DEPTH) throw new TooComplexError();
+  if (Array.isArray(clause)) return clause.some((item) => typeof item === 'object' && item !== null && namesAColumnOfItsOwn(item, depth + 1));
+  for (const key in clause) {
+    if (key === 'ColumnRef') return true;
+    const child = (clause as Record<string, unknown>)[key];
+    if (typeof child !== 'object' || child === null) continue;
+    if (key === 'SelectStmt' && hasFrom(child)) continue;
+    if (namesAColumnOfItsOwn(child, depth + 1)) return true;
+  }
+  return false;
+}
+
+const hasFrom = (select: object): boolean => {
+  const from = (select as { fromClause?: unknown[] }).fromClause;
+  return Array.isArray(from) && from.length > 0;
+};
 
 class Walk {
   readonly calls = new Set<string>();

@@ -52,55 +52,21 @@ export async function analyzeSqlAsync(sql: string, options: SqlAnalysisOptions =
   return analyzeSql(sql, options);
 }
 
-/** Every statement of `sql` → effects. Throws if the parser is not loaded yet (await loadSqlParser() first). */
+/** Every statement of `sql` → effects, each with `at` (`args[2], statement 7`). Throws if the parser is not loaded yet. */
 export function analyzeSql(sql: string, options: SqlAnalysisOptions = {}): Effect[] {
-  return placeEffects(wholeAnalysis(analyzePiece(sql, options.readOnly === true)), options.at);
-}
-
-/**
- * What one piece of SQL gives, before `at` is set: the effects of each statement in order, computed as if `readOnly`
- * held unless a statement of the piece leaves the read-only transaction (`leaves`). sql-parallel.ts analyses a
- * large text as two such pieces, one in a worker thread: hence plain data, with the statements only on request.
- */
-export type Piece =
-  | { parsed: false; message: string }
-  | { parsed: true; byStatement: Effect[][]; leaves: boolean; statements?: Node[] };
-
-/** The analysis of a whole text, before `at` is set: each statement's effects, or why there are none. */
-export type SqlAnalysis = { byStatement: Effect[][] } | { failure: string };
-
-export function analyzePiece(sql: string, readOnly: boolean, keepStatements = false): Piece {
   if (!parseSync) throw new Error('The SQL parser is not loaded: await loadSqlParser() first');
+  const at = options.at || undefined;
   const statements = parse(sql);
-  if (typeof statements === 'string') return { parsed: false, message: statements };
-  const leaves = readOnly && statements.some(leavesReadOnlyTransaction);
-  const byStatement = effectsByStatement(statements, readOnly && !leaves);
-  return keepStatements ? { parsed: true, byStatement, leaves, statements } : { parsed: true, byStatement, leaves };
-}
-
-/** A piece that is the whole text, as an analysis. */
-export function wholeAnalysis(piece: Piece): SqlAnalysis {
-  if (!piece.parsed) return { failure: `does not parse: ${piece.message}` };
+  if (typeof statements === 'string') return [{ verb: 'unknown', object: 'sql', detail: `does not parse: ${statements}`, at }];
   // Nothing to run is still not a harmless change to wave through: a body that is empty or only comments is most
   // likely a mistake or a probe, and the guard says so rather than guessing.
-  if (piece.byStatement.length === 0) return { failure: 'no statement' };
-  return { byStatement: piece.byStatement };
-}
-
-/** The effects in order, each with `at`: `args[2], statement 7`. */
-export function placeEffects(analysis: SqlAnalysis, at: string | undefined): Effect[] {
-  if ('failure' in analysis) return [{ verb: 'unknown', object: 'sql', detail: analysis.failure, at: at || undefined }];
-  const placed: Effect[] = [];
-  analysis.byStatement.forEach((effects, index) => {
+  if (statements.length === 0) return [{ verb: 'unknown', object: 'sql', detail: 'no statement', at }];
+  const readOnly = options.readOnly === true && !statements.some(leavesReadOnlyTransaction);
+  const byStatement = effectsInScope(statements, { readOnly, inBody: false, depth: 0 });
+  return byStatement.flatMap((effects, index) => {
     const where = at ? `${at}, statement ${index + 1}` : `statement ${index + 1}`;
-    for (const effect of effects) placed.push({ ...effect, at: where });
+    return effects.map((effect) => ({ ...effect, at: where }));
   });
-  return placed;
-}
-
-/** Each statement's effects, without `at`. */
-export function effectsByStatement(statements: readonly Node[], readOnly: boolean): Effect[][] {
-  return effectsInScope(statements, { readOnly, inBody: false, depth: 0 });
 }
 
 /** Where statements are analysed: the transaction they run in, and how many function bodies deep. */
@@ -278,6 +244,9 @@ function constantString(sql: string): string | undefined {
  * quote), or read before the parser has loaded, is cut before its first quote or comment.
  */
 export function maskSqlLiterals(sql: string): string {
+  // Every string constant has a quote or a dollar sign and every comment starts with -- or /*: without them there is
+  // nothing to mask (most operations are words such as "DROP TABLE"), and the lexer need not run.
+  if (!MAY_HOLD_LITERALS.test(sql)) return sql;
   let tokens;
   try {
     tokens = scanSync!(sql).tokens;
@@ -297,8 +266,10 @@ export function maskSqlLiterals(sql: string): string {
   return masked + bytes.subarray(from).toString('utf8');
 }
 
+const MAY_HOLD_LITERALS = /['$]|--|\/\*/;
+
 function cutBeforeLiterals(sql: string): string {
-  const first = sql.search(/['$]|--|\/\*/);
+  const first = sql.search(MAY_HOLD_LITERALS);
   return first === -1 ? sql : `${sql.slice(0, first)}…`;
 }
 

@@ -204,40 +204,24 @@ export function createGuard(options: GuardOptions): Guard {
     return { ok: true, operation, table, environment, effects, level, className: operationClass.name, instead: operationClass.instead };
   }
 
-  // The analysis hands out the same (frozen) effects array for the same change again and again; the words and the
-  // per-effect report built from it are remembered with it, per environment, and forgotten with it.
-  const worded = new WeakMap<readonly Effect[], { words: string; reports: Map<string, readonly ReportedChange[]> }>();
-  function wordsFor(effects: readonly Effect[]) {
-    let known = worded.get(effects);
-    if (!known) worded.set(effects, (known = { words: describeEffects(effects), reports: new Map() }));
-    return known;
-  }
-
   function describe(c: Extract<Checked, { ok: true }>): string {
-    return `${label(c.operation)}${onTable(c.table)} is a ${c.className} change: it ${wordsFor(c.effects).words}`;
+    return `${label(c.operation)}${onTable(c.table)} is a ${c.className} change: it ${describeEffects(c.effects)}`;
   }
 
+  /** Each effect with the class and level the policy gives it on its own. */
   function report(c: Extract<Checked, { ok: true }>): ReportedChange[] {
-    const { reports } = wordsFor(c.effects);
-    let found = reports.get(c.environment.name);
-    if (!found) {
-      found = Object.freeze(
-        c.effects.map((effect) => {
-          const { level, operationClass } = policy.decide([effect], c.environment);
-          return Object.freeze({
-            verb: effect.verb,
-            object: effect.object,
-            name: effect.name ?? null,
-            detail: effect.detail ?? null,
-            description: describeEffect(effect),
-            class: operationClass.name,
-            level,
-          });
-        }),
-      );
-      reports.set(c.environment.name, found);
-    }
-    return found as ReportedChange[];
+    return c.effects.map((effect) => {
+      const { level, operationClass } = policy.decide([effect], c.environment);
+      return {
+        verb: effect.verb,
+        object: effect.object,
+        name: effect.name ?? null,
+        detail: effect.detail ?? null,
+        description: describeEffect(effect),
+        class: operationClass.name,
+        level,
+      };
+    });
   }
 
   /** Emits one decision record. Always the same shape (a literal, no spreads): it is built on every request. */

@@ -165,32 +165,19 @@ export function compilePolicy(doc: PolicyDocument, source: string): Policy {
     );
   }
 
-  // The classes of an effect depend on its verb and object alone, of which there are a few hundred at most: remembered.
-  const classesByKey = new Map<string, OperationClass[]>();
   function classesOfEffect(effect: Effect): OperationClass[] {
     const key = effectKey(effect);
-    let matching = classesByKey.get(key);
-    if (!matching) {
-      matching = classes.filter((c) => c.effects?.test(key));
-      // Anything not understood adds the unknown class, whatever a broad pattern such as "*:*" says of it.
-      if (matching.length === 0 || effect.verb === 'unknown') matching = [...new Set([...matching, unknownOperations])];
-      classesByKey.set(key, matching);
-    }
+    const matching = classes.filter((c) => c.effects?.test(key));
+    // Anything not understood adds the unknown class, whatever a broad pattern such as "*:*" says of it.
+    if (matching.length === 0 || effect.verb === 'unknown') return [...new Set([...matching, unknownOperations])];
     return matching;
   }
 
-  // Operation patterns match the operation as a whole and each of its words; the same few operations arrive again
-  // and again, so they are remembered, in a map emptied whenever it reaches 1,000 operations.
-  const classesByOperation = new Map<string, OperationClass[]>();
+  /** Operation patterns match the operation as a whole and each of its words. */
   function classesOfOperation(operation: string): OperationClass[] {
-    const known = classesByOperation.get(operation);
-    if (known) return known;
     const normalized = normalizeOperation(operation);
     const candidates = [normalized, ...normalized.split(' ')];
-    const matching = classes.filter((c) => c.operations && candidates.some((w) => c.operations!.test(w)));
-    if (classesByOperation.size >= 1000) classesByOperation.clear();
-    classesByOperation.set(operation, matching);
-    return matching;
+    return classes.filter((c) => c.operations && candidates.some((w) => c.operations!.test(w)));
   }
 
   return {

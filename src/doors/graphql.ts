@@ -6,9 +6,8 @@ import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
-import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { getOperationAST, getVariableValues, GraphQLError, type DocumentNode, type ValidationRule } from 'graphql';
+import { GraphQLError, type ValidationRule } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { ChangeRequest, Guard, Requester } from '../core/guard.js';
@@ -20,14 +19,10 @@ export const SCHEMA_FILE = packageFile('schema.graphql');
 /** Limits on what one document may ask for. Our deepest real query is 2 levels; Hasura's introspection is exempt. */
 export const GRAPHQL_LIMITS = { depth: 6, aliases: 10, tokens: 1000, directives: 10 } as const;
 
-/**
- * yoga's context holds the fetch Request and, when served from node:http, the IncomingMessage too; the fast path
- * (below) hands over the session directly.
- */
+/** yoga's context holds the fetch Request and, when served from node:http, the IncomingMessage too. */
 interface Context {
   request?: Request;
   req?: IncomingMessage;
-  session?: RequesterResult;
 }
 
 /**
@@ -35,7 +30,7 @@ interface Context {
  * "42, 43", which would pass for one id.
  */
 function sessionOf(ctx: Context): RequesterResult {
-  return ctx.session ?? requesterFrom((name) => ctx.req?.headersDistinct[name] ?? ctx.request?.headers.get(name) ?? undefined);
+  return requesterFrom((name) => ctx.req?.headersDistinct[name] ?? ctx.request?.headers.get(name) ?? undefined);
 }
 
 export function createGuardSchema(guard: Guard) {
@@ -103,12 +98,7 @@ export async function createGuardYoga(options: {
       // preflight; a GET needs a custom header (x-graphql-yoga-csrf), which it cannot send without one either.
       useCSRFPrevention(),
       useNoSubscriptions(),
-      useParseErrorCode(),
       useInputErrorCode(),
-      // Compiles each validated document to JavaScript once and runs that: execution is most of a GraphQL
-      // request's time, and Hasura sends the same few documents again and again. Compiled documents live as long
-      // as yoga's parsed-document cache keeps the document (a bounded LRU).
-      useGraphQlJit(),
     ],
   });
 }
@@ -142,41 +132,19 @@ function useNoSubscriptions(): Plugin {
 }
 
 /**
- * yoga gives a syntax error its code only when it parses a document for a fetch Request; the fast path parses
- * without one, and yoga caches the error it got. Give it the same code and HTTP status yoga would, whoever parses
- * first (the error object is the one cached, so every later answer carries it).
- */
-function useParseErrorCode(): Plugin {
-  return {
-    onParse: () => ({ result }) => {
-      if (!(result instanceof GraphQLError)) return;
-      const extensions = result.extensions as Record<string, unknown> & { http?: { spec?: boolean; status?: number } };
-      extensions.code ||= 'GRAPHQL_PARSE_FAILED';
-      extensions.http ||= {};
-      extensions.http.spec ||= true;
-      extensions.http.status ||= 400;
-    },
-  };
-}
-
-/**
  * Variables that do not fit their type (a missing table_name, a number for a String) are refused before any
- * resolver runs. graphql-jit words those errors after the nested field (`Variable "$operation"` where the
- * variable is `$i`) and without a code: ask graphql-js for its wording on that (rare) path, and give each a code
- * like every other refusal, so clients can switch on extensions.code.
+ * resolver runs, by graphql-js, without a code: give them one like every other refusal, so clients can switch on
+ * extensions.code.
  */
 function useInputErrorCode(): Plugin {
   return {
-    onExecute: ({ args }) => ({
+    onExecute: () => ({
       onExecuteDone({ result, setResult }) {
         // Such errors come back before execution starts: errors and no data at all.
         if (!('errors' in result) || !result.errors || 'data' in result) return;
-        const operation = getOperationAST(args.document, args.operationName);
-        const coerced = operation ? getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {}) : undefined;
-        const errors = coerced?.errors?.length ? coerced.errors : result.errors;
         setResult({
           ...result,
-          errors: errors.map((e) =>
+          errors: result.errors.map((e) =>
             e.extensions?.code ? e : createGraphQLError(e.message, { nodes: e.nodes, extensions: { ...e.extensions, code: 'BAD_USER_INPUT' } }),
           ),
         });
@@ -220,102 +188,23 @@ export function exampleHeaders(secretHeader?: string): string {
 
 export interface GraphQLDoor {
   yoga: GuardYoga;
-  /** How many requests each path answered (the tests check the fast path is taken). */
-  served: { fast: number; full: number };
   /** Answers a request to /graphql; a POST's body has already been read (and bounded) by the HTTP layer. */
   handle(req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Promise<void>;
 }
 
-/**
- * The GraphQL door. The request Hasura sends — a POST of one JSON operation that parses and validates — runs
- * through yoga's own parse, validate and execute (getEnveloped: every plugin, cache, limit and the error mask
- * apply) without the fetch Request and Response yoga builds around it, which the profile showed to be most of
- * a GraphQL request's cost. Everything else goes through yoga in full, and so does any request that fails to
- * parse or validate or is refused before execution, so error answers are always yoga's own.
- */
+/** The GraphQL door: yoga, served from node:http, given the body the HTTP layer has already read. */
 export function createGraphQLDoor(yoga: GuardYoga): GraphQLDoor {
-  // yoga caches validation too, but builds that cache's key from the names of all the validation rules on every
-  // request (~5 µs in the profile). The fast path remembers, per document, that it validated: documents come
-  // from yoga's parse cache (one object per query text), and validation depends on nothing else here (one
-  // schema, fixed rules). A document that fails is not remembered: yoga answers it, every time.
-  const validDocuments = new WeakSet<DocumentNode>();
-
-  async function fastPath(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<boolean> {
-    if (!acceptsPlainJson(req)) return false;
-    let params: unknown;
-    try {
-      params = JSON.parse(body.toString('utf8'));
-    } catch {
-      return false;
-    }
-    if (!isOperationRequest(params)) return false;
-    const session = requesterFrom((name) => req.headersDistinct[name]);
-    const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ session });
-    let document;
-    try {
-      document = parse(params.query);
-      if (!validDocuments.has(document)) {
-        // Limits (graphql-armor) throw from validate instead of returning errors; either way yoga answers.
-        if (validate(schema, document).length > 0) return false;
-        validDocuments.add(document);
-      }
-    } catch {
-      return false;
-    }
-    // graphql-jit runs a document's only operation whatever operationName says; graphql-js refuses a name that
-    // matches nothing. Leave any request that does not name exactly one operation to yoga.
-    if (!getOperationAST(document, params.operationName)) return false;
-    const result = await execute({
-      schema,
-      document,
-      variableValues: params.variables,
-      operationName: params.operationName,
-      contextValue: await contextFactory(),
-    });
-    // No subscriptions, @defer or @stream in this schema: a result is always one object. Without `data`, the
-    // request was refused before any resolver ran (bad variables, no such operation): let yoga answer it.
-    if (Symbol.asyncIterator in result || !('data' in result)) return false;
-    // graphql-jit hands back a serializer compiled for the document's shape.
-    const json = (result as { stringify?: (r: unknown) => string }).stringify?.(result) ?? JSON.stringify(result);
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
-    res.end(json);
-    return true;
-  }
-
-  const served = { fast: 0, full: 0 };
   return {
     yoga,
-    served,
     async handle(req, res, body) {
-      if (body && (await fastPath(req, res, body))) {
-        served.fast++;
-        return;
+      if (body) {
+        // @whatwg-node/server uses a body already on the request instead of the (consumed) stream.
+        (req as IncomingMessage & { body?: Buffer }).body = body;
+        // The HTTP layer accepted it as JSON, and media types are case-insensitive (RFC 9110 §8.3.1); yoga
+        // compares the type as written and would refuse `Application/JSON` with an empty 415. JSON is UTF-8.
+        req.headers['content-type'] = 'application/json';
       }
-      served.full++;
-      // @whatwg-node/server uses a body already on the request instead of the (consumed) stream.
-      if (body) (req as IncomingMessage & { body?: Buffer }).body = body;
       await yoga.requestListener(req, res);
     },
   };
-}
-
-/** POST application/json, answered as application/json: what Hasura and most clients send and expect. */
-function acceptsPlainJson(req: IncomingMessage): boolean {
-  const accept = req.headers.accept;
-  return (
-    req.method === 'POST' &&
-    /^application\/json\b/i.test(req.headers['content-type'] ?? '') &&
-    (accept === undefined || accept === '*/*' || (/\bapplication\/json\b/.test(accept) && !accept.includes('graphql-response')))
-  );
-}
-
-function isOperationRequest(value: unknown): value is { query: string; variables?: Record<string, unknown>; operationName?: string } {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const { query, variables, operationName, extensions } = value as Record<string, unknown>;
-  return (
-    typeof query === 'string' &&
-    (variables == null || (typeof variables === 'object' && !Array.isArray(variables))) &&
-    (operationName == null || typeof operationName === 'string') &&
-    extensions === undefined
-  );
 }

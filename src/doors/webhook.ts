@@ -24,7 +24,7 @@ export function webhookError(status: number, code: string, message: string): Web
   return { status, body: { message, extensions: { code } } };
 }
 
-export const payloadSchema = z.looseObject({
+const payloadSchema = z.looseObject({
   // Hasura sends {name}; older docs show a plain string. Both cost nothing to accept. A hand-written test call
   // (curl, as the action guides teach) often leaves it out: the route then says which action it is.
   action: z.optional(z.union([z.looseObject({ name: z.string() }), z.string()])),
@@ -38,52 +38,14 @@ const field = (name: string) =>
 
 const optionalField = (name: string) => z.nullish(z.string({ error: `"${name}" must be a String (JSON text) or null` }));
 
-export const validateInputSchema = z.looseObject({
+const validateInputSchema = z.looseObject({
   operation: field('operation'),
   table_name: field('table_name'),
   environment: field('environment'),
   hasura_request: optionalField('hasura_request'),
   current_metadata: optionalField('current_metadata'),
 });
-export const confirmInputSchema = z.looseObject({ confirmation_token: field('confirmation_token') });
-
-// The schemas above define what is valid and word every error. Hasura sends the same well-formed shape on every
-// call, though, and recognising that shape with a few typeof checks costs a fraction of zod's generic walk
-// (docs/performance.md). So each schema has a `quick` twin that accepts only the common case, and only what the
-// schema accepts; anything else, every error included, goes to zod. test/webhook-fast-path.test.ts holds them to it.
-type Payload = z.output<typeof payloadSchema>;
-type ValidateInput = z.output<typeof validateInputSchema>;
-type ConfirmInput = z.output<typeof confirmInputSchema>;
-
-export function quickPayload(json: unknown): Payload | undefined {
-  if (!isObject(json)) return undefined;
-  const { action, input, session_variables: session, request_query: query } = json;
-  if (!isObject(action) || typeof action.name !== 'string' || !isObject(input)) return undefined;
-  if (session != null && !isStringRecord(session)) return undefined;
-  if (query != null && typeof query !== 'string') return undefined;
-  return json as Payload;
-}
-
-export function quickValidateInput(args: Record<string, unknown>): ValidateInput | undefined {
-  const { operation, table_name, environment, hasura_request, current_metadata } = args;
-  return typeof operation === 'string' &&
-    typeof table_name === 'string' &&
-    typeof environment === 'string' &&
-    hasura_request === undefined &&
-    current_metadata === undefined
-    ? (args as ValidateInput)
-    : undefined;
-}
-
-export function quickConfirmInput(args: Record<string, unknown>): ConfirmInput | undefined {
-  return typeof args.confirmation_token === 'string' ? (args as ConfirmInput) : undefined;
-}
-
-/** The quick twin's answer when it recognises the value, else zod's. */
-function parse<T, V>(value: V, quick: (value: V) => T | undefined, schema: z.ZodMiniType<T>): z.core.util.SafeParseResult<T> {
-  const data = quick(value);
-  return data !== undefined ? { success: true, data } : schema.safeParse(value);
-}
+const confirmInputSchema = z.looseObject({ confirmation_token: field('confirmation_token') });
 
 /** Reads a request header by its lower-case name. */
 export type HeaderReader = (name: string) => string | string[] | undefined;
@@ -95,7 +57,7 @@ export async function handleWebhook(guard: Guard, route: WebhookRoute, rawBody: 
   } catch {
     return webhookError(400, 'INVALID_JSON', 'The request body is not valid JSON.');
   }
-  const payload = parse(json, quickPayload, payloadSchema);
+  const payload = payloadSchema.safeParse(json);
   if (!payload.success) {
     const key = payload.error.issues[0]?.path.join('.') || 'body';
     return webhookError(400, 'INVALID_PAYLOAD', `The request body is not a Hasura action payload: "${key}" is missing or has the wrong type.`);
@@ -125,13 +87,13 @@ export async function handleWebhook(guard: Guard, route: WebhookRoute, rawBody: 
   switch (name) {
     case 'validateMetadataChange': {
       if (args.confirmation_token !== undefined && args.operation === undefined) return mixedUp('confirmMetadataChange', '/confirm-metadata-change', route);
-      const parsed = parse(args, quickValidateInput, validateInputSchema);
+      const parsed = validateInputSchema.safeParse(args);
       if (!parsed.success) return invalidInput(name, parsed.error);
       return answer(await guard.validate(parsed.data, requester));
     }
     case 'confirmMetadataChange': {
       if (args.confirmation_token === undefined && args.operation !== undefined) return mixedUp('validateMetadataChange', '/validate-metadata-change', route);
-      const parsed = parse(args, quickConfirmInput, confirmInputSchema);
+      const parsed = confirmInputSchema.safeParse(args);
       if (!parsed.success) return invalidInput(name, parsed.error);
       return answer(await guard.confirm(parsed.data.confirmation_token, requester));
     }
@@ -168,9 +130,3 @@ function invalidInput(action: string, error: z.core.$ZodError): WebhookResponse 
   return webhookError(400, 'INVALID_INPUT', `Invalid input for ${action}: ${problems}.`);
 }
 
-
-function isStringRecord(value: unknown): value is Record<string, string> {
-  if (!isObject(value)) return false;
-  for (const key in value) if (typeof value[key] !== 'string') return false;
-  return true;
-}

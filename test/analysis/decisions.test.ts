@@ -223,9 +223,9 @@ const BODIES: BodyRow[] = [
   ['create_cron_trigger', { type: 'create_cron_trigger', args: { name: 'nightly', webhook: 'http://x', schedule: '0 0 * * *' } }, 'add:cron_trigger', 'allow'],
   ['create_scheduled_event', { type: 'create_scheduled_event', args: { webhook: 'http://x', schedule_at: '2026-12-01T00:00:00Z' } }, 'add:scheduled_event', 'allow'],
   ['delete_scheduled_event', { type: 'delete_scheduled_event', args: { type: 'one_off', event_id: 'x' } }, 'drop:scheduled_event', 'confirm'],
-  ['add_query_to_collection', { type: 'add_query_to_collection', args: { collection_name: 'allowed', query_name: 'q', query: '{a}' } }, 'modify:query_collection', 'confirm'],
+  ['add_query_to_collection', { type: 'add_query_to_collection', args: { collection_name: 'allowed', query_name: 'q', query: '{a}' } }, 'grant:query_collection', 'confirm', 'widens what may run if the collection is allow-listed'],
   ['drop_query_collection', { type: 'drop_query_collection', args: { collection: 'allowed', cascade: true } }, 'drop:query_collection', 'confirm'],
-  ['add_collection_to_allowlist', { type: 'add_collection_to_allowlist', args: { collection: 'allowed' } }, 'add:allowlist', 'allow'],
+  ['add_collection_to_allowlist', { type: 'add_collection_to_allowlist', args: { collection: 'allowed' } }, 'grant:allowlist', 'confirm', 'widens what may run, like add_query_to_collection'],
   ['drop_collection_from_allowlist', { type: 'drop_collection_from_allowlist', args: { collection: 'allowed' } }, 'drop:allowlist', 'confirm'],
   ['create_rest_endpoint', { type: 'create_rest_endpoint', args: { name: 'e', url: 'e', methods: ['GET'], definition: { query: { query_name: 'q', collection_name: 'allowed' } } } }, 'add:rest_endpoint', 'allow'],
   ['drop_rest_endpoint', { type: 'drop_rest_endpoint', args: { name: 'e' } }, 'drop:rest_endpoint', 'confirm'],
@@ -353,5 +353,164 @@ describe('bulks, whatever their nesting', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+// ---- Hasura's own words (issue 20): shapes from Hasura's test suite, and decisions the words alone must fail closed on.
+
+const FIDELITY_OPERATIONS: OperationRow[] = [
+  // only the body says replace: true / replace_configuration: true / a new connection: without it, the guard asks
+  ['pg_create_event_trigger', 'public.patients', 'replace:event_trigger', 'confirm', 'replace: true silently overwrites a trigger; only the body tells'],
+  ['create_event_trigger', 'public.patients', 'replace:event_trigger', 'confirm'],
+  ['create_cron_trigger', '', 'replace:cron_trigger', 'confirm', 'replace: true silently overwrites a trigger; only the body tells'],
+  ['pg_add_source', 'default', 'replace:source', 'confirm', 'replace_configuration: true repoints a live source (hasura/graphql-engine#8199)'],
+  ['add_source', 'default', 'replace:source', 'confirm'],
+  ['pg_update_source', 'default', 'replace:source', 'confirm', 'a new connection repoints the source'],
+  ['update_source', 'default', 'replace:source', 'confirm'],
+  // both widen what may run where the allow list is enforced: decided alike
+  ['add_collection_to_allowlist', '', 'grant:allowlist', 'confirm', 'its queries join the allow list'],
+  ['add_query_to_collection', '', 'grant:query_collection', 'confirm', 'the collection may be on the allow list'],
+  // comments are comments, however they are typed
+  ['COMMENT ON TABLE x', '', 'comment:table', 'allow', 'not SQL without IS: the word after TABLE is its name'],
+  ['COMMENT ON TABLE public.patients', 'public.patients', 'comment:table', 'allow'],
+  ['COMMENT ON TABLE drop_everything', '', 'comment:table drop:table unknown:unknown', 'confirm', 'a name holding a verb is read as words'],
+  // extensions: code that reaches outside the database is a grant
+  ['CREATE EXTENSION dblink', '', 'grant:extension', 'confirm', 'dblink opens connections to other databases'],
+  ['CREATE EXTENSION IF NOT EXISTS postgres_fdw', '', 'grant:extension', 'confirm'],
+  ['CREATE EXTENSION plpython3u', '', 'grant:extension', 'confirm', 'an untrusted language: its functions do anything the server user can'],
+  ['CREATE EXTENSION pg_cron', '', 'grant:extension', 'confirm'],
+  ['CREATE EXTENSION postgis', '', 'add:extension', 'allow'],
+  ['CREATE EXTENSION "uuid-ossp"', '', 'add:extension', 'allow'],
+  ['CREATE EXTENSION citext', '', 'add:extension', 'allow'],
+  ['CREATE EXTENSION pg_trgm', '', 'add:extension', 'allow'],
+  ['CREATE EXTENSION btree_gist', '', 'add:extension', 'allow'],
+  // functions of the common extensions compute; setval writes a sequence
+  ["SELECT ST_AsText(ST_Buffer(ST_GeomFromText('POINT(1 2)'), 3))", '', 'read:sql', 'allow'],
+  ["SELECT setval('patients_id_seq', 1)", '', 'run:function', 'confirm', 'setval resets a sequence: code, not a computation'],
+  ["SELECT EXISTS (SELECT * FROM information_schema.tables WHERE table_schema = 'hdb_catalog' AND table_name = 'event_log')", '', 'read:table', 'allow', 'the subquery has its own FROM'],
+];
+
+describe("Hasura's own words: operations, decided for production", () => {
+  it.each(FIDELITY_OPERATIONS)('%j on %j → %s → %s', async (operation, table, effects, level) => {
+    const result = await judge({ operation, table });
+    expect(keys(result.effects)).toBe(expectKeys(effects));
+    expect(result.level).toBe(level);
+    expect(result.staging).toBe('allow');
+  });
+});
+
+const fromEnv = { connection_info: { database_url: { from_env: 'DB' } } };
+const inline = (url: string) => ({ connection_info: { database_url: url } });
+
+const FIDELITY_BODIES: BodyRow[] = [
+  // legacy /v1/query shapes from Hasura's test suite
+  ['track_table, a bare name', { type: 'track_table', args: 'users' }, 'add:table', 'allow', 'TrackTable: the table itself, public.users'],
+  ['track_table, {schema, name}', { type: 'track_table', args: { schema: 'public', name: 'users' } }, 'add:table', 'allow'],
+  ['add_existing_table_or_view, a bare name', { type: 'add_existing_table_or_view', args: 'crust' }, 'add:table', 'allow'],
+  ['track_function, a bare name', { type: 'track_function', args: 'get_test2' }, 'add:function', 'allow'],
+  ['untrack_function, {schema, name}', { type: 'untrack_function', args: { schema: 'public', name: 'f' } }, 'untrack:function', 'confirm'],
+  ['untrack_table, a bare name (Hasura refuses it)', { type: 'untrack_table', args: 'users' }, 'unknown:unknown', 'confirm'],
+  ['pg_track_table, a bare name (Hasura refuses it)', { type: 'pg_track_table', args: 'users' }, 'unknown:unknown', 'confirm'],
+  // args Hasura ignores, as the CLI sends them
+  ['export_metadata, args "{}" (the CLI)', { type: 'export_metadata', args: '{}' }, 'read:metadata', 'allow'],
+  ['get_inconsistent_metadata, args "{}"', { type: 'get_inconsistent_metadata', args: '{}' }, 'read:metadata', 'allow'],
+  ['clear_metadata, args "{}"', { type: 'clear_metadata', args: '{}' }, 'clear:metadata', 'deny'],
+  ['drop_inconsistent_metadata, args null', { type: 'drop_inconsistent_metadata', args: null }, 'drop:metadata', 'confirm'],
+  ['remove_api_limits, args "{}"', { type: 'remove_api_limits', args: '{}' }, 'drop:api_limits', 'confirm'],
+  // version 2 bodies
+  ['export_metadata, version 2', { type: 'export_metadata', version: 2, args: {} }, 'read:metadata', 'allow'],
+  ['track_table, version 2 (/v1/query)', { type: 'track_table', version: 2, args: { table: 'users', configuration: { custom_name: 'people' } } }, 'add:table', 'allow'],
+  ['track_function, version 2 (/v1/query)', { type: 'track_function', version: 2, args: { function: 'search', configuration: {} } }, 'add:function', 'allow'],
+  // backend prefixes and data connectors
+  ['citus_track_table', { type: 'citus_track_table', args: { table: 'users', source: 'citus' } }, 'add:table', 'allow'],
+  ['cockroach_create_select_permission', { type: 'cockroach_create_select_permission', args: { table, role: 'user', permission: { columns: '*', filter: {} }, source: 'crdb' } }, 'grant:permission', 'confirm'],
+  ['a data connector: sqlite_track_table', { type: 'sqlite_track_table', args: { table: ['main', 'users'], source: 'chinook' } }, 'add:table', 'allow'],
+  ['a data connector: sqlite_run_sql', { type: 'sqlite_run_sql', args: { source: 'chinook', sql: 'SELECT 1' } }, 'unknown:unknown', 'confirm', 'another dialect: not read'],
+  ['cockroach_run_sql', { type: 'cockroach_run_sql', args: { source: 'crdb', sql: 'SELECT 1' } }, 'read:sql', 'allow', "PostgreSQL's dialect"],
+  // triggers: replace: true is a replacement, without it an addition
+  ['pg_create_event_trigger, replace: true', { type: 'pg_create_event_trigger', args: { name: 'audit', table, source: 'default', replace: true, insert: { columns: '*' }, webhook: 'http://x' } }, 'replace:event_trigger', 'confirm'],
+  ['create_event_trigger, new', { type: 'create_event_trigger', args: { name: 'audit', table, insert: { columns: '*' }, webhook: 'http://x' } }, 'add:event_trigger', 'allow'],
+  ['create_cron_trigger, replace: true', { type: 'create_cron_trigger', args: { name: 'nightly', webhook: 'http://x', schedule: '0 0 * * *', replace: true } }, 'replace:cron_trigger', 'confirm'],
+  // sources
+  ['pg_add_source, new, from_env', { type: 'pg_add_source', args: { name: 'analytics', configuration: fromEnv } }, 'add:source', 'allow'],
+  ['pg_add_source, new, a URL in the metadata', { type: 'pg_add_source', args: { name: 'analytics', configuration: inline('postgres://app:pw@db/analytics') } }, 'add:source grant:credentials', 'confirm', 'the URL travels with every export and apply'],
+  ['pg_add_source, replace_configuration: true', { type: 'pg_add_source', args: { name: 'default', configuration: fromEnv, replace_configuration: true } }, 'replace:source', 'confirm'],
+  ['pg_update_source, a new connection', { type: 'pg_update_source', args: { name: 'default', configuration: { connection_info: { database_url: { from_env: 'DEV_DB' } } } } }, 'replace:source', 'confirm'],
+  ['pg_update_source, customization only', { type: 'pg_update_source', args: { name: 'default', customization: { root_fields: { prefix: 'x' } } } }, 'modify:source', 'confirm'],
+  // seeds with PostGIS
+  ['a seed calling PostGIS', runSql("INSERT INTO places (geom) VALUES (ST_GeomFromEWKT('SRID=4326;POINT(1 2)')), (ST_Buffer(ST_SetSRID(ST_MakePoint(1, 2), 4326), 3))"), 'add:rows', 'allow'],
+  ['a seed resetting a sequence', runSql("SELECT setval('places_id_seq', 10)"), 'run:function', 'confirm'],
+  [
+    'a function created under an extension function\'s name, then called',
+    runSql('CREATE FUNCTION st_buffer(a int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN DROP TABLE patients; RETURN a; END $$; SELECT st_buffer(1)'),
+    'add:function drop:table read:sql',
+    'confirm',
+    'its body is read where it is created',
+  ],
+];
+
+describe("Hasura's own words: request bodies, decided for production", () => {
+  it.each(FIDELITY_BODIES)('%s → %s → %s', async (_label, body, effects, level) => {
+    const result = await judge({ operation: String(body.type ?? 'request'), request: body });
+    expect(keys(result.effects)).toBe(expectKeys(effects));
+    expect(result.level).toBe(level);
+  });
+
+  it('a bare-name track_table names the table as Hasura reads it', async () => {
+    const { effects } = await judge({ operation: 'track_table', request: { type: 'track_table', args: 'users' } });
+    expect(effects).toEqual([{ verb: 'add', object: 'table', name: 'default.public.users' }]);
+  });
+});
+
+const inForce = { version: 3, sources: [{ name: 'default', kind: 'postgres', tables: [], configuration: inline('postgres://app:prod-pw@prod.internal/app') }] };
+
+describe('sources repointed, against the metadata in force: which source, from what, to what, never a password', () => {
+  it('add_source with replace_configuration: true', async () => {
+    const request = { type: 'pg_add_source', args: { name: 'default', configuration: inline('postgres://app:dev-pw@dev.internal/app'), replace_configuration: true } };
+    const result = await judge({ operation: 'pg_add_source', request, currentMetadata: inForce });
+    expect(result.level).toBe('confirm');
+    expect(result.effects[0]).toEqual({
+      verb: 'replace',
+      object: 'source',
+      name: 'default',
+      detail: 'repoints it to database postgres://app:***@dev.internal/app, from database postgres://app:***@prod.internal/app',
+    });
+    expect(JSON.stringify(result.effects)).not.toMatch(/dev-pw|prod-pw/);
+  });
+
+  it('add_source with replace_configuration: true for a source not in force is an addition', async () => {
+    const request = { type: 'pg_add_source', args: { name: 'reports', configuration: fromEnv, replace_configuration: true } };
+    expect(keys((await judge({ operation: 'pg_add_source', request, currentMetadata: inForce })).effects)).toBe('add:source');
+  });
+
+  it('update_source with the same connection is a modification', async () => {
+    const request = { type: 'pg_update_source', args: { name: 'default', configuration: inline('postgres://app:prod-pw@prod.internal/app') } };
+    expect(keys((await judge({ operation: 'pg_update_source', request, currentMetadata: inForce })).effects)).toBe('grant:credentials modify:source');
+  });
+
+  it.each([
+    ['another database_url', inline('postgres://app:dev-pw@dev.internal/app'), 'grant:credentials replace:source', 'confirm'],
+    ['the same database_url', inline('postgres://app:prod-pw@prod.internal/app'), '', 'allow'],
+    ['from_env instead', fromEnv, 'replace:source', 'confirm'],
+  ])('replace_metadata with %s', async (_label, configuration, effects, level) => {
+    const next = { ...inForce, sources: [{ ...inForce.sources[0]!, configuration }] };
+    const result = await judge({ operation: 'replace_metadata', request: replace(next), currentMetadata: inForce });
+    expect(keys(result.effects.filter((e) => e.verb !== 'read'))).toBe(expectKeys(effects));
+    expect(result.level).toBe(level);
+    expect(JSON.stringify(result.effects)).not.toMatch(/dev-pw|prod-pw/);
+  });
+
+  it('replace_metadata bringing a new source with its URL written in', async () => {
+    const next = { ...inForce, sources: [...inForce.sources, { name: 'reports', kind: 'postgres', tables: [], configuration: inline('postgres://r:pw@reports/r') }] };
+    const result = await judge({ operation: 'replace_metadata', request: replace(next), currentMetadata: inForce });
+    expect(keys(result.effects)).toBe('add:source grant:credentials');
+    expect(result.level).toBe('confirm');
+  });
+
+  it('replace_metadata adding a collection to the allow list', async () => {
+    const next = { ...inForce, allowlist: [{ collection: 'allowed', scope: { global: true } }] };
+    const result = await judge({ operation: 'replace_metadata', request: replace(next), currentMetadata: inForce });
+    expect(keys(result.effects)).toBe('grant:allowlist');
+    expect(result.level).toBe('confirm');
   });
 });

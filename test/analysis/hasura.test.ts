@@ -39,7 +39,7 @@ type Row = [label: string, body: unknown, expected: string[]];
 const METADATA_ROWS: Row[] = [
   // sources
   ['pg_add_source', call('pg_add_source', { name: 'reports', configuration: {} }), ['add:source reports']],
-  ['pg_add_source replace_configuration', call('pg_add_source', { name: 'default', configuration: {}, replace_configuration: true }), ['replace:source default (replace_configuration: true)']],
+  ['pg_add_source replace_configuration', call('pg_add_source', { name: 'default', configuration: {}, replace_configuration: true }), ['replace:source default (repoints it to a database not said, from where it points now, which the guard was not shown)']],
   ['mssql_add_source', call('mssql_add_source', { name: 'ms', configuration: {} }), ['add:source ms']],
   ['snowflake_add_source (data connector)', call('snowflake_add_source', { name: 'snow', configuration: {} }), ['add:source snow']],
   ['pg_drop_source', call('pg_drop_source', { name: 'default' }), ['drop:source default']],
@@ -57,7 +57,7 @@ const METADATA_ROWS: Row[] = [
   // tables
   ['pg_track_table', call('pg_track_table', { source: 'default', table: t }), ['add:table default.public.patients']],
   ['track_table (v1, bare name)', call('track_table', { table: 'patients' }), ['add:table default.public.patients']],
-  ['add_existing_table_or_view', call('add_existing_table_or_view', { schema: 'public', name: 'patients' }), ['add:table']],
+  ['add_existing_table_or_view', call('add_existing_table_or_view', { schema: 'public', name: 'patients' }), ['add:table default.public.patients']],
   ['citus_track_table', call('citus_track_table', { source: 'c', table: t }), ['add:table c.public.patients']],
   ['cockroach_track_table', call('cockroach_track_table', { source: 'cr', table: 'users' }), ['add:table cr.public.users']],
   ['mssql_track_table (dbo by default)', call('mssql_track_table', { source: 'ms', table: 'orders' }), ['add:table ms.dbo.orders']],
@@ -107,7 +107,7 @@ const METADATA_ROWS: Row[] = [
   ['delete_remote_schema_remote_relationship', call('delete_remote_schema_remote_relationship', { remote_schema: 'rs', type_name: 'User', name: 'orders' }), ['drop:remote_relationship rs.User.orders']],
   // functions and computed fields
   ['pg_track_function', call('pg_track_function', { source: 'default', function: { schema: 'public', name: 'search' } }), ['add:function default.public.search']],
-  ['track_function (v1, bare name)', call('track_function', { name: 'search', schema: 'public' }), ['add:function']],
+  ['track_function (v1, bare name)', call('track_function', { name: 'search', schema: 'public' }), ['add:function default.public.search']],
   ['pg_untrack_function', call('pg_untrack_function', { source: 'default', function: { schema: 'public', name: 'search' } }), ['untrack:function default.public.search']],
   ['pg_set_function_customization', call('pg_set_function_customization', { source: 'default', function: 'search', configuration: {} }), ['modify:customization default.public.search']],
   ['pg_create_function_permission', call('pg_create_function_permission', { source: 'default', function: 'search', role: 'user' }), ['grant:function_permission default.public.search for user (role user)']],
@@ -170,9 +170,9 @@ const METADATA_ROWS: Row[] = [
   ['create_query_collection', call('create_query_collection', { name: 'allowed', definition: { queries: [] } }), ['add:query_collection allowed']],
   ['rename_query_collection', call('rename_query_collection', { name: 'allowed', new_name: 'ok' }), ['rename:query_collection allowed (to ok)']],
   ['drop_query_collection cascade', call('drop_query_collection', { collection: 'allowed', cascade: true }), ['drop:query_collection allowed (CASCADE)']],
-  ['add_query_to_collection', call('add_query_to_collection', { collection_name: 'allowed', query_name: 'q', query: '{a}' }), ['modify:query_collection allowed.q (adds a query)']],
+  ['add_query_to_collection', call('add_query_to_collection', { collection_name: 'allowed', query_name: 'q', query: '{a}' }), ['grant:query_collection allowed.q (adds a query: it may run if the collection is allow-listed)']],
   ['drop_query_from_collection', call('drop_query_from_collection', { collection_name: 'allowed', query_name: 'q' }), ['modify:query_collection allowed.q (removes a query)']],
-  ['add_collection_to_allowlist', call('add_collection_to_allowlist', { collection: 'allowed' }), ['add:allowlist allowed']],
+  ['add_collection_to_allowlist', call('add_collection_to_allowlist', { collection: 'allowed' }), ['grant:allowlist allowed (its queries may run)']],
   ['drop_collection_from_allowlist', call('drop_collection_from_allowlist', { collection: 'allowed' }), ['drop:allowlist allowed']],
   ['update_scope_of_collection_in_allowlist', call('update_scope_of_collection_in_allowlist', { collection: 'allowed', scope: { global: true } }), ['modify:allowlist allowed']],
   ['create_rest_endpoint', call('create_rest_endpoint', { name: 'patients', url: 'patients', methods: ['GET'] }), ['add:rest_endpoint patients']],
@@ -444,6 +444,7 @@ describe('properties', () => {
 });
 
 describe('connection strings: the database a source points to, never a credential', () => {
+  const INLINE = 'grant:credentials reports (database URL written in the metadata, not from_env: every export holds it, with any password, and an apply to another environment repoints that one)';
   const addSource = (configuration: unknown, type = 'pg_add_source') => lines(call(type, { name: 'reports', configuration }));
   it.each([
     ['a URL', { connection_info: { database_url: 'postgres://app:s3cr3t-pw@db.internal:5432/reports?sslmode=require&password=s3cr3t-pw' } }, 'database postgres://app:***@db.internal:5432/reports'],
@@ -452,21 +453,22 @@ describe('connection strings: the database a source points to, never a credentia
     ['connection parameters', { connection_info: { database_url: { connection_parameters: { host: 'db', port: 5432, username: 'app', password: 's3cr3t-pw', database: 'reports' } } } }, 'database db:5432/reports'],
     ['libpq key=value', { connection_info: { database_url: "host=db dbname=reports user=app password='s3cr3t-pw'" } }, 'database db/reports'],
   ])('pg_add_source, %s', (_label, configuration, said) => {
-    expect(addSource(configuration)).toEqual([`add:source reports (${said})`]);
+    const inline = !said.includes('from env');
+    expect(addSource(configuration)).toEqual([`add:source reports (${said})`, ...(inline ? [INLINE] : [])]);
   });
 
   it('mssql_add_source with an ODBC string', () => {
     const odbc = 'Driver={ODBC Driver 18 for SQL Server};Server=tcp:sql.internal,1433;Database=reports;Uid=app;Pwd=s3cr3t-pw;';
-    expect(addSource({ connection_info: { connection_string: odbc } }, 'mssql_add_source')).toEqual(['add:source reports (database tcp:sql.internal,1433/reports)']);
+    expect(addSource({ connection_info: { connection_string: odbc } }, 'mssql_add_source')).toEqual(['add:source reports (database tcp:sql.internal,1433/reports)', INLINE]);
   });
 
   it('bigquery_update_source says the project, not the service account', () => {
     const configuration = { service_account: { private_key: '-----BEGIN PRIVATE KEY-----s3cr3t-pw', client_email: 'x@y' }, project_id: 'acme', datasets: ['d'] };
-    expect(lines(call('bigquery_update_source', { name: 'bq', configuration }))).toEqual(['modify:source bq (project acme)']);
+    expect(lines(call('bigquery_update_source', { name: 'bq', configuration }))).toEqual(['replace:source bq (repoints it to project acme, from where it points now, which the guard was not shown)']);
   });
 
   it('a string that is no connection string is not shown', () => {
-    expect(addSource({ connection_info: { database_url: 's3cr3t-pw' } })).toEqual(['add:source reports (database a connection string (not shown))']);
+    expect(addSource({ connection_info: { database_url: 's3cr3t-pw' } })).toEqual(['add:source reports (database a connection string (not shown))', INLINE]);
   });
 
   it('a name or detail carrying a URL with its password is masked wherever it comes from', () => {

@@ -209,7 +209,16 @@ const CASES: Array<[sql: string, effects: string[]]> = [
   ['CREATE TRIGGER audit AFTER DELETE ON patients FOR EACH ROW EXECUTE FUNCTION log_it()', ['add:trigger audit on patients', `run:function log_it [by trigger audit on patients, ${LATER}]`]], // a function this SQL does not create
   ['CREATE OR REPLACE TRIGGER audit AFTER DELETE ON patients FOR EACH ROW EXECUTE FUNCTION log_it()', ['replace:trigger audit on patients', `run:function log_it [by trigger audit on patients, ${LATER}]`]],
   ['CREATE OR REPLACE RULE r AS ON DELETE TO t DO INSTEAD NOTHING', ['replace:unknown r on t [rule]', 'modify:table t [rule r replaces each DELETE]']], // DELETEs on t now do nothing
-  ['CREATE EXTENSION IF NOT EXISTS dblink', ['add:extension dblink']],
+  ['CREATE EXTENSION IF NOT EXISTS dblink', ['grant:extension dblink [opens connections to other databases and runs SQL there]']],
+  ['CREATE EXTENSION plpython3u', ['grant:extension plpython3u [functions in untrusted Python]']],
+  ['CREATE EXTENSION IF NOT EXISTS postgis', ['add:extension postgis']],
+  ["SELECT EXISTS (SELECT * FROM information_schema.tables WHERE table_schema = 'hdb_catalog' AND table_name = 'event_log')", ['read:table information_schema.tables']],
+  ['SELECT (SELECT truncate_all_tables)', ['unknown:sql [names a column without FROM: perhaps a function call without its ()]']],
+  ["INSERT INTO places (geom) VALUES (ST_Buffer(ST_GeomFromEWKT('SRID=4326;POINT(1 2)'), 3)), (public.st_setsrid(ST_MakePoint(1, 2), 4326))", ['add:rows places']],
+  ["SELECT digest('x', 'sha256'), crypt('pw', gen_salt('bf')), uuid_generate_v4(), similarity('a', 'b')", ['read:sql']],
+  ["SELECT setval('patients_id_seq', 1)", [`run:function setval [${RUNS}]`]],
+  ["SELECT set_limit(0.5), myschema.st_buffer(g, 1) FROM places", [`read:table places`, `run:function set_limit [${RUNS}]`, `run:function myschema.st_buffer [${RUNS}]`]],
+  ['SELECT AddGeometryColumn(\'places\', \'geom\', 4326, \'POINT\', 2)', [`run:function addgeometrycolumn [${RUNS}]`]],
   ['CREATE POLICY own ON patients FOR SELECT TO anonymous USING (owner = current_user)', ['grant:policy own on patients [permissive, for SELECT, to anonymous]']],
   ['CREATE POLICY narrow ON patients AS RESTRICTIVE USING (owner = current_user)', ['revoke:policy narrow on patients [restrictive, for ALL, to PUBLIC]']],
   ['CREATE AGGREGATE mysum (int) (sfunc = int4pl, stype = int)', ['add:function mysum', `run:function int4pl [by function mysum, ${LATER}]`]],

@@ -2,10 +2,13 @@
 // /v2/query (test/fixtures/hasura-corpus.jsonl; its first line says which commit and paths, scripts/hasura-corpus.ts
 // made it), through both doors that judge a whole body: the enforcing proxy (the real analysis and default policy in
 // front of the stand-in Hasura) and previewMetadataChange over GraphQL. None may get a 5xx, and every one must be
-// decided: passed to Hasura, held for a confirmation, or refused, with a message. Which of them the guard does not
-// understand yet is listed in test/fixtures/hasura-corpus-report.md (scripts/hasura-corpus-report.ts), not asserted.
+// decided: passed to Hasura, held for a confirmation, or refused, with a message. And none that Hasura answers 200
+// may be "not understood" (an `unknown` effect), but for one exception, by design: SQL in a dialect no parser here
+// reads. test/fixtures/hasura-corpus-report.md (scripts/hasura-corpus-report.ts) lists what remains, by cause.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyzeHasuraBody } from '../../src/analysis/index.js';
+import type { Effect } from '../../src/analysis/effects.js';
 import { ADMIN_SECRET, postMetadata, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 import { postJson, startTestServer, type TestServer } from '../helpers.js';
 
@@ -25,6 +28,14 @@ const MARK = 'x-corpus-entry';
 // About 1,300 requests per door: seconds alone, longer when every test file runs at once on two cores.
 const CORPUS_TIMEOUT = 180_000;
 const label = (entry: CorpusEntry) => `${entry.url} ${JSON.stringify(entry.body).slice(0, 120)} (${entry.from})`;
+/**
+ * The one exception: `mssql_run_sql` and `bigquery_run_sql` carry T-SQL and BigQuery SQL, which no parser here
+ * reads; read as PostgreSQL's they could mean something else (src/analysis/hasura.ts, analyzeSqlCall), so they are
+ * not understood on purpose since the third hardening round. Every other `unknown` in a body Hasura accepts is a gap.
+ */
+const OTHER_DIALECT = /^SQL for (mssql|bigquery) \(source [^)]*\) is not read by the guard$/;
+const notUnderstood = (effects: readonly Effect[]) => effects.filter((e) => e.verb === 'unknown' && !OTHER_DIALECT.test(e.detail ?? ''));
+const acceptedByHasura = (entry: CorpusEntry) => entry.status === 200 || entry.status === null;
 const typeOf = (body: unknown) => (typeof body === 'object' && body !== null && typeof (body as { type?: unknown }).type === 'string' ? (body as { type: string }).type : 'request');
 
 describe('the corpus', () => {
@@ -35,6 +46,21 @@ describe('the corpus', () => {
     for (const origin of ['server/tests-py/', 'server/lib/api-tests/', 'cli/']) expect(corpus.some((e) => e.from.startsWith(origin))).toBe(true);
     for (const url of ['/v1/metadata', '/v1/query', '/v2/query']) expect(corpus.some((e) => e.url === url)).toBe(true);
   });
+});
+
+describe('what Hasura accepts, the guard understands', () => {
+  it('no body Hasura answers 200 has an effect the guard does not understand, but SQL of another dialect', async () => {
+    const gaps: string[] = [];
+    let otherDialect = 0;
+    for (const entry of corpus.filter(acceptedByHasura)) {
+      const effects = await analyzeHasuraBody(entry.body, { endpoint: entry.url });
+      otherDialect += effects.filter((e) => OTHER_DIALECT.test(e.detail ?? '')).length;
+      for (const gap of notUnderstood(effects)) gaps.push(`${gap.detail} ← ${label(entry)}`);
+    }
+    expect(gaps).toEqual([]);
+    // The exception is there to be excepted (the corpus holds mssql_ and bigquery_ setups), and is all that is.
+    expect(otherDialect).toBeGreaterThan(0);
+  }, CORPUS_TIMEOUT);
 });
 
 describe('enforcing mode, in production', () => {
@@ -50,15 +76,19 @@ describe('enforcing mode, in production', () => {
     const reached = new Map(guard.hasura.forwarded().map((r) => [Number(r.headers[MARK]), r.path]));
     const undecided: string[] = [];
     const seen = { allow: 0, confirm: 0, deny: 0 };
+    const notUnderstoodHeld: string[] = [];
     corpus.forEach((entry, i) => {
       const { status, json, body } = answers[i]!;
       const held = status === 400 && !reached.has(i) && typeof json?.error === 'string';
+      // What a user is shown when held: the changes listed, none "not understood" for a body Hasura accepts.
+      if (held && acceptedByHasura(entry) && notUnderstood(json.guard?.changes ?? []).length > 0) notUnderstoodHeld.push(label(entry));
       if (status === 200 && reached.get(i) === entry.url) seen.allow++;
       else if (held && json.code === 'guard-confirmation-required' && json.guard?.confirmation_token) seen.confirm++;
       else if (held && json.code === 'guard-denied') seen.deny++;
       else undecided.push(`${status} ${body.toString('utf8').slice(0, 160)} ← ${label(entry)}`);
     });
     expect(undecided).toEqual([]);
+    expect(notUnderstoodHeld).toEqual([]);
     // All three decisions occur: the corpus holds reads, destructive changes and clear_metadata alike.
     expect(seen.allow).toBeGreaterThan(0);
     expect(seen.confirm).toBeGreaterThan(0);

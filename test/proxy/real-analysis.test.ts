@@ -201,3 +201,59 @@ describe('a big project: the apply and the export are read leaving their tables 
     expect(guard.hasura.forwarded()).toEqual([]);
   });
 });
+
+describe("Hasura's own words: shapes Hasura accepts pass, what repoints or reaches out is held", () => {
+  const send = (path: string, body: unknown) =>
+    rawRequest(guard.url, 'POST', path, { 'content-type': 'application/json', 'x-hasura-admin-secret': ADMIN_SECRET }, JSON.stringify(body));
+  const runSql = (sql: string) => ({ type: 'run_sql', args: { source: 'default', sql, cascade: false, read_only: false } });
+
+  it.each([
+    ['a table created and tracked by its bare name, in one bulk (/v1/query)', '/v1/query', { type: 'bulk', args: [runSql('CREATE TABLE users (id serial PRIMARY KEY, name text)'), { type: 'track_table', args: 'users' }] }],
+    ['track_function by its bare name', '/v1/query', { type: 'track_function', args: 'search_users' }],
+    ['the CLI\'s export_metadata with args "{}"', '/v1/query', { type: 'export_metadata', args: '{}' }],
+    ['a seed that builds geometries with PostGIS', '/v2/query', runSql("INSERT INTO places (geom) VALUES (ST_Buffer(ST_GeomFromEWKT('SRID=4326;POINT(1 2)'), 3))")],
+    ["Hasura's own check for its event log table", '/v2/query', runSql("SELECT EXISTS (SELECT * FROM information_schema.tables WHERE table_schema = 'hdb_catalog' AND table_name = 'event_log')")],
+    ['CREATE EXTENSION postgis', '/v2/query', runSql('CREATE EXTENSION IF NOT EXISTS postgis')],
+    ['a comment on a table', '/v2/query', runSql("COMMENT ON TABLE patients IS 'people'")],
+  ])('%s passes, byte for byte', async (_label, path, body) => {
+    const answer = await send(path, body);
+    expect(answer.status).toBe(200);
+    expect(guard.hasura.forwarded().map((r) => [r.path, r.body.toString()])).toEqual([[path, JSON.stringify(body)]]);
+  });
+
+  it.each([
+    ['CREATE EXTENSION dblink', '/v2/query', runSql('CREATE EXTENSION dblink'), /grants extension default\.dblink \(opens connections to other databases and runs SQL there\)/],
+    ['a sequence reset by setval', '/v2/query', runSql("SELECT setval('patients_id_seq', 1)"), /runs function default\.setval/],
+    ['an event trigger replaced', '/v1/metadata', { type: 'pg_create_event_trigger', args: { name: 'audit', table: table_, source: 'default', replace: true, insert: { columns: '*' }, webhook: 'http://x' } }, /replaces event trigger audit \(replace: true\)/],
+    ['a collection added to the allow list', '/v1/metadata', { type: 'add_collection_to_allowlist', args: { collection: 'allowed' } }, /grants allowlist allowed \(its queries may run\)/],
+    [
+      'a new source whose URL is written in the metadata',
+      '/v1/metadata',
+      { type: 'pg_add_source', args: { name: 'reports', configuration: { connection_info: { database_url: 'postgres://app:s3cr3t-pw@reports.internal/reports' } } } },
+      /grants credentials reports \(database URL written in the metadata, not from_env/,
+    ],
+    [
+      'a live source repointed by replace_configuration',
+      '/v1/metadata',
+      { type: 'pg_add_source', args: { name: 'default', configuration: { connection_info: { database_url: 'postgres://app:s3cr3t-pw@dev.internal/app' } }, replace_configuration: true } },
+      /replaces source default \(repoints it to database postgres:\/\/app:\*\*\*@dev\.internal\/app/,
+    ],
+  ])('%s is held, and Hasura never sees it', async (_label, path, body, says) => {
+    const held = await send(path, body);
+    expect(held.status).toBe(400);
+    expect(held.json.code).toBe('guard-confirmation-required');
+    expect(held.json.error).toMatch(says);
+    expect(held.body.toString()).not.toMatch(/s3cr3t-pw/);
+    expect(guard.hasura.forwarded()).toEqual([]);
+  });
+
+  it('a metadata apply that repoints the source says from what to what, without the password', async () => {
+    const next = { ...METADATA, sources: [{ ...METADATA.sources[0]!, configuration: { connection_info: { database_url: 'postgres://app:s3cr3t-pw@dev.internal/app' } } }] };
+    const held = await send('/v1/metadata', { type: 'replace_metadata', version: 2, args: { allow_inconsistent_metadata: false, metadata: next } });
+    expect(held.status).toBe(400);
+    expect(held.json.error).toMatch(/replaces source default \(repoints it from database from env PG_DATABASE_URL to database postgres:\/\/app:\*\*\*@dev\.internal\/app\)/);
+    expect(held.json.error).toMatch(/grants credentials default/);
+    expect(held.body.toString()).not.toMatch(/s3cr3t-pw/);
+    expect(guard.hasura.forwarded().filter((r) => r.path === '/v1/metadata' && r.body.toString().includes('replace_metadata'))).toEqual([]);
+  });
+});
