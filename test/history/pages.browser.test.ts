@@ -72,6 +72,7 @@ describe('the history page', () => {
     const held = await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable);
     await rawRequest(guard.url, 'POST', '/guard/confirm', { 'content-type': 'application/json', 'x-hasura-admin-secret': ADMIN_SECRET }, JSON.stringify({ token: held.json.guard.confirmation_token }));
     await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable);
+    guard.clock.advance(60);
     await postMetadata(guard.url, '/v1/metadata', { type: 'clear_metadata', args: {} });
     await guard.app.changeLog!.settled();
     const [, passed] = (await rawRequest(guard.url, 'GET', '/guard/api/changes', { 'x-hasura-admin-secret': ADMIN_SECRET })).json.changes;
