@@ -13,6 +13,7 @@ import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } 
 import type { Logger } from 'pino';
 import type { ChangeRequest, Guard, Requester } from '../core/guard.js';
 import { requesterFrom, type RequesterResult } from '../http/requester.js';
+import { personOf } from '../identity/person.js';
 import { packageFile } from '../paths.js';
 
 export const SCHEMA_FILE = packageFile('schema.graphql');
@@ -42,7 +43,9 @@ export function createGuardSchema(guard: Guard) {
   const requester = (ctx: Context): Requester => {
     const session = sessionOf(ctx);
     if (!session.ok) throw createGraphQLError(session.message, { extensions: { code: 'INVALID_SESSION' } });
-    return session.requester;
+    // Hasura's session stays; the person the auth proxy names (src/identity/) travels beside it.
+    const person = personOf(ctx.req);
+    return person ? { ...session.requester, person } : session.requester;
   };
   return makeExecutableSchema<Context>({
     typeDefs: readFileSync(SCHEMA_FILE, 'utf8'),
@@ -250,7 +253,7 @@ export function createGraphQLDoor(yoga: GuardYoga): GraphQLDoor {
     }
     if (!isOperationRequest(params)) return false;
     const session = requesterFrom((name) => req.headersDistinct[name]);
-    const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ session });
+    const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ session, req });
     let document;
     try {
       document = parse(params.query);
