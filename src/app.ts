@@ -23,6 +23,7 @@ import { createRequestListener, isGuardPath } from './server.js';
 import { createMemoryStore } from './store/memory.js';
 import { lazyStore } from './store/lazy.js';
 import type { GuardStore } from './store/store.js';
+import { createIdentify } from './identity/identify.js';
 
 /** What enforcing mode decides with; by default the change analysis, the policy and the app's store. Tests may replace parts. */
 export type EnforcementWiring = Partial<Pick<EnforcementOptions, 'analyze' | 'decide' | 'store' | 'describe' | 'needsCurrentMetadata'>>;
@@ -67,6 +68,8 @@ export function createApp(
   const metrics = config.metricsEnabled
     ? createMetrics({ replayEntries: store.kind === 'memory' ? () => store.health().entries ?? 0 : undefined, storeAvailable: () => store.health().ok })
     : undefined;
+  // Who is there, from the auth proxy in front (docs/teams.md); undefined when no identity source is configured.
+  const identify = config.identity && createIdentify(config.identity, clock, logger);
   const tokens = createTokenService({ key: config.tokenKey, ttlSeconds: config.tokenTtlSeconds, clock, deploymentId: config.deploymentId });
   // Enforcing mode: the same analysis and policy, judging the bodies the console and CLI send to Hasura.
   let proxy: ProxyDoor | undefined;
@@ -100,6 +103,7 @@ export function createApp(
       tokens,
       clock,
       credentialsKey: config.tokenKey,
+      confirmRule: { approvers: config.approvers, fourEyes: config.fourEyes },
       onDecision: (decision: EnforcementDecision) => {
         logger.info({ audit: decision }, `enforcement ${decision.action} ${decision.outcome}`);
         changes.onDecision(decision);
@@ -186,6 +190,7 @@ export function createApp(
       return undefined;
     },
     enforcing,
+    identify,
   });
   return {
     graphql,
@@ -202,8 +207,14 @@ export function createApp(
     upgrade: upgradeTo
       ? (req, socket, head) => {
           // The guard's own routes take no websockets; the rest are Hasura's.
-          if (isGuardPath((req.url ?? '/').split('?', 1)[0]!)) socket.destroy();
-          else upgradeTo.upgrade(req, socket, head);
+          if (isGuardPath((req.url ?? '/').split('?', 1)[0]!)) return void socket.destroy();
+          // A websocket carrying an identity that does not hold up is refused like any other request.
+          const identifying = identify?.(req);
+          if (!identifying) return upgradeTo.upgrade(req, socket, head);
+          identifying.then(
+            (refusal) => (refusal ? socket.end('HTTP/1.1 401 Unauthorized\r\nconnection: close\r\ncontent-length: 0\r\n\r\n') : upgradeTo.upgrade(req, socket, head)),
+            () => socket.destroy(),
+          );
         }
       : undefined,
     changeLog,

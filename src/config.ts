@@ -5,6 +5,9 @@ import * as z from './zod.js';
 import { loadPolicy, PolicyError, type Policy } from './core/policy.js';
 import { printable } from './core/text.js';
 import { DEFAULT_MAX_BULK_REQUESTS, DEFAULT_MAX_JSON_VALUES } from './http/body-bounds.js';
+import { parseApprovers, type Approvers } from './identity/approvers.js';
+import type { IdentitySettings } from './identity/identify.js';
+import { parseTrustedProxies } from './identity/trusted-proxies.js';
 
 export interface Config {
   port: number;
@@ -47,6 +50,11 @@ export interface Config {
   notify: { webhook?: { url: string; secret: string }; slackUrl?: string; teamsUrl?: string };
   /** How long the change history keeps a change (GUARD_HISTORY_DAYS). */
   historyDays: number;
+
+  /** Who is there, from the auth proxy in front (src/identity/); undefined when none is configured. */
+  identity?: IdentitySettings;
+  /** GUARD_APPROVERS: who may confirm a held production change; undefined: anyone with the request's credentials. */
+  approvers?: Approvers;
   /** Things worth a warning in the start-up log (a random development key, no action secret, ...). */
   warnings: string[];
 }
@@ -174,7 +182,30 @@ const envSchema = z.object({
   GUARD_NOTIFY_SLACK_URL: z.optional(z.string().check(z.refine(isHttpUrlWithQuery, 'GUARD_NOTIFY_SLACK_URL must be an http:// or https:// URL (Slack\'s incoming webhook URL)'))),
   GUARD_NOTIFY_TEAMS_URL: z.optional(z.string().check(z.refine(isHttpUrlWithQuery, 'GUARD_NOTIFY_TEAMS_URL must be an http:// or https:// URL (the Teams workflow\'s webhook URL)'))),
   GUARD_HISTORY_DAYS: z._default(int('GUARD_HISTORY_DAYS', 1, 3650, ' days'), 90),
+
+  // Identity from the auth proxy in front of the guard (docs/teams.md): a signed assertion, all four together...
+  GUARD_IDENTITY_JWT_HEADER: z.optional(headerName('GUARD_IDENTITY_JWT_HEADER')),
+  GUARD_IDENTITY_JWKS_URL: z.optional(
+    z.string().check(z.refine(isHttpUrlWithQuery, 'GUARD_IDENTITY_JWKS_URL must be an http:// or https:// URL, e.g. https://<team>.cloudflareaccess.com/cdn-cgi/access/certs')),
+  ),
+  GUARD_IDENTITY_ISSUER: z.optional(z.string()),
+  GUARD_IDENTITY_AUDIENCE: z.optional(z.string()),
+  GUARD_IDENTITY_EMAIL_CLAIM: z._default(claimName('GUARD_IDENTITY_EMAIL_CLAIM'), 'email'),
+  GUARD_IDENTITY_GROUPS_CLAIM: z._default(claimName('GUARD_IDENTITY_GROUPS_CLAIM'), 'groups'),
+  // ...or, on explicit opt-in, a plain header believed only from the proxy's own addresses.
+  GUARD_IDENTITY_HEADER: z.optional(headerName('GUARD_IDENTITY_HEADER')),
+  GUARD_IDENTITY_GROUPS_HEADER: z.optional(headerName('GUARD_IDENTITY_GROUPS_HEADER')),
+  GUARD_TRUSTED_PROXIES: z.optional(z.string()),
+  GUARD_APPROVERS: z.optional(z.string()),
 });
+
+function headerName(name: string) {
+  return z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, `${name} must be a header name: letters, digits, "-" or "_", e.g. X-Forwarded-Email`));
+}
+
+function claimName(name: string) {
+  return z.string().check(z.regex(/^[A-Za-z0-9_.:/-]{1,100}$/, `${name} must be a claim name, e.g. email`));
+}
 
 function isHttpUrl(value: string): boolean {
   try {
@@ -185,11 +216,14 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
-/** A receiver's URL: http(s), no credentials in it; a query string is allowed (Teams' workflow URLs carry one). */
+/**
+ * A receiver's or a key set's URL: http(s), no credentials or fragment in it; a query string is allowed (Teams'
+ * workflow URLs carry one, and some identity providers version their key sets so).
+ */
 function isHttpUrlWithQuery(value: string): boolean {
   try {
     const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '';
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hash === '' && url.username === '' && url.password === '';
   } catch {
     return false;
   }
@@ -286,6 +320,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.GUARD_DATABASE_URL !== undefined) checkDatabaseUrl(e.GUARD_DATABASE_URL);
   const notify = notifyConfig(e, warnings);
 
+  const identity = identitySettings(e);
+  const approvers = approversOf(e.GUARD_APPROVERS, identity);
+  if (e.FOUR_EYES && e.HASURA_URL !== undefined && identity === undefined) {
+    // In enforcing mode four-eyes compares people the auth proxy names; without one every held change stays held.
+    throw new ConfigError('FOUR_EYES=true in enforcing mode (HASURA_URL) needs an identity source: set GUARD_IDENTITY_JWT_HEADER (with its JWKS URL, issuer and audience) or GUARD_IDENTITY_HEADER (with GUARD_TRUSTED_PROXIES)');
+  }
+
   return {
     port: e.PORT,
     host: e.HOST,
@@ -315,6 +356,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     http: { maxConnections: e.MAX_CONNECTIONS, headersTimeoutMs: e.HEADERS_TIMEOUT_MS, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
     notify,
     historyDays: e.GUARD_HISTORY_DAYS,
+
+    identity,
+    approvers,
     warnings,
   };
 }
@@ -331,6 +375,50 @@ function notifyConfig(e: z.infer<typeof envSchema>, warnings: string[]): Config[
   if (any && e.HASURA_URL === undefined) warnings.push('GUARD_NOTIFY_* is set without HASURA_URL: notifications announce the changes the enforcing proxy holds, so none will be sent.');
   if (any && e.GUARD_PUBLIC_URL === undefined) warnings.push('GUARD_NOTIFY_* is set without GUARD_PUBLIC_URL: the links in notifications are paths (/guard/changes?change=…), not addresses. Set GUARD_PUBLIC_URL to the guard\'s address.');
   return notify;
+}
+
+type Env = z.infer<typeof envSchema>;
+
+const ASSERTION_VARIABLES = ['GUARD_IDENTITY_JWT_HEADER', 'GUARD_IDENTITY_JWKS_URL', 'GUARD_IDENTITY_ISSUER', 'GUARD_IDENTITY_AUDIENCE'] as const;
+
+/** The identity sources configured: the assertion's four variables all or none, the header only with its proxies. */
+function identitySettings(e: Env): IdentitySettings | undefined {
+  const set = ASSERTION_VARIABLES.filter((name) => e[name] !== undefined);
+  if (set.length > 0 && set.length < ASSERTION_VARIABLES.length) {
+    const missing = ASSERTION_VARIABLES.filter((name) => e[name] === undefined);
+    throw new ConfigError(`${missing.join(', ')} must be set with ${set.join(', ')}: a signed identity needs its header, key set URL, issuer and audience together (docs/teams.md)`);
+  }
+  const assertion =
+    set.length === 0
+      ? undefined
+      : {
+          header: e.GUARD_IDENTITY_JWT_HEADER!.toLowerCase(),
+          jwksUrl: e.GUARD_IDENTITY_JWKS_URL!,
+          issuer: e.GUARD_IDENTITY_ISSUER!,
+          audience: e.GUARD_IDENTITY_AUDIENCE!,
+          emailClaim: e.GUARD_IDENTITY_EMAIL_CLAIM,
+          groupsClaim: e.GUARD_IDENTITY_GROUPS_CLAIM,
+        };
+  if (e.GUARD_IDENTITY_HEADER === undefined) {
+    if (e.GUARD_IDENTITY_GROUPS_HEADER !== undefined) throw new ConfigError('GUARD_IDENTITY_GROUPS_HEADER needs GUARD_IDENTITY_HEADER: groups are believed only with the person they belong to');
+    return assertion && { assertion };
+  }
+  if (e.GUARD_TRUSTED_PROXIES === undefined) {
+    throw new ConfigError('GUARD_IDENTITY_HEADER needs GUARD_TRUSTED_PROXIES: list the auth proxy\'s addresses (CIDR), e.g. GUARD_TRUSTED_PROXIES=10.0.0.0/8; the header is believed from them only');
+  }
+  const proxies = parseTrustedProxies(e.GUARD_TRUSTED_PROXIES);
+  if (!proxies.ok) throw new ConfigError(`GUARD_TRUSTED_PROXIES: ${proxies.problem}; give a comma-separated list of addresses or CIDR ranges, e.g. 10.0.0.0/8, fd00::/8`);
+  const trustedHeader = { header: e.GUARD_IDENTITY_HEADER.toLowerCase(), groupsHeader: e.GUARD_IDENTITY_GROUPS_HEADER?.toLowerCase(), trustedProxies: proxies.list };
+  return { ...(assertion ? { assertion } : {}), trustedHeader };
+}
+
+function approversOf(text: string | undefined, identity: IdentitySettings | undefined): Approvers | undefined {
+  if (text === undefined) return undefined;
+  const parsed = parseApprovers(text);
+  if (!parsed.ok) throw new ConfigError(`GUARD_APPROVERS: ${parsed.problem}; give emails and group:<name> entries, comma-separated, e.g. alice@example.com, group:platform-admins`);
+  // Without an identity no one is an identified approver: every held change would stay held.
+  if (identity === undefined) throw new ConfigError('GUARD_APPROVERS needs an identity source: set GUARD_IDENTITY_JWT_HEADER (with its JWKS URL, issuer and audience) or GUARD_IDENTITY_HEADER (with GUARD_TRUSTED_PROXIES)');
+  return parsed.approvers;
 }
 
 /** A postgres:// URL with a host. The messages never repeat the value: it usually holds a password. */

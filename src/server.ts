@@ -13,6 +13,9 @@ import { BodyTooLargeError, readBody, readBodyAsync } from './http/body.js';
 import { isJsonContentType } from './http/media-type.js';
 import { createPages } from './http/pages.js';
 import { createSecretCheck } from './http/secret.js';
+import { sendIdentityRefusal } from './identity/refusal.js';
+import type { Identify } from './identity/identify.js';
+import { personOf } from './identity/person.js';
 import type { Metrics } from './metrics.js';
 import { handleWebhook, WEBHOOK_ROUTES, webhookError, type WebhookResponse, type WebhookRoute } from './doors/webhook.js';
 
@@ -30,6 +33,8 @@ export interface ListenerOptions {
   notReadyBecause: () => string | undefined;
   /** Enforcing mode: every path that is not the guard's own goes to Hasura through the proxy. */
   enforcing?: { proxy: ProxyDoor; confirm: ConfirmDoor; history?: HistoryDoor };
+  /** Who is there, from the auth proxy's assertion or trusted header (src/identity/); unset when none is configured. */
+  identify?: Identify;
 }
 
 /** Paths the guard answers itself in enforcing mode; everything else belongs to Hasura. */
@@ -64,8 +69,6 @@ export function createRequestListener(options: ListenerOptions): RequestListener
    * async function the promise hops per request were measurable (docs/performance.md).
    */
   function route(req: IncomingMessage, res: ServerResponse, path: string, done: (status: number) => void, fail: (err: unknown) => void): void {
-    const method = req.method ?? 'GET';
-
     if (path === '/health') return done(send(res, { status: 200, body: { status: 'ok' } }));
     if (path === '/ready') {
       const notReady = options.notReadyBecause();
@@ -80,6 +83,19 @@ export function createRequestListener(options: ListenerOptions): RequestListener
       return;
     }
 
+    // A request with an identity that does not hold up goes no further, on every door; one with none goes on.
+    const identifying = options.identify?.(req);
+    if (identifying) {
+      const hasurasPath = options.enforcing !== undefined && !isGuardPath(path);
+      identifying.then((refusal) => (refusal ? done(sendIdentityRefusal(res, refusal, hasurasPath)) : routeDoors(req, res, path, done, fail)), fail);
+      return;
+    }
+    routeDoors(req, res, path, done, fail);
+  }
+
+  /** The doors: enforcing mode's confirm page and proxy, the index page, the webhooks and GraphQL. */
+  function routeDoors(req: IncomingMessage, res: ServerResponse, path: string, done: (status: number) => void, fail: (err: unknown) => void): void {
+    const method = req.method ?? 'GET';
     const { enforcing } = options;
     if (enforcing && path === '/guard/confirm') return void enforcing.confirm.handle(req, res).then(done, fail);
     if (enforcing?.history?.handles(path)) return void enforcing.history.handle(req, res, path).then(done, fail);
@@ -108,7 +124,7 @@ export function createRequestListener(options: ListenerOptions): RequestListener
       }
       return readBody(req, maxBodyBytes, (err, body) => {
         if (err) return fail(err);
-        handleWebhook(guard, webhook, body!, (name) => req.headersDistinct[name]).then((response) => done(send(res, response)), fail);
+        handleWebhook(guard, webhook, body!, (name) => req.headersDistinct[name], personOf(req)).then((response) => done(send(res, response)), fail);
       });
     }
 

@@ -9,6 +9,8 @@ import { credentialsHash, fingerprintOf } from './fingerprint.js';
 import { isObject } from './json.js';
 import type { TokenService } from './tokens.js';
 import type { Remembered } from '../store/store.js';
+import { confirmerRefusal, type ConfirmerRefusalCode, type ConfirmRule } from '../identity/approvers.js';
+import type { Person } from '../identity/person.js';
 
 /** The Hasura endpoints whose requests are inspected; everything else passes untouched. */
 export type InspectedEndpoint = '/v1/metadata' | '/v2/query' | '/v1/query';
@@ -44,6 +46,8 @@ export interface EnforcementOptions {
    * every replica must use the same key (the app passes TOKEN_SECRET's). Without it, a plain sha256.
    */
   credentialsKey?: KeyObject;
+  /** GUARD_APPROVERS and FOUR_EYES: who may confirm, on top of holding the request's credentials. Unset: anyone who holds them. */
+  confirmRule?: ConfirmRule;
 }
 
 export interface JudgeRequest {
@@ -57,6 +61,8 @@ export interface JudgeRequest {
   fetchCurrentMetadata: () => Promise<unknown>;
   /** Where the guard is reached, e.g. https://guard.example.com: the confirm page's address is built on it. */
   guardUrl: string;
+  /** Who sent it, as the auth proxy named them (src/identity/); undefined when no identity arrived. */
+  person?: Person;
 }
 
 export type HeldCode = 'guard-confirmation-required' | 'guard-denied';
@@ -74,6 +80,8 @@ export type Verdict =
       effects: Effect[];
       /** Every object the change touches, distinct, in the same order (touchedObjects). */
       objects: string[];
+      /** The email of the person it was held for, when the auth proxy named one. */
+      requester?: string;
     };
 
 /** One audit record per judged request and per confirmation. Never the token, the body or the credentials. */
@@ -85,6 +93,10 @@ export interface EnforcementDecision {
   endpoint?: InspectedEndpoint;
   /** `credentials:<first 12 hex of the hash>`: who, without the secret. */
   sub?: string;
+  /** The email of who sent the request (judge) or confirmed it (confirm), as the auth proxy named them. */
+  person?: string;
+  /** On a confirmation: the email of who sent the held request, when known. */
+  requester?: string;
   className?: string;
   effects?: string;
   fingerprint?: string;
@@ -93,7 +105,14 @@ export interface EnforcementDecision {
 
 export interface Enforcement {
   judge(request: JudgeRequest): Promise<Verdict>;
-  confirm(token: string, presentedCredentials: string | undefined): Promise<{ success: boolean; message: string }>;
+  confirm(token: string, presentedCredentials: string | undefined, confirmer?: Person): Promise<ConfirmOutcome>;
+}
+
+/** `code` on a refusal for who is confirming (NOT_AN_APPROVER, OWN_CHANGE...): the confirm page's JSON carries it. */
+export interface ConfirmOutcome {
+  success: boolean;
+  message: string;
+  code?: ConfirmerRefusalCode;
 }
 
 const WHOLE_REPLACEMENTS = new Set(['replace_metadata', 'set_custom_types']);
@@ -121,7 +140,10 @@ export function createEnforcement(options: EnforcementOptions): Enforcement {
   async function judge(request: JudgeRequest): Promise<Verdict> {
     const { endpoint, body, credentials } = request;
     const crd = credentials === undefined ? undefined : credentialsHash(credentials, options.credentialsKey);
-    const audit = { action: 'judge' as const, environment, endpoint, sub: crd && credentialsSubject(crd) };
+    const requester = request.person?.email;
+    const audit = { action: 'judge' as const, environment, endpoint, sub: crd && credentialsSubject(crd), person: requester };
+    // "Held for alice@example.com by the metadata guard (production)", when the auth proxy named her.
+    const heldBy = requester ? `Held for ${requester} by ${where}` : `Held by ${where}`;
 
     const refuse = (reason: string, message: string): Verdict => {
       onDecision({ ...audit, outcome: 'refused', reason });
@@ -178,7 +200,7 @@ export function createEnforcement(options: EnforcementOptions): Enforcement {
       return {
         action: 'hold',
         code: 'guard-denied',
-        message: `Held by ${where}: this request ${said}. It needs a confirmation, and a confirmation is bound to the credentials of the request, but it carries none that Hasura would accept (x-hasura-admin-secret, x-hasura-access-key or Authorization). Send it with them. Nothing was changed.`,
+        message: `${heldBy}: this request ${said}. It needs a confirmation, and a confirmation is bound to the credentials of the request, but it carries none that Hasura would accept (x-hasura-admin-secret, x-hasura-access-key or Authorization). Send it with them. Nothing was changed.`,
         token: null,
         effects,
         objects,
@@ -198,27 +220,28 @@ export function createEnforcement(options: EnforcementOptions): Enforcement {
       return { action: 'forward', reason: 'approved', change: { fingerprint: fp.slice(0, 12), sub: credentialsSubject(crd) } };
     }
 
-    const issued = tokens.issue({ op: summary(effects), tbl: objectsClaim(objects), env: environment, sub: credentialsSubject(crd), fp, crd });
+    const issued = tokens.issue({ op: summary(effects), tbl: objectsClaim(objects), env: environment, sub: credentialsSubject(crd), fp, crd, by: requester });
     onDecision({ ...base, outcome: 'held', reason: `${decision.className}: needs confirmation`, fingerprint: fp.slice(0, 12), tokenId: issued.jti });
     const page = `${request.guardUrl}/guard/confirm?token=${issued.token}`;
     return {
       action: 'hold',
       code: 'guard-confirmation-required',
       message:
-        `Held by ${where}: this request ${said}. The policy requires a confirmation for "${decision.className}" changes in ${environment}; nothing was changed. ` +
+        `${heldBy}: this request ${said}. The policy requires a confirmation for "${decision.className}" changes in ${environment}; nothing was changed. ` +
         `To confirm within ${tokens.ttlSeconds} seconds, open ${page} and enter the admin secret this request was sent with, ` +
         `or run: curl -X POST ${request.guardUrl}/guard/confirm -H 'content-type: application/json' -H 'x-hasura-admin-secret: <admin secret>' -d '{"token":"${issued.token}"}' . ` +
         `Then send the same request again, unchanged: it passes once.`,
       token: issued.token,
       effects,
       objects,
+      requester,
     };
   }
 
-  async function confirm(token: string, presentedCredentials: string | undefined): Promise<{ success: boolean; message: string }> {
-    const refused = (reason: string, message: string, tokenId?: string) => {
-      onDecision({ action: 'confirm', outcome: 'refused', reason, environment, tokenId });
-      return { success: false, message: `Not confirmed: ${message}` };
+  async function confirm(token: string, presentedCredentials: string | undefined, confirmer?: Person): Promise<ConfirmOutcome> {
+    const refused = (reason: string, message: string, tokenId?: string, code?: ConfirmerRefusalCode): ConfirmOutcome => {
+      onDecision({ action: 'confirm', outcome: 'refused', reason, environment, tokenId, person: confirmer?.email });
+      return code ? { success: false, message: `Not confirmed: ${message}`, code } : { success: false, message: `Not confirmed: ${message}` };
     };
     const verified = tokens.verify(token);
     if (!verified.ok) return refused(verified.code, `${verified.message}.`);
@@ -236,12 +259,24 @@ export function createEnforcement(options: EnforcementOptions): Enforcement {
     if (!timingSafeEqual(presented, Buffer.from(claims.crd, 'hex'))) {
       return refused('other credentials', 'only someone holding the credentials the held request carried can confirm it.', claims.jti);
     }
+    const notThisPerson = options.confirmRule && confirmerRefusal(options.confirmRule, claims.by, confirmer);
+    if (notThisPerson) return refused(notThisPerson.code, notThisPerson.message, claims.jti, notThisPerson.code);
     const remembered = await store.useToken(claims.jti, claims.exp, nowSeconds());
     if (remembered === 'already-used') return refused('token already used', 'this token was already used.', claims.jti);
     // 'full-for-owner' cannot come back (no owner is passed: the credentials are the owner here), but it is no pass either.
     if (remembered !== 'remembered') return refused('store full', 'too many confirmations are pending; try again in a few minutes.', claims.jti);
     await store.approve(claims.fp, claims.crd, claims.exp);
-    onDecision({ action: 'confirm', outcome: 'confirmed', reason: claims.op, environment, sub: claims.sub, fingerprint: claims.fp.slice(0, 12), tokenId: claims.jti });
+    onDecision({
+      action: 'confirm',
+      outcome: 'confirmed',
+      reason: claims.op,
+      environment,
+      sub: claims.sub,
+      person: confirmer?.email,
+      requester: claims.by,
+      fingerprint: claims.fp.slice(0, 12),
+      tokenId: claims.jti,
+    });
     const seconds = Math.max(0, claims.exp - nowSeconds());
     return { success: true, message: `Confirmed: send the same request again within ${seconds} seconds; it passes once.` };
   }

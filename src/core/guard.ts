@@ -10,6 +10,7 @@ import { isObject } from './json.js';
 import { printable } from './text.js';
 import { CLOCK_TOLERANCE_SECONDS, MAX_TOKEN_EFFECTS, type TokenService } from './tokens.js';
 import { StoreUnavailableError, type GuardStore, type Remembered } from '../store/store.js';
+import type { Person } from '../identity/person.js';
 
 /** Who asks: Hasura's session (x-hasura-user-id, x-hasura-role). */
 export interface Requester {
@@ -17,10 +18,13 @@ export interface Requester {
   role?: string;
   /** The admin secret or Authorization value the caller presented: confirms a change the proxy held. Never logged. */
   credentials?: string;
+  /** Who the auth proxy in front of the guard says is there (src/identity/): named before Hasura's session. */
+  person?: Person;
 }
 
-/** The user id when there is one, else the role, else anonymous. Tokens are bound to this string. */
+/** The person the auth proxy names, else the user id, else the role, else anonymous. Tokens are bound to this string. */
 export function identityOf(requester: Requester): string {
+  if (requester.person) return `person:${requester.person.email}`;
   if (requester.userId) return `user:${requester.userId}`;
   if (requester.role) return `role:${requester.role}`;
   return 'anonymous';
@@ -90,6 +94,8 @@ export interface Decision {
   reason: string;
   userId?: string;
   role?: string;
+  /** The email the auth proxy named, when it named one. */
+  person?: string;
   operation?: string;
   table?: string;
   environment?: string;
@@ -102,7 +108,7 @@ export interface GuardOptions {
    * Enforcing mode: confirms a token for a change the proxy held (src/core/enforcement.ts), which is bound to the
    * credentials the held request carried rather than to a user. Without it such tokens are refused here.
    */
-  confirmHeld?: (token: string, credentials: string | undefined) => Promise<ConfirmResult>;
+  confirmHeld?: (token: string, credentials: string | undefined, confirmer: Person | undefined) => Promise<ConfirmResult>;
   /** What the change would do (src/analysis): asynchronous because the SQL parser loads on first use. */
   analyze: (change: ChangeToAnalyse) => Promise<Effect[]>;
   tokens: TokenService;
@@ -232,6 +238,7 @@ export function createGuard(options: GuardOptions): Guard {
       reason,
       userId: requester.userId,
       role: requester.role,
+      person: requester.person?.email,
       operation: subject?.operation,
       table: subject?.table,
       environment: subject?.environment,
@@ -288,7 +295,7 @@ export function createGuard(options: GuardOptions): Guard {
         };
       }
       // A token is only as good as its requester's identity: four-eyes compares two users, so both must be known.
-      if (fourEyes && !requester.userId) {
+      if (fourEyes && !isIdentified(requester)) {
         decide('validate', 'invalid', 'REQUESTER_UNIDENTIFIED', requester, subject);
         return {
           success: false,
@@ -338,7 +345,7 @@ export function createGuard(options: GuardOptions): Guard {
       const claims = verified.claims;
       const subject: Subject = { operation: claims.op, table: claims.tbl, environment: claims.env, tokenId: claims.jti };
       if (claims.fp !== undefined) {
-        if (confirmHeld) return confirmHeld(token.trim(), requester.credentials);
+        if (confirmHeld) return confirmHeld(token.trim(), requester.credentials, requester.person);
         return refuse(
           'TOKEN_HELD_ELSEWHERE',
           'the token confirms a change an enforcing guard held',
@@ -356,11 +363,11 @@ export function createGuard(options: GuardOptions): Guard {
       }
       const confirmer = identityOf(requester);
       if (fourEyes) {
-        if (!requester.userId) {
+        if (!isIdentified(requester)) {
           return refuse('TOKEN_CONFIRMER_UNKNOWN', 'four-eyes mode needs a confirming user (x-hasura-user-id)', 'Confirm it as a signed-in user.', subject);
         }
         // Issued before four-eyes was on, or by a replica without it: a role or "anonymous" is no second person.
-        if (!claims.sub.startsWith('user:')) {
+        if (!claims.sub.startsWith('user:') && !claims.sub.startsWith('person:')) {
           return refuse('TOKEN_REQUESTER_UNKNOWN', 'four-eyes mode needs a token requested by an identified user', 'Validate the change again as a signed-in user.', subject);
         }
         if (confirmer === claims.sub) {
@@ -419,6 +426,11 @@ export function createGuard(options: GuardOptions): Guard {
       };
     },
   };
+}
+
+/** A user Hasura's session names, or a person the auth proxy does: what four-eyes compares. */
+function isIdentified(requester: Requester): boolean {
+  return Boolean(requester.userId || requester.person);
 }
 
 /** An effect as a token carries it (`verb:object`); a verb this version does not know is an unknown effect. */

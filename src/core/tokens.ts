@@ -38,6 +38,8 @@ export interface ChangeClaims {
   fp?: string;
   /** Enforcing mode only: sha256 hex of the credentials the held request carried (never the credentials). */
   crd?: string;
+  /** Enforcing mode only: the email of the person who sent the held request, as the auth proxy named them (four-eyes). */
+  by?: string;
   /** the change's effect keys (`verb:object`), distinct: confirmation decides on them again under the policy in force */
   fx?: string[];
 }
@@ -69,6 +71,7 @@ const claimsSchema = z.object({
   fx: z.optional(effectKeys),
   fp: sha256Hex,
   crd: sha256Hex,
+  by: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
 });
 
 export interface TokenService {
@@ -97,7 +100,7 @@ export function createTokenService(options: { key: KeyObject; ttlSeconds: number
       const payload =
         claims.fx === undefined && claims.fp === undefined && claims.crd === undefined
           ? { op: claims.op, tbl: claims.tbl, env: claims.env, sub: claims.sub, jti, iat, exp }
-          : { op: claims.op, tbl: claims.tbl, env: claims.env, sub: claims.sub, fx: claims.fx, fp: claims.fp, crd: claims.crd, jti, iat, exp };
+          : { op: claims.op, tbl: claims.tbl, env: claims.env, sub: claims.sub, fx: claims.fx, fp: claims.fp, crd: claims.crd, by: claims.by, jti, iat, exp };
       const token = jwt.sign(payload, key, { algorithm: 'HS256', issuer: TOKEN_ISSUER, audience: tokenAudience(deploymentId, claims.env) });
       return { token, jti, expiresAt: exp };
     },

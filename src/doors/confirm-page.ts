@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.js';
 import type { TokenService } from '../core/tokens.js';
 import { BodyTooLargeError, readBodyAsync } from '../http/body.js';
 import { hasuraCredentialsOf } from '../http/credentials.js';
+import { personOf } from '../identity/person.js';
 
 export const CONFIRM_PATH = '/guard/confirm';
 const MAX_CONFIRM_BODY = 8 * 1024;
@@ -25,7 +26,7 @@ export function createConfirmDoor(options: ConfirmDoorOptions) {
   function page(req: IncomingMessage, res: ServerResponse): number {
     const token = new URL(req.url ?? '/', 'http://guard').searchParams.get('token') ?? '';
     const nonce = randomBytes(16).toString('base64');
-    const html = renderPage(describeToken(token), nonce);
+    const html = renderPage(describeToken(token), personOf(req)?.email, nonce);
     res.writeHead(200, {
       'content-type': 'text/html; charset=utf-8',
       'content-length': Buffer.byteLength(html),
@@ -48,7 +49,7 @@ export function createConfirmDoor(options: ConfirmDoorOptions) {
       return { ok: false, problem: 'This token belongs to an advisory check (validateMetadataChange); confirm it there.' };
     }
     const secondsLeft = Math.max(0, claims.exp - Math.floor(clock() / 1000));
-    return { ok: true, op: claims.op, tbl: claims.tbl, env: claims.env, expiresAt: new Date(claims.exp * 1000).toISOString(), secondsLeft };
+    return { ok: true, op: claims.op, tbl: claims.tbl, env: claims.env, requester: claims.by, expiresAt: new Date(claims.exp * 1000).toISOString(), secondsLeft };
   }
 
   async function post(req: IncomingMessage, res: ServerResponse): Promise<number> {
@@ -63,8 +64,9 @@ export function createConfirmDoor(options: ConfirmDoorOptions) {
       return sendJson(res, 400, { success: false, message: 'The body is not JSON; send {"token": "..."}.' });
     }
     if (typeof token !== 'string') return sendJson(res, 400, { success: false, message: 'Send {"token": "..."}: the token from the held request\'s error.' });
-    const result = await enforcement.confirm(token, hasuraCredentialsOf((name) => req.headers[name]));
-    return sendJson(res, result.success ? 200 : 400, result);
+    const result = await enforcement.confirm(token, hasuraCredentialsOf((name) => req.headers[name]), personOf(req));
+    // 403 when the credentials were right but this person may not confirm (not an approver, their own change).
+    return sendJson(res, result.success ? 200 : result.code ? 403 : 400, result);
   }
 
   return {
@@ -88,15 +90,19 @@ function sendJson(res: ServerResponse, status: number, body: unknown): number {
 }
 
 type PageState =
-  | { ok: true; op: string; tbl: string; env: string; expiresAt: string; secondsLeft: number }
+  | { ok: true; op: string; tbl: string; env: string; requester?: string; expiresAt: string; secondsLeft: number }
   | { ok: false; problem: string };
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-function renderPage(state: PageState, nonce: string): string {
+function renderPage(state: PageState, viewer: string | undefined, nonce: string): string {
+  // Who the auth proxy says is looking, and for whom the change was held: the approver sees both before confirming.
+  // Shown only when known, so a guard without an auth proxy in front shows what it always did.
+  const you = viewer ? `<p id="you">You are <strong>${escapeHtml(viewer)}</strong>.</p>\n` : '';
+  const requester = state.ok && state.requester ? `\n  <dt>Requested by</dt><dd id="requester">${escapeHtml(state.requester)}</dd>` : '';
   const details = state.ok
-    ? `<dl>
+    ? `${you}<dl>${requester}
   <dt>Change</dt><dd id="op">${escapeHtml(state.op)}</dd>
   <dt>Objects</dt><dd id="tbl">${escapeHtml(state.tbl)}</dd>
   <dt>Environment</dt><dd id="env">${escapeHtml(state.env)}</dd>

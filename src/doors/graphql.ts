@@ -12,6 +12,7 @@ import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } 
 import type { Logger } from 'pino';
 import type { ChangeRequest, Guard, Requester } from '../core/guard.js';
 import { requesterFrom, type RequesterResult } from '../http/requester.js';
+import { personOf } from '../identity/person.js';
 import { packageFile } from '../paths.js';
 
 export const SCHEMA_FILE = packageFile('schema.graphql');
@@ -37,7 +38,9 @@ export function createGuardSchema(guard: Guard) {
   const requester = (ctx: Context): Requester => {
     const session = sessionOf(ctx);
     if (!session.ok) throw createGraphQLError(session.message, { extensions: { code: 'INVALID_SESSION' } });
-    return session.requester;
+    // Hasura's session stays; the person the auth proxy names (src/identity/) travels beside it.
+    const person = personOf(ctx.req);
+    return person ? { ...session.requester, person } : session.requester;
   };
   return makeExecutableSchema<Context>({
     typeDefs: readFileSync(SCHEMA_FILE, 'utf8'),

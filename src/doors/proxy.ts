@@ -18,6 +18,7 @@ import { BodyDecodeError, decodeBody } from '../http/decode-body.js';
 import { sendHasuraError } from '../http/hasura-error.js';
 import { hasuraCredentialsOf, HASURA_CREDENTIAL_HEADERS } from '../http/credentials.js';
 import { upstreamRouteOf } from '../http/inspected-path.js';
+import { personOf } from '../identity/person.js';
 
 /**
  * How many effects a held answer lists (`guard.changes`), and how many objects (`guard.objects`);
@@ -242,6 +243,7 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
       credentials: hasuraCredentialsOf((name) => req.headers[name]),
       fetchCurrentMetadata: () => fetchCurrentMetadata(req),
       guardUrl: linkBase(req),
+      person: personOf(req),
     });
     if (verdict.action === 'forward') {
       const status = await passThrough(req, res, path, raw, { fresh: clock() - judgedFrom >= SLOW_JUDGEMENT_MS });
@@ -260,6 +262,7 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
       ...(more > 0 ? { more_changes: more } : {}),
       objects,
       ...(moreObjects > 0 ? { more_objects: moreObjects } : {}),
+      ...(verdict.requester ? { requester: verdict.requester } : {}),
     });
   }
 

@@ -4,6 +4,7 @@ import * as z from '../zod.js';
 import { isObject } from '../core/json.js';
 import type { Guard } from '../core/guard.js';
 import { requesterFrom } from '../http/requester.js';
+import type { Person } from '../identity/person.js';
 
 export const WEBHOOK_ROUTES = {
   '/validate-metadata-change': 'validateMetadataChange',
@@ -50,7 +51,8 @@ const confirmInputSchema = z.looseObject({ confirmation_token: field('confirmati
 /** Reads a request header by its lower-case name. */
 export type HeaderReader = (name: string) => string | string[] | undefined;
 
-export async function handleWebhook(guard: Guard, route: WebhookRoute, rawBody: Buffer, headers: HeaderReader = () => undefined): Promise<WebhookResponse> {
+/** `person`: who the auth proxy in front says is there (src/identity/), beside Hasura's session. */
+export async function handleWebhook(guard: Guard, route: WebhookRoute, rawBody: Buffer, headers: HeaderReader = () => undefined, person?: Person): Promise<WebhookResponse> {
   let json: unknown;
   try {
     json = JSON.parse(rawBody.toString('utf8'));
@@ -82,7 +84,7 @@ export async function handleWebhook(guard: Guard, route: WebhookRoute, rawBody: 
   // Both sit behind the action secret, so neither lets a caller without it claim an identity.
   const asked = session_variables ? requesterFrom((key) => valuesOf(session_variables, key)) : requesterFrom(headers);
   if (!asked.ok) return webhookError(400, 'INVALID_SESSION', asked.message);
-  const requester = asked.requester;
+  const requester = person ? { ...asked.requester, person } : asked.requester;
 
   switch (name) {
     case 'validateMetadataChange': {
