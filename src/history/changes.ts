@@ -53,6 +53,14 @@ export interface PersonFields {
 }
 
 /**
+ * Who the record names. An audit record's `person` is whoever acted (src/identity/): the requester when a change is
+ * judged, the confirmer when one is confirmed, whose `requester` is then the person it was held for. Without identity,
+ * the credentials subject stands in for both.
+ */
+const requesterOf = (decision: EnforcementDecision & PersonFields) => decision.person ?? decision.requester ?? decision.sub;
+const confirmerOf = (decision: EnforcementDecision & PersonFields) => decision.person ?? decision.confirmer ?? decision.sub;
+
+/**
  * The change step an audit record tells of, or undefined for a routine one (allowed, forwarded) and for refusals that
  * are not a change (a failed confirmation, a body that could not be read).
  */
@@ -60,14 +68,14 @@ export function signalFromDecision(decision: EnforcementDecision & PersonFields,
   const base = { environment: decision.environment, at, tokenId: decision.tokenId, fingerprint: decision.fingerprint, subject: decision.sub };
   const described = { summary: decision.effects ?? 'a change the guard could not name', changes: splitEffects(decision.effects) };
   if (decision.action === 'judge' && decision.outcome === 'held') {
-    return { ...base, ...described, type: 'held', requester: decision.requester ?? decision.sub };
+    return { ...base, ...described, type: 'held', requester: requesterOf(decision) };
   }
   if (decision.action === 'judge' && decision.outcome === 'denied') {
-    return { ...base, ...described, type: 'denied', requester: decision.requester ?? decision.sub };
+    return { ...base, ...described, type: 'denied', requester: requesterOf(decision) };
   }
   if (decision.action === 'confirm' && decision.outcome === 'confirmed') {
     // Without identity the confirmer is whoever holds the held request's credentials (the binding requires it).
-    return { ...base, type: 'confirmed', confirmer: decision.confirmer ?? decision.sub };
+    return { ...base, type: 'confirmed', confirmer: confirmerOf(decision) };
   }
   return undefined;
 }

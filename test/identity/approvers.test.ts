@@ -72,6 +72,14 @@ describe('GUARD_APPROVERS and FOUR_EYES on a held change', () => {
       ['other credentials', 'bob@example.com'],
     ]);
     expect(audits.find((a) => a.outcome === 'confirmed')).toMatchObject({ person: 'bob@example.com', requester: 'alice@example.com' });
+
+    // The history names the people, not the credentials: alice asked, bob confirmed, Hasura accepted it.
+    await guard.app.changeLog!.settled();
+    const history = await rawRequest(guard.url, 'GET', '/guard/api/changes', { 'x-hasura-admin-secret': ADMIN_SECRET });
+    const outcomes = history.json.changes.map((change: Record<string, unknown>) => [change.outcome, change.requester, change.confirmer]);
+    // Each time alice sent it held, a change of its own: the one bob confirmed passed; the others stay held.
+    expect(outcomes).toContainEqual(['passed', 'alice@example.com', 'bob@example.com']);
+    expect(outcomes.filter(([outcome]: string[]) => outcome !== 'held')).toEqual([['passed', 'alice@example.com', 'bob@example.com']]);
   });
 
   it('an approver named by email confirms too; a change sent without an identity cannot be confirmed under four-eyes', async () => {
