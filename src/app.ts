@@ -3,12 +3,11 @@ import type { DestinationStream, Logger } from 'pino';
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from './config.js';
-import { describeEffects } from './analysis/effects.js';
 import { systemClock, type Clock } from './core/clock.js';
-import { createEnforcement, type EnforcementDecision, type EnforcementOptions } from './core/enforcement.js';
-import { createGuard } from './core/guard.js';
+import { createEngine, type DecisionStore, type Engine, type EnforcingOptions } from './core/engine.js';
 import { createRateLimits } from './core/limits.js';
-import { createTokenService } from './core/tokens.js';
+import { createTokenService, type TokenService } from './core/tokens.js';
+import type { Metrics } from './metrics.js';
 import { createConfirmDoor } from './doors/confirm-page.js';
 import type { GraphQLDoor } from './doors/graphql.js';
 import { createProxyDoor, type ProxyDoor } from './doors/proxy.js';
@@ -20,7 +19,10 @@ import { lazyStore } from './store/lazy.js';
 import type { GuardStore } from './store/store.js';
 
 /** What enforcing mode decides with; by default the change analysis, the policy and the app's store. Tests may replace parts. */
-export type EnforcementWiring = Partial<Pick<EnforcementOptions, 'analyze' | 'decide' | 'store' | 'describe' | 'needsCurrentMetadata'>>;
+export type EnforcementWiring = Partial<Pick<EnforcingOptions, 'decide' | 'describe' | 'needsCurrentMetadata'>> & {
+  analyze?: EnforcingOptions['analyzeBody'];
+  store?: DecisionStore;
+};
 
 export interface App {
   /** The GraphQL door, loaded once, on first use or by warmUp(). */
@@ -61,84 +63,17 @@ export function createApp(
     ? createMetrics({ replayEntries: store.kind === 'memory' ? () => store.health().entries ?? 0 : undefined, storeAvailable: () => store.health().ok })
     : undefined;
   const tokens = createTokenService({ key: config.tokenKey, ttlSeconds: config.tokenTtlSeconds, clock, deploymentId: config.deploymentId });
-  // Enforcing mode: the same analysis and policy, judging the bodies the console and CLI send to Hasura.
-  let proxy: ProxyDoor | undefined;
-  let enforcing: Parameters<typeof createRequestListener>[0]['enforcing'];
-  let enforcement: ReturnType<typeof createEnforcement> | undefined;
-  if (config.hasuraUrl) {
-    const environment = config.policy.findEnvironment(config.guardEnvironment!)!;
-    enforcement = createEnforcement({
-      analyze: async (body, context) => (await analysis()).analyzeHasuraBody(body, context),
-      decide: (effects) => {
-        const { level, operationClass } = config.policy.decide(effects, environment);
-        return { level, className: operationClass.name, instead: operationClass.instead };
-      },
-      describe: describeEffects,
-      store,
-      ...options.enforcement,
-      environment: environment.name,
-      tokens,
-      clock,
-      credentialsKey: config.tokenKey,
-      onDecision: (decision: EnforcementDecision) => logger.info({ audit: decision }, `enforcement ${decision.action} ${decision.outcome}`),
-    });
-    const bodyBounds = { maxValues: config.proxyMaxJsonValues, maxBulkRequests: config.proxyMaxBulkRequests };
-    proxy = createProxyDoor({ hasuraUrl: config.hasuraUrl, publicUrl: config.publicUrl, maxBodyBytes: config.proxyMaxBodyBytes, bodyBounds, enforcement, logger, clock });
-    enforcing = { proxy, confirm: createConfirmDoor({ enforcement, tokens, clock }) };
-  }
-  const guard = createGuard({
-    policy: config.policy,
-    // confirmMetadataChange takes the tokens of changes the proxy held too.
-    confirmHeld: enforcement?.confirm,
-    // Once loaded, called directly: a validation should not pay a promise hop for the import on every request.
-    analyze: (change) => (analysisLoaded ? analysisLoaded.analyzeChange(change) : analysis().then((loaded) => loaded.analyzeChange(change))),
-    tokens,
-    store,
-    clock,
-    guardEnvironment: config.guardEnvironment,
-    fourEyes: config.fourEyes,
-    limits: createRateLimits(config.limits),
-    onDecision: (decision) => {
-      auditDecision(logger, decision);
-      metrics?.recordDecision(decision);
-    },
-  });
-  // graphql-yoga and graphql-js take longer to load than the rest of the server together, so the GraphQL door
-  // loads once the server listens: webhooks and /health answer at once, /ready answers 503 until GraphQL is
-  // loaded too, and a GraphQL request that arrives before then waits for it instead of failing.
-  let door: Promise<GraphQLDoor> | undefined;
-  let graphqlLoaded = false;
-  const graphql = () =>
-    (door ??= import('./doors/graphql.js')
-      .then(async ({ createGuardYoga, createGraphQLDoor }) => createGraphQLDoor(
-          await createGuardYoga({
-            guard,
-            logger,
-            graphiql: config.graphiqlEnabled,
-            secretHeader: config.actionSecret === undefined ? undefined : config.actionSecretHeader,
-          }),
-        ),
-      )
-      .then((loaded) => {
-        graphqlLoaded = true;
-        logger.info('ready: the GraphQL door is loaded');
-        return loaded;
-      }));
-  // The SQL parser (WebAssembly) takes ~0.5 s to load: like the GraphQL door, after listening, and before /ready.
-  let parserLoaded = false;
-  const loadAnalysis = () =>
-    analysis()
-      .then(({ warmUpAnalysis }) => warmUpAnalysis())
-      .then(() => {
-        parserLoaded = true;
-        logger.info('ready: the SQL parser is loaded');
-      });
-  const upgradeTo = proxy;
+  const engine = createDecisionEngine(config, { clock, tokens, store, logger, metrics, wiring: options.enforcement });
+  // Enforcing mode: the same engine judges the bodies the console and CLI send to Hasura.
+  const proxy = config.hasuraUrl ? createProxyDoor(proxyOptions(config, engine, logger, clock)) : undefined;
+  const enforcing = proxy && { proxy, confirm: createConfirmDoor({ engine, tokens, clock }) };
+  const graphql = graphqlLoader(config, engine, logger);
+  const parser = analysisLoader(logger);
 
   let shuttingDown = false;
   const listener = createRequestListener({
-    guard,
-    graphql,
+    guard: engine,
+    graphql: graphql.load,
     logger,
     metrics,
     actionSecret: config.actionSecret,
@@ -147,7 +82,7 @@ export function createApp(
     graphiqlEnabled: config.graphiqlEnabled,
     notReadyBecause: () => {
       if (shuttingDown) return 'shutting down';
-      if (!graphqlLoaded || !parserLoaded) return 'starting';
+      if (!graphql.loaded() || !parser.loaded()) return 'starting';
       // Confirmations would all be refused: send traffic to a replica whose store answers.
       if (!store.health().ok) return 'store unavailable';
       return undefined;
@@ -155,28 +90,108 @@ export function createApp(
     enforcing,
   });
   return {
-    graphql,
+    graphql: graphql.load,
     warmUp: async () => {
       await Promise.all([
-        graphql().catch((err: unknown) => logger.error({ err }, 'the GraphQL door failed to load')),
-        loadAnalysis().catch((err: unknown) => logger.error({ err }, 'the SQL parser failed to load')),
+        graphql.load().catch((err: unknown) => logger.error({ err }, 'the GraphQL door failed to load')),
+        parser.load().catch((err: unknown) => logger.error({ err }, 'the SQL parser failed to load')),
       ]);
     },
     logger,
     listener,
     markShuttingDown: () => void (shuttingDown = true),
     store,
-    upgrade: upgradeTo
-      ? (req, socket, head) => {
-          // The guard's own routes take no websockets; the rest are Hasura's.
-          if (isGuardPath((req.url ?? '/').split('?', 1)[0]!)) socket.destroy();
-          else upgradeTo.upgrade(req, socket, head);
-        }
-      : undefined,
+    upgrade: proxy && upgradeToHasura(proxy),
     close: async () => {
       proxy?.close();
       await store.close();
     },
+  };
+}
+
+/** The one decision engine every door asks; in enforcing mode it also judges the proxy's requests. */
+function createDecisionEngine(
+  config: Config,
+  parts: { clock: Clock; tokens: TokenService; store: GuardStore; logger: Logger; metrics?: Metrics; wiring?: EnforcementWiring },
+): Engine {
+  const { clock, tokens, logger, metrics, wiring = {} } = parts;
+  const enforcing: EnforcingOptions | undefined = config.hasuraUrl
+    ? {
+        analyzeBody: wiring.analyze ?? (async (body, context) => (await analysis()).analyzeHasuraBody(body, context)),
+        decide: wiring.decide,
+        describe: wiring.describe,
+        needsCurrentMetadata: wiring.needsCurrentMetadata,
+        credentialsKey: config.tokenKey,
+      }
+    : undefined;
+  return createEngine({
+    policy: config.policy,
+    // Once loaded, called directly: a validation should not pay a promise hop for the import on every request.
+    analyze: (change) => (analysisLoaded ? analysisLoaded.analyzeChange(change) : analysis().then((loaded) => loaded.analyzeChange(change))),
+    tokens,
+    store: wiring.store ?? parts.store,
+    clock,
+    guardEnvironment: config.guardEnvironment,
+    fourEyes: config.fourEyes,
+    limits: createRateLimits(config.limits),
+    onDecision: (decision) => {
+      auditDecision(logger, decision);
+      metrics?.recordDecision(decision);
+    },
+    enforcing,
+  });
+}
+
+function proxyOptions(config: Config, engine: Engine, logger: Logger, clock: Clock): Parameters<typeof createProxyDoor>[0] {
+  return {
+    hasuraUrl: config.hasuraUrl!,
+    publicUrl: config.publicUrl,
+    maxBodyBytes: config.proxyMaxBodyBytes,
+    bodyBounds: { maxValues: config.proxyMaxJsonValues, maxBulkRequests: config.proxyMaxBulkRequests },
+    engine,
+    logger,
+    clock,
+  };
+}
+
+/**
+ * graphql-yoga and graphql-js take longer to load than the rest of the server together, so the GraphQL door loads
+ * once the server listens: webhooks and /health answer at once, /ready answers 503 until GraphQL is loaded too, and
+ * a GraphQL request that arrives before then waits for it instead of failing.
+ */
+function graphqlLoader(config: Config, guard: Engine, logger: Logger): { load: () => Promise<GraphQLDoor>; loaded: () => boolean } {
+  let door: Promise<GraphQLDoor> | undefined;
+  let loaded = false;
+  const secretHeader = config.actionSecret === undefined ? undefined : config.actionSecretHeader;
+  const load = () =>
+    (door ??= import('./doors/graphql.js')
+      .then(async ({ createGuardYoga, createGraphQLDoor }) => createGraphQLDoor(await createGuardYoga({ guard, logger, graphiql: config.graphiqlEnabled, secretHeader })))
+      .then((ready) => {
+        loaded = true;
+        logger.info('ready: the GraphQL door is loaded');
+        return ready;
+      }));
+  return { load, loaded: () => loaded };
+}
+
+/** The SQL parser (WebAssembly) takes ~0.5 s to load: like the GraphQL door, after listening, and before /ready. */
+function analysisLoader(logger: Logger): { load: () => Promise<void>; loaded: () => boolean } {
+  let loaded = false;
+  const load = () =>
+    analysis()
+      .then(({ warmUpAnalysis }) => warmUpAnalysis())
+      .then(() => {
+        loaded = true;
+        logger.info('ready: the SQL parser is loaded');
+      });
+  return { load, loaded: () => loaded };
+}
+
+/** The server's 'upgrade' handler in enforcing mode: the guard's own routes take no websockets; the rest are Hasura's. */
+function upgradeToHasura(proxy: ProxyDoor): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  return (req, socket, head) => {
+    if (isGuardPath((req.url ?? '/').split('?', 1)[0]!)) socket.destroy();
+    else proxy.upgrade(req, socket, head);
   };
 }
 

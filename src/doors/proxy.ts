@@ -1,7 +1,7 @@
 // Enforcing mode's door: a reverse proxy to Hasura on the guard's own port. Everything passes through untouched
 // (http-proxy-3 streams it both ways, websockets included) except POSTs to the metadata and query endpoints,
 // which are read, decoded and judged first; what passes is forwarded as the original bytes. It decides nothing:
-// src/core/enforcement.ts does.
+// src/core/engine.ts does.
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
@@ -10,7 +10,9 @@ import { createProxyServer } from 'http-proxy-3';
 import type { Logger } from 'pino';
 import { parseHasuraJson, parseReplacementLeavingTables } from '../analysis/json-slices.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import type { Enforcement, InspectedEndpoint } from '../core/enforcement.js';
+import { hasuraCodeOf, type Code } from '../core/codes.js';
+import type { InspectedEndpoint } from '../core/enforcement.js';
+import type { Engine } from '../core/engine.js';
 import { BodyTooLargeError, readLargeBody } from '../http/body.js';
 import { boundSetBy, checkBounds, DEFAULT_MAX_BULK_REQUESTS, DEFAULT_MAX_JSON_VALUES, measureJson, withoutCredentials, type BodyBounds, type JsonMeasure } from '../http/body-bounds.js';
 import { BodyDecodeError, decodeBody } from '../http/decode-body.js';
@@ -28,7 +30,8 @@ export interface ProxyDoorOptions {
   /** Hasura's base URL, without a trailing slash; may carry a path prefix. */
   hasuraUrl: string;
   maxBodyBytes: number;
-  enforcement: Enforcement;
+  /** Judges each inspected request (only its judge is used). */
+  engine: Pick<Engine, 'judge'>;
   logger: Logger;
   /** Upper bound for the export_metadata the guard asks for itself; the console's own calls are not limited. */
   exportTimeoutMs?: number;
@@ -47,8 +50,6 @@ export interface ProxyDoor {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   close(): void;
 }
-
-const REFUSED = 'guard-refused';
 
 /** http-proxy-3 options under which it sends req.url as the path, unparsed (see passThrough). */
 const VERBATIM_PATH = { toProxy: true, prependPath: false } as const;
@@ -69,7 +70,7 @@ const SLOW_JUDGEMENT_MS = 500;
 export const GUARD_USER_AGENT = 'hasura-metadata-guard';
 
 export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
-  const { hasuraUrl, maxBodyBytes, enforcement, logger } = options;
+  const { hasuraUrl, maxBodyBytes, engine, logger } = options;
   const bodyBounds: BodyBounds = { maxBytes: maxBodyBytes, maxValues: DEFAULT_MAX_JSON_VALUES, maxBulkRequests: DEFAULT_MAX_BULK_REQUESTS, ...options.bodyBounds };
   const clock = options.clock ?? systemClock;
   const linkBase = (req: IncomingMessage) => options.publicUrl ?? guardUrlOf(req);
@@ -100,7 +101,7 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
     logger.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code }, path: req.url?.slice(0, 200) }, 'hasura unreachable');
     if ('writeHead' in res) {
       // 500, not 502: the console rejects with no value above 500 and shows nothing.
-      if (!res.headersSent) sendHasuraError(res, 500, 'guard-upstream-unreachable', 'The metadata guard could not reach Hasura; try again shortly.');
+      if (!res.headersSent) sendHasuraError(res, 500, 'UPSTREAM_UNREACHABLE', 'The metadata guard could not reach Hasura; try again shortly.');
       else res.destroy();
     } else {
       res.destroy();
@@ -177,12 +178,12 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
     const bounds = credentialed ? bodyBounds : withoutCredentials(bodyBounds);
     const { maxBytes } = bounds;
     const overSize = `${maxBytes} bytes, ${boundSetBy(bounds, 'PROXY_MAX_BODY_BYTES')}`;
-    const refuse = (status: number, why: string, headers?: Record<string, string>) => sendHasuraError(res, status, REFUSED, `Not sent to Hasura: ${why}.`, undefined, headers);
+    const refuse = (status: number, code: Code, why: string, headers?: Record<string, string>) => sendHasuraError(res, status, code, `Not sent to Hasura: ${why}.`, undefined, headers);
     let raw: Buffer;
     try {
       raw = await readLargeBody(req, maxBytes);
     } catch (err) {
-      if (err instanceof BodyTooLargeError) return refuse(413, `the request body is larger than the metadata guard inspects (${overSize})`, { connection: 'close' });
+      if (err instanceof BodyTooLargeError) return refuse(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than the metadata guard inspects (${overSize})`, { connection: 'close' });
       throw err;
     }
     let decoded: Buffer;
@@ -190,22 +191,23 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
       decoded = await decodeBody(raw, headerOf(req, 'content-encoding'), maxBytes);
     } catch (err) {
       if (!(err instanceof BodyDecodeError)) throw err;
-      return refuse(DECODE_FAILURE_STATUS[err.reason], err.reason === 'too-large' ? `the decoded body is larger than the metadata guard inspects (${overSize})` : err.message);
+      const [status, code] = DECODE_FAILURE[err.reason];
+      return refuse(status, code, err.reason === 'too-large' ? `the decoded body is larger than the metadata guard inspects (${overSize})` : err.message);
     }
     // Linear in the bytes and allocating nothing per value: done before any tree is built, and it stops at a bound.
     const measure = measureJson(decoded, bounds);
     const refusal = checkBounds(measure, bounds);
     if (refusal) {
       logger.warn({ refused: refusal.bound, credentials: credentialed, bytes: decoded.length }, 'inspected body past a bound');
-      return refuse(413, `${refusal.message}, more than the metadata guard inspects${credentialed ? '' : '. Send it with its credentials'}`);
+      return refuse(413, 'PAYLOAD_TOO_LARGE', `${refusal.message}, more than the metadata guard inspects${credentialed ? '' : '. Send it with its credentials'}`);
     }
     let body: unknown;
     try {
       body = parseWithinBounds(decoded, measure, bounds);
     } catch {
-      return refuse(400, 'the body is not JSON, so the metadata guard cannot tell what it does');
+      return refuse(400, 'INVALID_JSON', 'the body is not JSON, so the metadata guard cannot tell what it does');
     }
-    if (body === undefined) return refuse(413, `the body holds more than ${bounds.maxValues} JSON values, and is not a replace_metadata whose tables the metadata guard can read one at a time`);
+    if (body === undefined) return refuse(413, 'PAYLOAD_TOO_LARGE', `the body holds more than ${bounds.maxValues} JSON values, and is not a replace_metadata whose tables the metadata guard can read one at a time`);
     return { raw, body };
   }
 
@@ -215,7 +217,7 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
     const { raw, body } = read;
 
     const judgedFrom = clock();
-    const verdict = await enforcement.judge({
+    const verdict = await engine.judge({
       endpoint,
       body,
       credentials: hasuraCredentialsOf((name) => req.headers[name]),
@@ -229,7 +231,8 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
     const more = verdict.effects.length - listed.length;
     const objects = verdict.objects.slice(0, MAX_LISTED_CHANGES);
     const moreObjects = verdict.objects.length - objects.length;
-    return sendHasuraError(res, 400, verdict.code, verdict.message, {
+    // A store outage is the guard's fault, not the request's: 500, the most the console still shows.
+    return sendHasuraError(res, verdict.code === 'STORE_UNAVAILABLE' ? 500 : 400, verdict.code, verdict.message, {
       confirmation_token: verdict.token,
       changes: listed,
       ...(more > 0 ? { more_changes: more } : {}),
@@ -247,7 +250,7 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
   return {
     handle(req, res) {
       const route = upstreamRouteOf(req.url ?? '/', upstreamPrefix);
-      if (!route.ok) return Promise.resolve(sendHasuraError(res, 400, REFUSED, refusedPath(req, route.reason), undefined, { connection: 'close' }));
+      if (!route.ok) return Promise.resolve(sendHasuraError(res, 400, 'PATH_AMBIGUOUS', refusedPath(req, route.reason), undefined, { connection: 'close' }));
       const { endpoint, forwardedPath } = route;
       if (!endpoint) return passThrough(req, res, forwardedPath);
       const method = (req.method ?? 'GET').toUpperCase();
@@ -255,13 +258,13 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
       // Hasura answers these paths only to POST; a body-less GET or OPTIONS (a CORS preflight) passes so Hasura
       // answers it itself, while any other method carrying a body is refused rather than passed unread.
       if (!carriesBody(req)) return passThrough(req, res, forwardedPath);
-      return Promise.resolve(sendHasuraError(res, 405, REFUSED, `Not sent to Hasura: ${endpoint} takes POST; the metadata guard does not pass a ${method.slice(0, 20)} with a body.`, undefined, { allow: 'POST', connection: 'close' }));
+      return Promise.resolve(sendHasuraError(res, 405, 'METHOD_NOT_ALLOWED', `Not sent to Hasura: ${endpoint} takes POST; the metadata guard does not pass a ${method.slice(0, 20)} with a body.`, undefined, { allow: 'POST', connection: 'close' }));
     },
 
     upgrade(req, socket, head) {
       const route = upstreamRouteOf(req.url ?? '/', upstreamPrefix);
       if (!route.ok) {
-        const body = JSON.stringify({ path: '$', code: REFUSED, error: refusedPath(req, route.reason) });
+        const body = JSON.stringify({ path: '$', code: hasuraCodeOf('PATH_AMBIGUOUS'), error: refusedPath(req, route.reason) });
         socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
         return;
       }
@@ -282,7 +285,12 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
   };
 }
 
-const DECODE_FAILURE_STATUS = { 'unsupported-encoding': 415, 'too-large': 413, 'compression-ratio': 413, corrupt: 400 } as const;
+const DECODE_FAILURE: Record<BodyDecodeError['reason'], [number, Code]> = {
+  'unsupported-encoding': [415, 'UNSUPPORTED_MEDIA_TYPE'],
+  'too-large': [413, 'PAYLOAD_TOO_LARGE'],
+  'compression-ratio': [413, 'PAYLOAD_TOO_LARGE'],
+  corrupt: [400, 'INVALID_ENCODING'],
+};
 
 /**
  * The parsed body, JSON.parse's way unless it must be read leaving its tables in its bytes (json-slices.ts). A body
