@@ -77,6 +77,7 @@ export const CODES = {
   GRAPHQL_PARSE_FAILED: { meaning: 'The GraphQL document does not parse.' },
   GRAPHQL_VALIDATION_FAILED: { meaning: 'The GraphQL document does not fit the schema or its limits.' },
   BAD_USER_INPUT: { meaning: 'GraphQL variables do not fit their types.' },
+  BAD_REQUEST: { meaning: 'The GraphQL request cannot be served this way, e.g. a mutation sent with GET.' },
   CSRF_HEADER_REQUIRED: { meaning: 'A GraphQL GET needs the x-graphql-yoga-csrf header (or a JSON POST).' },
 } as const satisfies Record<string, CodeEntry>;
 

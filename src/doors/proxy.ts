@@ -263,16 +263,9 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
 
     upgrade(req, socket, head) {
       const route = upstreamRouteOf(req.url ?? '/', upstreamPrefix);
-      if (!route.ok) {
-        const body = JSON.stringify({ path: '$', code: hasuraCodeOf('PATH_AMBIGUOUS'), error: refusedPath(req, route.reason) });
-        socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-        return;
-      }
+      if (!route.ok) return refuseUpgrade(socket, '400 Bad Request', 'PATH_AMBIGUOUS', refusedPath(req, route.reason));
       // Hasura never takes metadata over a websocket; refusing the inspected paths costs nothing.
-      if (route.endpoint) {
-        socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-        return;
-      }
+      if (route.endpoint) return refuseUpgrade(socket, '404 Not Found', 'NOT_FOUND', `Not sent to Hasura: ${route.endpoint} takes no websocket.`);
       socket.on('error', () => socket.destroy());
       req.url = route.forwardedPath;
       proxy.ws(req, socket, head, VERBATIM_PATH);
@@ -283,6 +276,12 @@ export function createProxyDoor(options: ProxyDoorOptions): ProxyDoor {
       agent.destroy();
     },
   };
+}
+
+/** Refuses a websocket upgrade with an HTTP answer in Hasura's shape, and closes the socket. */
+function refuseUpgrade(socket: Duplex, status: string, code: Code, error: string): void {
+  const body = JSON.stringify({ path: '$', code: hasuraCodeOf(code), error });
+  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
 const DECODE_FAILURE: Record<BodyDecodeError['reason'], [number, Code]> = {
