@@ -297,7 +297,11 @@ async function confirm(ctx: Context, token: string, requester: Requester, door: 
   }
   const { claims } = verified;
   const subject: Subject = { ...who, operation: claims.op, table: claims.tbl, environment: claims.env, tokenId: claims.jti };
-  if (claims.fp !== undefined && claims.crd !== undefined) {
+  if (claims.fp !== undefined || claims.crd !== undefined) {
+    // Either claim makes it a held request's token, never an advisory one; a held token carries both.
+    if (claims.fp === undefined || claims.crd === undefined) {
+      return refuseConfirmation(ctx, 'TOKEN_MALFORMED', 'the token does not carry the claims of a confirmation token', '', subject);
+    }
     if (ctx.enforcing) return confirmHeld(ctx, claims as HeldClaims, requester.credentials, subject);
     const fix = 'Confirm it at that guard: open the link in its answer, or POST the token to its /guard/confirm with the admin secret.';
     return refuseConfirmation(ctx, 'TOKEN_HELD_ELSEWHERE', 'the token confirms a change an enforcing guard held', fix, subject);

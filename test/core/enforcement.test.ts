@@ -108,6 +108,12 @@ describe('judge and confirm', () => {
     expect((await enforcement.confirm(staging, 'secret')).message).toBe('Not confirmed: the token was issued for staging, and this guard guards production.');
   });
 
+  it('a token with a fingerprint but no credentials hash is never taken for an advisory one', async () => {
+    const { enforcement, tokens } = setup();
+    const odd = tokens.issue({ op: 'untrack:table', tbl: 't', env: 'production', sub: 'user:1', fp: 'a'.repeat(64) }).token;
+    expect(await enforcement.confirm(odd, 'secret')).toMatchObject({ success: false, code: 'TOKEN_MALFORMED' });
+  });
+
   it('an approval expires with its token', async () => {
     const { enforcement, clock } = setup();
     const held = await enforcement.judge(request(untrack));
