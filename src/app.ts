@@ -3,12 +3,11 @@ import type { DestinationStream, Logger } from 'pino';
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from './config.js';
-import { describeEffects } from './analysis/effects.js';
 import { systemClock, type Clock } from './core/clock.js';
-import { createEnforcement, type EnforcementDecision, type EnforcementOptions } from './core/enforcement.js';
-import { createGuard } from './core/guard.js';
+import { createEngine, type DecisionStore, type Engine, type EnforcingOptions } from './core/engine.js';
 import { createRateLimits } from './core/limits.js';
-import { createTokenService } from './core/tokens.js';
+import { createTokenService, type TokenService } from './core/tokens.js';
+import type { Metrics } from './metrics.js';
 import { createConfirmDoor } from './doors/confirm-page.js';
 import type { GraphQLDoor } from './doors/graphql.js';
 import { createProxyDoor, type ProxyDoor } from './doors/proxy.js';
@@ -23,10 +22,15 @@ import { createRequestListener, isGuardPath } from './server.js';
 import { createMemoryStore } from './store/memory.js';
 import { lazyStore } from './store/lazy.js';
 import type { GuardStore } from './store/store.js';
-import { createIdentify } from './identity/identify.js';
+import { createIdentify, type Identify } from './identity/identify.js';
+import type { EnforcementDecision } from './core/enforcement.js';
+import type { Decision } from './core/guard.js';
 
 /** What enforcing mode decides with; by default the change analysis, the policy and the app's store. Tests may replace parts. */
-export type EnforcementWiring = Partial<Pick<EnforcementOptions, 'analyze' | 'decide' | 'store' | 'describe' | 'needsCurrentMetadata'>>;
+export type EnforcementWiring = Partial<Pick<EnforcingOptions, 'decide' | 'describe' | 'needsCurrentMetadata'>> & {
+  analyze?: EnforcingOptions['analyzeBody'];
+  store?: DecisionStore;
+};
 
 export interface App {
   /** The GraphQL door, loaded once, on first use or by warmUp(). */
@@ -71,111 +75,19 @@ export function createApp(
   // Who is there, from the auth proxy in front (docs/teams.md); undefined when no identity source is configured.
   const identify = config.identity && createIdentify(config.identity, clock, logger);
   const tokens = createTokenService({ key: config.tokenKey, ttlSeconds: config.tokenTtlSeconds, clock, deploymentId: config.deploymentId });
-  // Enforcing mode: the same analysis and policy, judging the bodies the console and CLI send to Hasura.
-  let proxy: ProxyDoor | undefined;
-  let enforcing: Parameters<typeof createRequestListener>[0]['enforcing'];
-  let enforcement: ReturnType<typeof createEnforcement> | undefined;
-  let changeLog: ChangeLog | undefined;
-  if (config.hasuraUrl) {
-    const environment = config.policy.findEnvironment(config.guardEnvironment!)!;
-    // The history of production changes and their notifications (docs/history-and-notifications.md).
-    changeLog = createChangeLog({
-      config,
-      environment: environment.name,
-      clock,
-      logger,
-      metrics,
-      notifyTimers: options.notifyTimers,
-      store: createHistoryStore(config),
-      canView: hasuraAdminCheck({ hasuraUrl: config.hasuraUrl, clock, credentialsKey: config.tokenKey }),
-    });
-    const changes = changeLog;
-    enforcement = createEnforcement({
-      analyze: async (body, context) => (await analysis()).analyzeHasuraBody(body, context),
-      decide: (effects) => {
-        const { level, operationClass } = config.policy.decide(effects, environment);
-        return { level, className: operationClass.name, instead: operationClass.instead };
-      },
-      describe: describeEffects,
-      store,
-      ...options.enforcement,
-      environment: environment.name,
-      tokens,
-      clock,
-      credentialsKey: config.tokenKey,
-      confirmRule: { approvers: config.approvers, fourEyes: config.fourEyes },
-      onDecision: (decision: EnforcementDecision) => {
-        logger.info({ audit: decision }, `enforcement ${decision.action} ${decision.outcome}`);
-        changes.onDecision(decision);
-      },
-    });
-    const bodyBounds = { maxValues: config.proxyMaxJsonValues, maxBulkRequests: config.proxyMaxBulkRequests };
-    proxy = createProxyDoor({
-      hasuraUrl: config.hasuraUrl,
-      publicUrl: config.publicUrl,
-      maxBodyBytes: config.proxyMaxBodyBytes,
-      bodyBounds,
-      enforcement,
-      logger,
-      clock,
-      onApprovedAnswered: changes.onApprovedAnswered,
-      consolePage: createConsolePage({ environment: environment.name, logger }),
-    });
-    enforcing = { proxy, confirm: createConfirmDoor({ enforcement, tokens, clock }), history: changes.door };
-  }
-  const guard = createGuard({
-    policy: config.policy,
-    // confirmMetadataChange takes the tokens of changes the proxy held too.
-    confirmHeld: enforcement?.confirm,
-    // Once loaded, called directly: a validation should not pay a promise hop for the import on every request.
-    analyze: (change) => (analysisLoaded ? analysisLoaded.analyzeChange(change) : analysis().then((loaded) => loaded.analyzeChange(change))),
-    tokens,
-    store,
-    clock,
-    guardEnvironment: config.guardEnvironment,
-    fourEyes: config.fourEyes,
-    limits: createRateLimits(config.limits),
-    onDecision: (decision) => {
-      auditDecision(logger, decision);
-      metrics?.recordDecision(decision);
-    },
-  });
-  // graphql-yoga and graphql-js take longer to load than the rest of the server together, so the GraphQL door
-  // loads once the server listens: webhooks and /health answer at once, /ready answers 503 until GraphQL is
-  // loaded too, and a GraphQL request that arrives before then waits for it instead of failing.
-  let door: Promise<GraphQLDoor> | undefined;
-  let graphqlLoaded = false;
-  const graphql = () =>
-    (door ??= import('./doors/graphql.js')
-      .then(async ({ createGuardYoga, createGraphQLDoor }) => createGraphQLDoor(
-          await createGuardYoga({
-            guard,
-            logger,
-            graphiql: config.graphiqlEnabled,
-            secretHeader: config.actionSecret === undefined ? undefined : config.actionSecretHeader,
-          }),
-        ),
-      )
-      .then((loaded) => {
-        graphqlLoaded = true;
-        logger.info('ready: the GraphQL door is loaded');
-        return loaded;
-      }));
-  // The SQL parser (WebAssembly) takes ~0.5 s to load: like the GraphQL door, after listening, and before /ready.
-  let parserLoaded = false;
-  const loadAnalysis = () =>
-    analysis()
-      .then(({ warmUpAnalysis }) => warmUpAnalysis())
-      .then(() => {
-        parserLoaded = true;
-        logger.info('ready: the SQL parser is loaded');
-      });
-  const upgradeTo = proxy;
+  // The history of production changes and their notifications (docs/history-and-notifications.md).
+  const changeLog = config.hasuraUrl ? createChangeLogFor(config, { clock, logger, metrics, notifyTimers: options.notifyTimers }) : undefined;
+  const engine = createDecisionEngine(config, { clock, tokens, store, logger, metrics, wiring: options.enforcement, changeLog });
+  // Enforcing mode: the same engine judges the bodies the console and CLI send to Hasura.
+  const proxy = config.hasuraUrl ? createProxyDoor(proxyOptions(config, engine, logger, clock, changeLog)) : undefined;
+  const enforcing = proxy && { proxy, confirm: createConfirmDoor({ engine, tokens, clock }), history: changeLog?.door };
+  const graphql = graphqlLoader(config, engine, logger);
+  const parser = analysisLoader(logger);
 
   let shuttingDown = false;
   const listener = createRequestListener({
-    guard,
-    graphql,
+    guard: engine,
+    graphql: graphql.load,
     logger,
     metrics,
     actionSecret: config.actionSecret,
@@ -184,7 +96,7 @@ export function createApp(
     graphiqlEnabled: config.graphiqlEnabled,
     notReadyBecause: () => {
       if (shuttingDown) return 'shutting down';
-      if (!graphqlLoaded || !parserLoaded) return 'starting';
+      if (!graphql.loaded() || !parser.loaded()) return 'starting';
       // Confirmations would all be refused: send traffic to a replica whose store answers.
       if (!store.health().ok) return 'store unavailable';
       return undefined;
@@ -193,30 +105,18 @@ export function createApp(
     identify,
   });
   return {
-    graphql,
+    graphql: graphql.load,
     warmUp: async () => {
       await Promise.all([
-        graphql().catch((err: unknown) => logger.error({ err }, 'the GraphQL door failed to load')),
-        loadAnalysis().catch((err: unknown) => logger.error({ err }, 'the SQL parser failed to load')),
+        graphql.load().catch((err: unknown) => logger.error({ err }, 'the GraphQL door failed to load')),
+        parser.load().catch((err: unknown) => logger.error({ err }, 'the SQL parser failed to load')),
       ]);
     },
     logger,
     listener,
     markShuttingDown: () => void (shuttingDown = true),
     store,
-    upgrade: upgradeTo
-      ? (req, socket, head) => {
-          // The guard's own routes take no websockets; the rest are Hasura's.
-          if (isGuardPath((req.url ?? '/').split('?', 1)[0]!)) return void socket.destroy();
-          // A websocket carrying an identity that does not hold up is refused like any other request.
-          const identifying = identify?.(req);
-          if (!identifying) return upgradeTo.upgrade(req, socket, head);
-          identifying.then(
-            (refusal) => (refusal ? socket.end('HTTP/1.1 401 Unauthorized\r\nconnection: close\r\ncontent-length: 0\r\n\r\n') : upgradeTo.upgrade(req, socket, head)),
-            () => socket.destroy(),
-          );
-        }
-      : undefined,
+    upgrade: proxy && upgradeToHasura(proxy, identify),
     changeLog,
     close: async () => {
       proxy?.close();
@@ -231,6 +131,129 @@ function createHistoryStore(config: Config) {
   const url = config.databaseUrl;
   if (!url) return undefined;
   return lazyHistoryStore('postgres', async () => (await import('./history/postgres.js')).createPostgresHistoryStore({ url }));
+}
+
+/** The one decision engine every door asks; in enforcing mode it also judges the proxy's requests. */
+function createDecisionEngine(
+  config: Config,
+  parts: { clock: Clock; tokens: TokenService; store: GuardStore; logger: Logger; metrics?: Metrics; wiring?: EnforcementWiring; changeLog?: ChangeLog },
+): Engine {
+  const { clock, tokens, logger, metrics, changeLog, wiring = {} } = parts;
+  const enforcing: EnforcingOptions | undefined = config.hasuraUrl
+    ? {
+        analyzeBody: wiring.analyze ?? (async (body, context) => (await analysis()).analyzeHasuraBody(body, context)),
+        decide: wiring.decide,
+        describe: wiring.describe,
+        needsCurrentMetadata: wiring.needsCurrentMetadata,
+        credentialsKey: config.tokenKey,
+      }
+    : undefined;
+  return createEngine({
+    policy: config.policy,
+    // Once loaded, called directly: a validation should not pay a promise hop for the import on every request.
+    analyze: (change) => (analysisLoaded ? analysisLoaded.analyzeChange(change) : analysis().then((loaded) => loaded.analyzeChange(change))),
+    tokens,
+    store: wiring.store ?? parts.store,
+    clock,
+    guardEnvironment: config.guardEnvironment,
+    fourEyes: config.fourEyes,
+    approvers: config.approvers,
+    limits: createRateLimits(config.limits),
+    onDecision: (decision) => {
+      auditDecision(logger, decision);
+      metrics?.recordDecision(decision);
+      const step = heldChangeStep(decision);
+      if (step) changeLog?.onDecision(step);
+    },
+    enforcing,
+  });
+}
+
+/** The change log of the guarded environment, its history in PostgreSQL when GUARD_DATABASE_URL is set. */
+function createChangeLogFor(config: Config, parts: { clock: Clock; logger: Logger; metrics?: Metrics; notifyTimers?: Timers }): ChangeLog {
+  const environment = config.policy.findEnvironment(config.guardEnvironment!)!;
+  return createChangeLog({
+    config,
+    environment: environment.name,
+    ...parts,
+    store: createHistoryStore(config),
+    canView: hasuraAdminCheck({ hasuraUrl: config.hasuraUrl!, clock: parts.clock, credentialsKey: config.tokenKey }),
+  });
+}
+
+/**
+ * The audit records that are a step of a held production change, for the history: the proxy's judgements and the
+ * confirmations of held requests (those carry the body's fingerprint); advisory checks are not changes the guard saw.
+ */
+function heldChangeStep(decision: Decision): EnforcementDecision | undefined {
+  if (decision.environment === undefined) return undefined;
+  if (decision.action === 'judge' || (decision.action === 'confirm' && decision.fingerprint !== undefined)) {
+    return { ...decision, action: decision.action, environment: decision.environment };
+  }
+  return undefined;
+}
+
+function proxyOptions(config: Config, engine: Engine, logger: Logger, clock: Clock, changeLog?: ChangeLog): Parameters<typeof createProxyDoor>[0] {
+  return {
+    hasuraUrl: config.hasuraUrl!,
+    publicUrl: config.publicUrl,
+    maxBodyBytes: config.proxyMaxBodyBytes,
+    bodyBounds: { maxValues: config.proxyMaxJsonValues, maxBulkRequests: config.proxyMaxBulkRequests },
+    engine,
+    logger,
+    clock,
+    onApprovedAnswered: changeLog?.onApprovedAnswered,
+    consolePage: createConsolePage({ environment: config.policy.findEnvironment(config.guardEnvironment!)!.name, logger }),
+  };
+}
+
+/**
+ * graphql-yoga and graphql-js take longer to load than the rest of the server together, so the GraphQL door loads
+ * once the server listens: webhooks and /health answer at once, /ready answers 503 until GraphQL is loaded too, and
+ * a GraphQL request that arrives before then waits for it instead of failing.
+ */
+function graphqlLoader(config: Config, guard: Engine, logger: Logger): { load: () => Promise<GraphQLDoor>; loaded: () => boolean } {
+  let door: Promise<GraphQLDoor> | undefined;
+  let loaded = false;
+  const secretHeader = config.actionSecret === undefined ? undefined : config.actionSecretHeader;
+  const load = () =>
+    (door ??= import('./doors/graphql.js')
+      .then(async ({ createGuardYoga, createGraphQLDoor }) => createGraphQLDoor(await createGuardYoga({ guard, logger, graphiql: config.graphiqlEnabled, secretHeader })))
+      .then((ready) => {
+        loaded = true;
+        logger.info('ready: the GraphQL door is loaded');
+        return ready;
+      }));
+  return { load, loaded: () => loaded };
+}
+
+/** The SQL parser (WebAssembly) takes ~0.5 s to load: like the GraphQL door, after listening, and before /ready. */
+function analysisLoader(logger: Logger): { load: () => Promise<void>; loaded: () => boolean } {
+  let loaded = false;
+  const load = () =>
+    analysis()
+      .then(({ warmUpAnalysis }) => warmUpAnalysis())
+      .then(() => {
+        loaded = true;
+        logger.info('ready: the SQL parser is loaded');
+      });
+  return { load, loaded: () => loaded };
+}
+
+/**
+ * The server's 'upgrade' handler in enforcing mode: the guard's own routes take no websockets; the rest are Hasura's.
+ * A websocket carrying an identity that does not hold up is refused like any other request.
+ */
+function upgradeToHasura(proxy: ProxyDoor, identify: Identify | undefined): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  return (req, socket, head) => {
+    if (isGuardPath((req.url ?? '/').split('?', 1)[0]!)) return void socket.destroy();
+    const identifying = identify?.(req);
+    if (!identifying) return proxy.upgrade(req, socket, head);
+    identifying.then(
+      (refusal) => (refusal ? socket.end('HTTP/1.1 401 Unauthorized\r\nconnection: close\r\ncontent-length: 0\r\n\r\n') : proxy.upgrade(req, socket, head)),
+      () => socket.destroy(),
+    );
+  };
 }
 
 /** In memory unless GUARD_DATABASE_URL names a database for replicas to share. */

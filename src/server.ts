@@ -43,9 +43,37 @@ export function isGuardPath(path: string): boolean {
   return path in WEBHOOK_ROUTES || (KNOWN_PATHS.has(path) && path !== '/') || path.startsWith('/guard/');
 }
 
+/** What the listener's functions share, built once. */
+interface Listener {
+  options: ListenerOptions;
+  secretMatches: (presented: string | string[] | undefined) => boolean;
+  /** The wrong secret, and no secret header at all (which may be a proxy dropping it). */
+  unauthorized: WebhookResponse;
+  noSecretHeader: WebhookResponse;
+  tooLarge: WebhookResponse;
+  pages: ReturnType<typeof createPages>;
+}
+
 export function createRequestListener(options: ListenerOptions): RequestListener {
-  const { guard, graphql, logger, metrics, actionSecretHeader, maxBodyBytes } = options;
-  const secretMatches = createSecretCheck(options.actionSecret);
+  const listener = listenerOf(options);
+  const { metrics } = options;
+  return (req, res) => {
+    const started = performance.now();
+    const path = pathOf(req.url);
+    const done = (status: number) => {
+      metrics?.recordRequest(path in WEBHOOK_ROUTES || KNOWN_PATHS.has(path) ? path : 'other', req.method ?? '', status, (performance.now() - started) / 1000);
+    };
+    const fail = (err: unknown) => done(answerFailure(listener, req, res, err, path));
+    try {
+      route(listener, req, res, path, done, fail);
+    } catch (err) {
+      fail(err);
+    }
+  };
+}
+
+function listenerOf(options: ListenerOptions): Listener {
+  const { actionSecretHeader } = options;
   const unauthorized = webhookError(401, 'UNAUTHORIZED', `Missing or wrong action secret in the ${actionSecretHeader} header.`);
   // nginx (and the ingress controllers built on it) drops header names with "_" unless underscores_in_headers is
   // on, so a secret header that never arrives at all is most often that: say so, but only then.
@@ -56,135 +84,138 @@ export function createRequestListener(options: ListenerOptions): RequestListener
         `Missing action secret: no ${actionSecretHeader} header arrived. A proxy such as nginx drops header names containing "_" by default; set ACTION_SECRET_HEADER=x-action-secret (here and in Hasura's action headers) or turn on nginx's underscores_in_headers.`,
       )
     : unauthorized;
-  const pages = createPages({
-    graphiqlEnabled: options.graphiqlEnabled ?? false,
-    metricsEnabled: metrics !== undefined,
-    secretHeader: options.actionSecret === undefined ? undefined : actionSecretHeader,
-  });
-  const tooLarge = webhookError(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${maxBodyBytes} bytes.`);
-
-  /**
-   * Answers one request, then calls done with its status, or fail with what went wrong. The webhooks are the
-   * hot path: their body is read in a plain callback and only the guard's own answer is a promise, because as an
-   * async function the promise hops per request were measurable (docs/performance.md).
-   */
-  function route(req: IncomingMessage, res: ServerResponse, path: string, done: (status: number) => void, fail: (err: unknown) => void): void {
-    if (path === '/health') return done(send(res, { status: 200, body: { status: 'ok' } }));
-    if (path === '/ready') {
-      const notReady = options.notReadyBecause();
-      return done(notReady ? send(res, { status: 503, body: { status: notReady } }) : send(res, { status: 200, body: { status: 'ready' } }));
-    }
-    if (path === '/metrics' && metrics) {
-      metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        res.end(text);
-        done(200);
-      }, fail);
-      return;
-    }
-
-    // A request with an identity that does not hold up goes no further, on every door; one with none goes on.
-    const identifying = options.identify?.(req);
-    if (identifying) {
-      const hasurasPath = options.enforcing !== undefined && !isGuardPath(path);
-      identifying.then((refusal) => (refusal ? done(sendIdentityRefusal(res, refusal, hasurasPath)) : routeDoors(req, res, path, done, fail)), fail);
-      return;
-    }
-    routeDoors(req, res, path, done, fail);
-  }
-
-  /** The doors: enforcing mode's confirm page and proxy, the index page, the webhooks and GraphQL. */
-  function routeDoors(req: IncomingMessage, res: ServerResponse, path: string, done: (status: number) => void, fail: (err: unknown) => void): void {
-    const method = req.method ?? 'GET';
-    const { enforcing } = options;
-    if (enforcing && path === '/guard/confirm') return void enforcing.confirm.handle(req, res).then(done, fail);
-    if (enforcing?.history?.handles(path)) return void enforcing.history.handle(req, res, path).then(done, fail);
-    if (enforcing && !isGuardPath(path)) return void enforcing.proxy.handle(req, res).then(done, fail);
-    if (path === '/' && (method === 'GET' || method === 'HEAD')) {
-      return done(acceptsHtml(req) ? sendHtml(res, 200, pages.index.html) : sendText(res, 200, 'application/json; charset=utf-8', pages.index.json));
-    }
-
-    const webhook = path in WEBHOOK_ROUTES ? (path as WebhookRoute) : undefined;
-    if (!webhook && path !== '/graphql') {
-      return done(send(res, webhookError(404, 'NOT_FOUND', `Nothing at ${path.slice(0, 100)}: try POST /graphql or an action route.`)));
-    }
-
-    // A browser opening /graphql (no query in the URL) while GraphiQL is off: tell the person how to turn it on.
-    if (!webhook && method === 'GET' && acceptsHtml(req) && !options.graphiqlEnabled && !hasQueryParameter(req.url)) {
-      return done(sendHtml(res, 404, pages.graphiqlOff));
-    }
-    if (!isGraphiQLPageLoad(req, webhook) && !secretMatches(req.headers[actionSecretHeader])) {
-      return done(send(res, req.headers[actionSecretHeader] === undefined ? noSecretHeader : unauthorized));
-    }
-
-    if (webhook) {
-      if (method !== 'POST') return done(send(res, webhookError(405, 'METHOD_NOT_ALLOWED', `${path} accepts POST only.`), { allow: 'POST' }));
-      if (!isJsonContentType(req.headers['content-type'])) {
-        return done(send(res, webhookError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the action payload as Content-Type: application/json.')));
-      }
-      return readBody(req, maxBodyBytes, (err, body) => {
-        if (err) return fail(err);
-        handleWebhook(guard, webhook, body!, (name) => req.headersDistinct[name], personOf(req)).then((response) => done(send(res, response)), fail);
-      });
-    }
-
-    // A form or multipart POST needs no CORS preflight, so any web page could send one: GraphQL takes JSON only.
-    if (method === 'POST' && !isJsonContentType(req.headers['content-type'])) {
-      return done(send(res, webhookError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send GraphQL requests as Content-Type: application/json (or GET for queries).')));
-    }
-    serveGraphQL(req, res, method).then(done, fail);
-  }
-
-  /**
-   * The GraphiQL page itself may load without the secret (every operation it then sends needs it): only when
-   * GraphiQL is on, only a GET that asks for HTML, and never one that carries an operation.
-   */
-  function isGraphiQLPageLoad(req: IncomingMessage, webhook: WebhookRoute | undefined): boolean {
-    if (!options.graphiqlEnabled || webhook || req.method !== 'GET') return false;
-    if (!(req.headers.accept ?? '').includes('text/html')) return false;
-    const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
-    return !query.has('query') && !query.has('extensions');
-  }
-
-  async function serveGraphQL(req: IncomingMessage, res: ServerResponse, method: string): Promise<number> {
-    const body = method === 'POST' ? await readBodyAsync(req, maxBodyBytes) : undefined;
-    await (await graphql()).handle(req, res, body);
-    return res.statusCode;
-  }
-
-  /**
-   * The answer to a request that failed: 413 for an oversized body; nothing (logged at info, counted as 499) when
-   * the client is gone; else a masked 500 (the log has the details).
-   */
-  function answerFailure(req: IncomingMessage, res: ServerResponse, err: unknown, path: string): number {
-    if (err instanceof BodyTooLargeError) return send(res, tooLarge, { connection: 'close' });
-    // A client that hung up or was cut by a timeout is the client's doing, not a fault: no stack, no error level.
-    if (req.socket.destroyed) {
-      logger.info({ path, reason: (err as NodeJS.ErrnoException)?.code ?? 'closed' }, 'client went away before the answer');
-      res.destroy();
-      return 499;
-    }
-    logger.error({ err, path }, 'request failed');
-    if (res.headersSent) {
-      res.destroy();
-      return 500;
-    }
-    return send(res, webhookError(500, 'INTERNAL_ERROR', 'Internal error; the server log has the details.'));
-  }
-
-  return (req, res) => {
-    const started = performance.now();
-    const path = pathOf(req.url);
-    const done = (status: number) => {
-      metrics?.recordRequest(path in WEBHOOK_ROUTES || KNOWN_PATHS.has(path) ? path : 'other', req.method ?? '', status, (performance.now() - started) / 1000);
-    };
-    const fail = (err: unknown) => done(answerFailure(req, res, err, path));
-    try {
-      route(req, res, path, done, fail);
-    } catch (err) {
-      fail(err);
-    }
+  return {
+    options,
+    secretMatches: createSecretCheck(options.actionSecret),
+    unauthorized,
+    noSecretHeader,
+    tooLarge: webhookError(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${options.maxBodyBytes} bytes.`),
+    pages: createPages({
+      graphiqlEnabled: options.graphiqlEnabled ?? false,
+      metricsEnabled: options.metrics !== undefined,
+      secretHeader: options.actionSecret === undefined ? undefined : actionSecretHeader,
+    }),
   };
+}
+
+type Done = (status: number) => void;
+type Fail = (err: unknown) => void;
+
+/**
+ * Answers one request, then calls done with its status, or fail with what went wrong. The webhooks are the
+ * hot path: their body is read in a plain callback and only the guard's own answer is a promise, because as an
+ * async function the promise hops per request were measurable (docs/performance.md).
+ */
+function route(l: Listener, req: IncomingMessage, res: ServerResponse, path: string, done: Done, fail: Fail): void {
+  if (answerOperational(l, res, path, done, fail)) return;
+  // A request with an identity that does not hold up goes no further, on every door; one with none goes on.
+  const { options } = l;
+  const identifying = options.identify?.(req);
+  if (!identifying) return routeDoors(l, req, res, path, done, fail);
+  const hasurasPath = options.enforcing !== undefined && !isGuardPath(path);
+  identifying.then((refusal) => (refusal ? done(sendIdentityRefusal(res, refusal, hasurasPath)) : routeDoors(l, req, res, path, done, fail)), fail);
+}
+
+/** The doors: enforcing mode's confirm page, history and proxy, the index page, the webhooks and GraphQL. */
+function routeDoors(l: Listener, req: IncomingMessage, res: ServerResponse, path: string, done: Done, fail: Fail): void {
+  const { options } = l;
+  const method = req.method ?? 'GET';
+  const { enforcing } = options;
+  if (enforcing && path === '/guard/confirm') return void enforcing.confirm.handle(req, res).then(done, fail);
+  if (enforcing?.history?.handles(path)) return void enforcing.history.handle(req, res, path).then(done, fail);
+  if (enforcing && !isGuardPath(path)) return void enforcing.proxy.handle(req, res).then(done, fail);
+  if (path === '/' && (method === 'GET' || method === 'HEAD')) {
+    return done(acceptsHtml(req) ? sendHtml(res, 200, l.pages.index.html) : sendText(res, 200, 'application/json; charset=utf-8', l.pages.index.json));
+  }
+
+  const webhook = path in WEBHOOK_ROUTES ? (path as WebhookRoute) : undefined;
+  if (!webhook && path !== '/graphql') {
+    return done(send(res, webhookError(404, 'NOT_FOUND', `Nothing at ${path.slice(0, 100)}: try POST /graphql or an action route.`)));
+  }
+  // A browser opening /graphql (no query in the URL) while GraphiQL is off: tell the person how to turn it on.
+  if (!webhook && method === 'GET' && acceptsHtml(req) && !options.graphiqlEnabled && !hasQueryParameter(req.url)) {
+    return done(sendHtml(res, 404, l.pages.graphiqlOff));
+  }
+  const presented = req.headers[options.actionSecretHeader];
+  if (!isGraphiQLPageLoad(options, req, webhook) && !l.secretMatches(presented)) {
+    return done(send(res, presented === undefined ? l.noSecretHeader : l.unauthorized));
+  }
+  if (webhook) return routeWebhook(l, req, res, webhook, done, fail);
+  // A form or multipart POST needs no CORS preflight, so any web page could send one: GraphQL takes JSON only.
+  if (method === 'POST' && !isJsonContentType(req.headers['content-type'])) {
+    return done(send(res, webhookError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send GraphQL requests as Content-Type: application/json (or GET for queries).')));
+  }
+  serveGraphQL(l, req, res, method).then(done, fail);
+}
+
+/** /health, /ready and /metrics: true when the path was one of them and is answered. */
+function answerOperational(l: Listener, res: ServerResponse, path: string, done: Done, fail: Fail): boolean {
+  if (path === '/health') {
+    done(send(res, { status: 200, body: { status: 'ok' } }));
+    return true;
+  }
+  if (path === '/ready') {
+    const notReady = l.options.notReadyBecause();
+    done(notReady ? send(res, { status: 503, body: { status: notReady } }) : send(res, { status: 200, body: { status: 'ready' } }));
+    return true;
+  }
+  const { metrics } = l.options;
+  if (path !== '/metrics' || !metrics) return false;
+  metrics.registry.metrics().then((text) => {
+    res.writeHead(200, { 'content-type': metrics.registry.contentType });
+    res.end(text);
+    done(200);
+  }, fail);
+  return true;
+}
+
+function routeWebhook(l: Listener, req: IncomingMessage, res: ServerResponse, webhook: WebhookRoute, done: Done, fail: Fail): void {
+  if (req.method !== 'POST') return done(send(res, webhookError(405, 'METHOD_NOT_ALLOWED', `${webhook} accepts POST only.`), { allow: 'POST' }));
+  if (!isJsonContentType(req.headers['content-type'])) {
+    return done(send(res, webhookError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the action payload as Content-Type: application/json.')));
+  }
+  readBody(req, l.options.maxBodyBytes, (err, body) => {
+    if (err) return fail(err);
+    handleWebhook(l.options.guard, webhook, body!, (name) => req.headersDistinct[name], personOf(req)).then((response) => done(send(res, response)), fail);
+  });
+}
+
+/**
+ * The GraphiQL page itself may load without the secret (every operation it then sends needs it): only when
+ * GraphiQL is on, only a GET that asks for HTML, and never one that carries an operation.
+ */
+function isGraphiQLPageLoad(options: ListenerOptions, req: IncomingMessage, webhook: WebhookRoute | undefined): boolean {
+  if (!options.graphiqlEnabled || webhook || req.method !== 'GET') return false;
+  if (!(req.headers.accept ?? '').includes('text/html')) return false;
+  const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+  return !query.has('query') && !query.has('extensions');
+}
+
+async function serveGraphQL(l: Listener, req: IncomingMessage, res: ServerResponse, method: string): Promise<number> {
+  const body = method === 'POST' ? await readBodyAsync(req, l.options.maxBodyBytes) : undefined;
+  await (await l.options.graphql()).handle(req, res, body);
+  return res.statusCode;
+}
+
+/**
+ * The answer to a request that failed: 413 for an oversized body; nothing (logged at info, counted as 499) when
+ * the client is gone; else a masked 500 (the log has the details).
+ */
+function answerFailure(l: Listener, req: IncomingMessage, res: ServerResponse, err: unknown, path: string): number {
+  const { logger } = l.options;
+  if (err instanceof BodyTooLargeError) return send(res, l.tooLarge, { connection: 'close' });
+  // A client that hung up or was cut by a timeout is the client's doing, not a fault: no stack, no error level.
+  if (req.socket.destroyed) {
+    logger.info({ path, reason: (err as NodeJS.ErrnoException)?.code ?? 'closed' }, 'client went away before the answer');
+    res.destroy();
+    return 499;
+  }
+  logger.error({ err, path }, 'request failed');
+  if (res.headersSent) {
+    res.destroy();
+    return 500;
+  }
+  return send(res, webhookError(500, 'INTERNAL_ERROR', 'Internal error; the server log has the details.'));
 }
 
 const KNOWN_PATHS = new Set(['/', '/graphql', '/health', '/ready', '/metrics']);

@@ -92,7 +92,7 @@ describe('calling an action route directly, as the action guides teach', () => {
     const bob = await postJson(`${s.url}/confirm-metadata-change`, { input: { confirmation_token: out.confirmation_token } }, { ...alice, 'x-hasura-user-id': 'bob' });
     expect(bob.json).toMatchObject({ success: false, message: expect.stringMatching(/issued to someone else/) });
     const c = await postJson(`${s.url}/confirm-metadata-change`, { input: { confirmation_token: out.confirmation_token } }, alice);
-    expect(c.json).toEqual({ success: true, message: 'Confirmed: DROP TABLE on public.patients in production. Go ahead with the change.' });
+    expect(c.json).toEqual({ success: true, code: 'CONFIRMED', message: 'Confirmed: DROP TABLE on public.patients in production. Go ahead with the change.' });
     expect(s.logs.audits()).toMatchObject([{ userId: 'alice' }, { userId: 'bob', outcome: 'refused' }, { userId: 'alice', outcome: 'confirmed' }]);
   });
 

@@ -83,7 +83,7 @@ describe('GraphQL API (in-process)', () => {
       'operation:NON_NULL', 'table_name:NON_NULL', 'environment:NON_NULL', 'hasura_request:SCALAR', 'current_metadata:SCALAR',
     ]);
     expect(types.get('ValidateMetadataChangeOutput').fields.map((f: any) => `${f.name}:${f.type.kind}`)).toEqual([
-      'success:NON_NULL', 'message:NON_NULL', 'confirmation_token:SCALAR', 'level:SCALAR', 'changes:LIST',
+      'success:NON_NULL', 'message:NON_NULL', 'confirmation_token:SCALAR', 'level:SCALAR', 'changes:LIST', 'code:SCALAR',
     ]);
     expect(types.has('Upload')).toBe(false);
     // only graphql-js's built-in directives, none of our own (Hasura drops custom ones)

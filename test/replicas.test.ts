@@ -56,8 +56,8 @@ afterAll(async () => {
 describe('two replicas sharing one database', () => {
   it('a token validated and confirmed on A is refused on B', async () => {
     const token = await validate(a);
-    expect(await confirm(a, token)).toEqual({ success: true, message: 'Confirmed: DROP TABLE on public.patients in production. Go ahead with the change.' });
-    expect(await confirm(b, token)).toEqual({ success: false, message: 'Not confirmed: the token has already been used. Validate the change again to get a new token.' });
+    expect(await confirm(a, token)).toEqual({ success: true, code: 'CONFIRMED', message: 'Confirmed: DROP TABLE on public.patients in production. Go ahead with the change.' });
+    expect(await confirm(b, token)).toEqual({ success: false, code: 'TOKEN_ALREADY_USED', message: 'Not confirmed: the token has already been used. Validate the change again to get a new token.' });
   });
 
   it('a restart of A forgets nothing', async () => {
@@ -82,8 +82,8 @@ describe('two replicas sharing one database', () => {
     const later = await validate(b);
     await db.stop();
     try {
-      expect(await confirm(a, token)).toEqual({ success: false, message: UNAVAILABLE });
-      expect(await confirm(b, token)).toEqual({ success: false, message: UNAVAILABLE });
+      expect(await confirm(a, token)).toEqual({ success: false, code: 'STORE_UNAVAILABLE', message: UNAVAILABLE });
+      expect(await confirm(b, token)).toEqual({ success: false, code: 'STORE_UNAVAILABLE', message: UNAVAILABLE });
       const graphql = await postJson(`${b.url}/graphql`, { query: CONFIRM, variables: { input: { confirmation_token: later } } }, { 'x-hasura-user-id': '42', 'x-hasura-role': 'developer', action_secret: ACTION_SECRET });
       expect(graphql.status).toBe(200);
       expect(graphql.json).toEqual({ data: { confirmMetadataChange: { success: false, message: UNAVAILABLE } } });

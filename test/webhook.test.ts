@@ -29,7 +29,7 @@ describe.each([
     expect(expectHasuraAccepts('confirmMetadataChange', stranger.status, stranger.text)).toMatchObject({ success: false, message: expect.stringMatching(/someone else/) });
 
     const c = await call(confirmPath, hasuraPayload('confirmMetadataChange', { confirmation_token: out.confirmation_token }));
-    expect(expectHasuraAccepts('confirmMetadataChange', c.status, c.text)).toEqual({ success: true, message: 'Confirmed: DELETE on patients in production. Go ahead with the change.' });
+    expect(expectHasuraAccepts('confirmMetadataChange', c.status, c.text)).toEqual({ success: true, code: 'CONFIRMED', message: 'Confirmed: DELETE on patients in production. Go ahead with the change.' });
   });
 
   it('a business refusal is success:false with 200', async () => {

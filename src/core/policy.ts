@@ -120,22 +120,12 @@ function globsToRegExp(patterns: string[] | undefined): RegExp | undefined {
   return new RegExp(`^(?:${alternatives.join('|')})$`);
 }
 
-export function compilePolicy(doc: PolicyDocument, source: string): Policy {
-  const fail = (key: string, problem: string): never => {
-    throw new PolicyError(`${source}: ${key}: ${problem}`);
-  };
-
-  const classes: OperationClass[] = Object.entries(doc.operation_classes).map(([className, c]) => ({
-    name: className,
-    instead: c.instead,
-    effects: globsToRegExp(c.effects),
-    operations: globsToRegExp(c.operations),
-  }));
-  const classNames = classes.map((c) => c.name);
-  const unknownOperations =
-    classes.find((c) => c.name === doc.unknown_operations) ??
-    fail('unknown_operations', `"${doc.unknown_operations}" is not a class in operation_classes (${classNames.join(', ')})`);
-
+/** The environments, each with a level for every class and no alias twice; and every name and alias to its environment. */
+function compileEnvironments(
+  doc: PolicyDocument,
+  classNames: string[],
+  fail: (key: string, problem: string) => never,
+): { environments: Environment[]; byName: Map<string, Environment> } {
   const byName = new Map<string, Environment>();
   const environments = Object.entries(doc.environments).map(([envName, e]) => {
     for (const className of classNames) {
@@ -154,6 +144,26 @@ export function compilePolicy(doc: PolicyDocument, source: string): Policy {
     }
     return environment;
   });
+  return { environments, byName };
+}
+
+export function compilePolicy(doc: PolicyDocument, source: string): Policy {
+  const fail = (key: string, problem: string): never => {
+    throw new PolicyError(`${source}: ${key}: ${problem}`);
+  };
+
+  const classes: OperationClass[] = Object.entries(doc.operation_classes).map(([className, c]) => ({
+    name: className,
+    instead: c.instead,
+    effects: globsToRegExp(c.effects),
+    operations: globsToRegExp(c.operations),
+  }));
+  const classNames = classes.map((c) => c.name);
+  const unknownOperations =
+    classes.find((c) => c.name === doc.unknown_operations) ??
+    fail('unknown_operations', `"${doc.unknown_operations}" is not a class in operation_classes (${classNames.join(', ')})`);
+
+  const { environments, byName } = compileEnvironments(doc, classNames, fail);
 
   const warnings: string[] = [];
   if (!classes.some((c) => c.effects)) {

@@ -4,7 +4,8 @@
 // send without a CORS preflight this server never answers; there are no cookies to ride on.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Enforcement } from '../core/enforcement.js';
+import type { Code } from '../core/codes.js';
+import type { Engine } from '../core/engine.js';
 import type { Clock } from '../core/clock.js';
 import type { TokenService } from '../core/tokens.js';
 import { BodyTooLargeError, readBodyAsync } from '../http/body.js';
@@ -15,13 +16,14 @@ export const CONFIRM_PATH = '/guard/confirm';
 const MAX_CONFIRM_BODY = 8 * 1024;
 
 export interface ConfirmDoorOptions {
-  enforcement: Enforcement;
+  /** Confirms the token (only its confirm is used). */
+  engine: Pick<Engine, 'confirm'>;
   tokens: TokenService;
   clock: Clock;
 }
 
 export function createConfirmDoor(options: ConfirmDoorOptions) {
-  const { enforcement, tokens, clock } = options;
+  const { engine, tokens, clock } = options;
 
   function page(req: IncomingMessage, res: ServerResponse): number {
     const token = new URL(req.url ?? '/', 'http://guard').searchParams.get('token') ?? '';
@@ -54,19 +56,19 @@ export function createConfirmDoor(options: ConfirmDoorOptions) {
 
   async function post(req: IncomingMessage, res: ServerResponse): Promise<number> {
     if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
-      return sendJson(res, 415, { success: false, message: 'Send {"token": "..."} as Content-Type: application/json.' });
+      return refuse(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Send {"token": "..."} as Content-Type: application/json.');
     }
     let token: unknown;
     try {
       token = (JSON.parse((await readBodyAsync(req, MAX_CONFIRM_BODY)).toString('utf8')) as { token?: unknown } | null)?.token;
     } catch (err) {
-      if (err instanceof BodyTooLargeError) return sendJson(res, 413, { success: false, message: `The body is larger than ${MAX_CONFIRM_BODY} bytes.` });
-      return sendJson(res, 400, { success: false, message: 'The body is not JSON; send {"token": "..."}.' });
+      if (err instanceof BodyTooLargeError) return refuse(res, 413, 'PAYLOAD_TOO_LARGE', `The body is larger than ${MAX_CONFIRM_BODY} bytes.`);
+      return refuse(res, 400, 'INVALID_JSON', 'The body is not JSON; send {"token": "..."}.');
     }
-    if (typeof token !== 'string') return sendJson(res, 400, { success: false, message: 'Send {"token": "..."}: the token from the held request\'s error.' });
-    const result = await enforcement.confirm(token, hasuraCredentialsOf((name) => req.headers[name]), personOf(req));
-    // 403 when the credentials were right but this person may not confirm (not an approver, their own change).
-    return sendJson(res, result.success ? 200 : result.code ? 403 : 400, result);
+    if (typeof token !== 'string') return refuse(res, 400, 'INVALID_PAYLOAD', 'Send {"token": "..."}: the token from the held request\'s error.');
+    const credentials = hasuraCredentialsOf((name) => req.headers[name]);
+    const result = await engine.confirm(token, { credentials, person: personOf(req) }, 'confirm-page');
+    return sendJson(res, statusOf(result.success, result.code), { success: result.success, code: result.code, message: result.message });
   }
 
   return {
@@ -75,12 +77,29 @@ export function createConfirmDoor(options: ConfirmDoorOptions) {
       if (method === 'GET' || method === 'HEAD') return Promise.resolve(page(req, res));
       if (method === 'POST') return post(req, res);
       res.setHeader('allow', 'GET, POST');
-      return Promise.resolve(sendJson(res, 405, { success: false, message: `${CONFIRM_PATH} takes GET (the page) or POST (JSON).` }));
+      return Promise.resolve(refuse(res, 405, 'METHOD_NOT_ALLOWED', `${CONFIRM_PATH} takes GET (the page) or POST (JSON).`));
     },
   };
 }
 
 export type ConfirmDoor = ReturnType<typeof createConfirmDoor>;
+
+/** Codes of a confirmation refused for who is confirming, though the credentials were right (src/identity/approvers.ts). */
+const NOT_THIS_PERSON: ReadonlySet<Code> = new Set<Code>(['CONFIRMER_UNIDENTIFIED', 'NOT_AN_APPROVER', 'REQUESTER_UNIDENTIFIED', 'OWN_CHANGE']);
+
+/**
+ * 403 when this person may not confirm (not an approver, their own change); 503 for a store outage, the guard's and
+ * not the token's, so the page and scripts know to try again; else 400.
+ */
+function statusOf(success: boolean, code: Code): number {
+  if (success) return 200;
+  if (NOT_THIS_PERSON.has(code)) return 403;
+  return code === 'STORE_UNAVAILABLE' ? 503 : 400;
+}
+
+function refuse(res: ServerResponse, status: number, code: Code, message: string): number {
+  return sendJson(res, status, { success: false, code, message });
+}
 
 function sendJson(res: ServerResponse, status: number, body: unknown): number {
   const text = JSON.stringify(body);

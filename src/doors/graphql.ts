@@ -10,6 +10,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { GraphQLError, type ValidationRule } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import type { Code } from '../core/codes.js';
 import type { ChangeRequest, Guard, Requester } from '../core/guard.js';
 import { requesterFrom, type RequesterResult } from '../http/requester.js';
 import { personOf } from '../identity/person.js';
@@ -99,7 +100,7 @@ export async function createGuardYoga(options: {
       maxDirectivesPlugin({ n: GRAPHQL_LIMITS.directives }),
       // GraphQL takes only JSON POSTs (src/server.ts), which a web page cannot send elsewhere without a CORS
       // preflight; a GET needs a custom header (x-graphql-yoga-csrf), which it cannot send without one either.
-      useCSRFPrevention(),
+      useCSRFPreventionWithCode(),
       useNoSubscriptions(),
       useInputErrorCode(),
     ],
@@ -116,6 +117,22 @@ function graphiqlOptions(secretHeader?: string) {
     // A new tab starts with the same session, so its tokens are bound to a user too.
     defaultHeaders: headers,
     defaultEditorToolsVisibility: true,
+  };
+}
+
+/** yoga's CSRF prevention, its refusal given a code like every other refusal (codes.ts: CSRF_HEADER_REQUIRED). */
+function useCSRFPreventionWithCode(): Plugin {
+  const prevention = useCSRFPrevention();
+  return {
+    onRequestParse(payload) {
+      try {
+        return prevention.onRequestParse?.(payload);
+      } catch (err) {
+        if (!(err instanceof GraphQLError)) throw err;
+        const code: Code = 'CSRF_HEADER_REQUIRED';
+        throw createGraphQLError(err.message, { extensions: { ...err.extensions, code } });
+      }
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 // The REST adapter: Hasura action webhooks over the same guard. It parses Hasura's payload, calls the guard
 // and shapes the answer the way Hasura validates it (see shared/hasura/CONTRACT.md). It decides nothing.
 import * as z from '../zod.js';
+import type { Code } from '../core/codes.js';
 import { isObject } from '../core/json.js';
 import type { Guard } from '../core/guard.js';
 import { requesterFrom } from '../http/requester.js';
@@ -21,7 +22,7 @@ export interface WebhookResponse {
 }
 
 /** The one error shape Hasura accepts from a 4xx webhook answer: a single object with a string message. */
-export function webhookError(status: number, code: string, message: string): WebhookResponse {
+export function webhookError(status: number, code: Code, message: string): WebhookResponse {
   return { status, body: { message, extensions: { code } } };
 }
 

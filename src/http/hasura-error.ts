@@ -4,6 +4,7 @@
 // (a logout, "metadata is out of date"), so the guard uses none of them; its details travel under "guard",
 // a key both ignore. Status stays within 400–500: above 500 the old console rejects with no value.
 import type { ServerResponse } from 'node:http';
+import { hasuraCodeOf, type Code } from '../core/codes.js';
 
 export interface HasuraErrorBody {
   path: '$';
@@ -12,8 +13,10 @@ export interface HasuraErrorBody {
   guard?: unknown;
 }
 
-export function sendHasuraError(res: ServerResponse, status: number, code: string, error: string, guard?: unknown, extraHeaders: Record<string, string> = {}): number {
-  const body: HasuraErrorBody = guard === undefined ? { path: '$', code, error } : { path: '$', code, error, guard };
+/** Answers in Hasura's shape, with the code's Hasura form (codes.ts: `guard-…`). */
+export function sendHasuraError(res: ServerResponse, status: number, code: Code, error: string, guard?: unknown, extraHeaders: Record<string, string> = {}): number {
+  const hasuraCode = hasuraCodeOf(code);
+  const body: HasuraErrorBody = guard === undefined ? { path: '$', code: hasuraCode, error } : { path: '$', code: hasuraCode, error, guard };
   const text = JSON.stringify(body);
   res.writeHead(Math.min(status, 500), {
     ...extraHeaders,

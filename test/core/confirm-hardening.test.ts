@@ -49,6 +49,7 @@ describe('confirm re-evaluates the change against the policy in force', () => {
     const c = await strict.guard.confirm(v.confirmation_token!, alice);
     expect(c).toEqual({
       success: false,
+      code: 'DENIED_BY_POLICY',
       message: expect.stringMatching(/^Not confirmed: the policy in force does not allow this change in production: it clears metadata\. .*ship it as a reviewed migration/),
     });
     // the laxer guard itself still confirms it: nothing else changed

@@ -1,7 +1,11 @@
-// The enforcement core without HTTP: fingerprints, the default "needs the current metadata" rule, and the verdicts.
+// The engine's enforcing side without HTTP: fingerprints, the default "needs the current metadata" rule, and the verdicts.
 import { createHmac, createSecretKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createEnforcement, needsCurrentMetadataByDefault, type EnforcementDecision, type EnforcementOptions } from '../../src/core/enforcement.js';
+import { analyzeChange } from '../../src/analysis/index.js';
+import { needsCurrentMetadataByDefault } from '../../src/core/enforcement.js';
+import { createEngine, type DecisionStore, type EnforcingOptions } from '../../src/core/engine.js';
+import type { Decision } from '../../src/core/guard.js';
+import { loadPolicy } from '../../src/core/policy.js';
 import { fingerprintOf, sha256Hex } from '../../src/core/fingerprint.js';
 import { createTokenService } from '../../src/core/tokens.js';
 import { analyzeByType, decideLikeProduction } from '../support/analysis-double.js';
@@ -46,20 +50,23 @@ describe('needsCurrentMetadataByDefault', () => {
   });
 });
 
-function setup(overrides: Partial<EnforcementOptions> = {}) {
+function setup(overrides: { analyze?: EnforcingOptions['analyzeBody']; store?: DecisionStore; credentialsKey?: EnforcingOptions['credentialsKey'] } = {}) {
   const clock = manualClock();
-  const decisions: EnforcementDecision[] = [];
+  const decisions: Decision[] = [];
   const tokens = createTokenService({ key: createSecretKey(Buffer.from(TEST_SECRET)), ttlSeconds: 300, clock });
-  const enforcement = createEnforcement({
-    environment: 'production',
-    analyze: analyzeByType,
-    decide: decideLikeProduction,
+  const engine = createEngine({
+    policy: loadPolicy(),
+    analyze: analyzeChange,
+    guardEnvironment: 'production',
+    fourEyes: false,
     tokens,
-    store: memoryApprovalStore(),
+    store: overrides.store ?? memoryApprovalStore(),
     clock,
     onDecision: (d) => decisions.push(d),
-    ...overrides,
+    enforcing: { analyzeBody: overrides.analyze ?? analyzeByType, decide: decideLikeProduction, credentialsKey: overrides.credentialsKey },
   });
+  // As the proxy and the confirm page call it.
+  const enforcement = { judge: engine.judge, confirm: (token: string, credentials: string) => engine.confirm(token, { credentials }, 'confirm-page') };
   return { enforcement, decisions, tokens, clock };
 }
 
@@ -76,7 +83,7 @@ describe('judge and confirm', () => {
   it('a held request carries a token bound to the body and the credentials hash, never the credentials', async () => {
     const { enforcement, tokens } = setup();
     const verdict = await enforcement.judge(request(untrack));
-    expect(verdict).toMatchObject({ action: 'hold', code: 'guard-confirmation-required' });
+    expect(verdict).toMatchObject({ action: 'hold', code: 'CONFIRMATION_REQUIRED' });
     const token = (verdict as { token: string }).token;
     const verified = tokens.verify(token);
     expect(verified.ok && verified.claims).toMatchObject({
@@ -94,10 +101,17 @@ describe('judge and confirm', () => {
     const advisory = tokens.issue({ op: 'DROP TABLE', tbl: 't', env: 'production', sub: 'user:1' }).token;
     expect(await enforcement.confirm(advisory, 'secret')).toEqual({
       success: false,
+      code: 'TOKEN_ADVISORY',
       message: 'Not confirmed: this token confirms an advisory check (validateMetadataChange), not a request held by the proxy.',
     });
     const staging = tokens.issue({ op: 'x', tbl: 't', env: 'staging', sub: 's', fp: 'a'.repeat(64), crd: sha256Hex('secret') }).token;
     expect((await enforcement.confirm(staging, 'secret')).message).toBe('Not confirmed: the token was issued for staging, and this guard guards production.');
+  });
+
+  it('a token with a fingerprint but no credentials hash is never taken for an advisory one', async () => {
+    const { enforcement, tokens } = setup();
+    const odd = tokens.issue({ op: 'untrack:table', tbl: 't', env: 'production', sub: 'user:1', fp: 'a'.repeat(64) }).token;
+    expect(await enforcement.confirm(odd, 'secret')).toMatchObject({ success: false, code: 'TOKEN_MALFORMED' });
   });
 
   it('an approval expires with its token', async () => {
@@ -117,13 +131,14 @@ describe('judge and confirm', () => {
     const verdict = await enforcement.judge(request(untrack));
     expect(verdict).toEqual({
       action: 'hold',
-      code: 'guard-denied',
+      code: 'ANALYSIS_FAILED',
       message: 'Not sent to Hasura by the metadata guard (production): the guard could not analyse this request, so it does not pass. Nothing was changed.',
       token: null,
       effects: [],
       objects: [],
     });
-    expect(decisions).toMatchObject([{ outcome: 'refused', reason: 'analysis failed: parser exploded at /internal/path' }]);
+    expect(decisions).toMatchObject([{ outcome: 'refused', reason: 'ANALYSIS_FAILED' }]);
+    expect(JSON.stringify(decisions)).not.toContain('parser exploded');
   });
 
   it('a full store refuses the confirmation (fails closed)', async () => {
@@ -131,7 +146,8 @@ describe('judge and confirm', () => {
     const held = await enforcement.judge(request(untrack));
     expect(await enforcement.confirm((held as { token: string }).token, 'secret')).toEqual({
       success: false,
-      message: 'Not confirmed: too many confirmations are pending; try again in a few minutes.',
+      code: 'REPLAY_CACHE_FULL',
+      message: 'Not confirmed: too many confirmations are in flight to track them safely.',
     });
   });
 });

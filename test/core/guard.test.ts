@@ -96,7 +96,7 @@ describe('validate', () => {
     expect(validated.message).toMatch(/^DROP TABLE is a /);
     expect(validated.confirmation_token).toEqual(expect.any(String));
     const confirmed = await guard.confirm(validated.confirmation_token!, alice);
-    expect(confirmed).toEqual({ success: true, message: 'Confirmed: DROP TABLE in production. Go ahead with the change.' });
+    expect(confirmed).toEqual({ success: true, code: 'CONFIRMED', message: 'Confirmed: DROP TABLE in production. Go ahead with the change.' });
   });
 
   it('refuses an empty or unreadable operation', async () => {
@@ -109,7 +109,7 @@ describe('validate', () => {
   it('with GUARD_ENVIRONMENT, a request naming another environment is refused (no skipping confirmation by typing "staging")', async () => {
     const { guard } = setup({ guardEnvironment: 'production' });
     const r = await guard.validate(change('DROP', 'staging'), alice);
-    expect(r).toEqual({ success: false, confirmation_token: null, level: null, changes: null, message: expect.stringMatching(/this guard protects production, and the request names staging/) });
+    expect(r).toEqual({ success: false, code: 'WRONG_ENVIRONMENT', confirmation_token: null, level: null, changes: null, message: expect.stringMatching(/this guard protects production, and the request names staging/) });
     expect((await guard.validate(change('DROP', 'prod'), alice)).confirmation_token).toBeTruthy();
   });
 });
@@ -120,6 +120,7 @@ describe('confirm', () => {
     const { token } = tokens.issue({ op: 'drop:table', tbl: 'default.public.patients', env: 'production', sub: 'credentials:0123456789ab', fp: 'a'.repeat(64), crd: 'b'.repeat(64) });
     expect(await guard.confirm(token, alice)).toEqual({
       success: false,
+      code: 'TOKEN_HELD_ELSEWHERE',
       message: 'Not confirmed: the token confirms a change an enforcing guard held. Confirm it at that guard: open the link in its answer, or POST the token to its /guard/confirm with the admin secret.',
     });
     expect(decisions).toMatchObject([{ action: 'confirm', outcome: 'refused', reason: 'TOKEN_HELD_ELSEWHERE' }]);
@@ -135,9 +136,9 @@ describe('confirm', () => {
 
   it('confirms once, naming operation, table and environment', async () => {
     const { guard, token, decisions } = await issued();
-    expect(await guard.confirm(token, alice)).toEqual({ success: true, message: 'Confirmed: DROP TABLE on public.patients in production. Go ahead with the change.' });
+    expect(await guard.confirm(token, alice)).toEqual({ success: true, code: 'CONFIRMED', message: 'Confirmed: DROP TABLE on public.patients in production. Go ahead with the change.' });
     expect(decisions[0]).toMatchObject({ action: 'confirm', outcome: 'confirmed', operation: 'DROP TABLE', table: 'public.patients', environment: 'production' });
-    expect(await guard.confirm(token, alice)).toEqual({ success: false, message: expect.stringMatching(/^Not confirmed: the token has already been used/) });
+    expect(await guard.confirm(token, alice)).toEqual({ success: false, code: 'TOKEN_ALREADY_USED', message: expect.stringMatching(/^Not confirmed: the token has already been used/) });
   });
 
   it('refuses, and records nothing, when the store cannot record the confirmation; validation keeps answering', async () => {
@@ -150,6 +151,7 @@ describe('confirm', () => {
     const { guard, token, decisions } = await issued({ store: flaky });
     expect(await guard.confirm(token, alice)).toEqual({
       success: false,
+      code: 'STORE_UNAVAILABLE',
       message: 'Not confirmed: the guard cannot record the confirmation right now (its database is unreachable). Try again shortly.',
     });
     expect(decisions).toMatchObject([{ action: 'confirm', outcome: 'refused', reason: 'STORE_UNAVAILABLE', tokenId: expect.any(String) }]);
@@ -170,7 +172,7 @@ describe('confirm', () => {
     expect((await guard.confirm(token, alice)).success).toBe(true);
     const again = await issued();
     again.clock.advance(300 + 5);
-    expect(await again.guard.confirm(again.token, alice)).toEqual({ success: false, message: 'Not confirmed: the token has expired. Validate the change again to get a new token.' });
+    expect(await again.guard.confirm(again.token, alice)).toEqual({ success: false, code: 'TOKEN_EXPIRED', message: 'Not confirmed: the token has expired. Validate the change again to get a new token.' });
   });
 
   it('refuses a token issued to someone else', async () => {

@@ -6,7 +6,7 @@ import * as bodies from '../fixtures/console/bodies.js';
 import { doubleWiring } from '../support/analysis-double.js';
 import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 import { createHistory, createMemoryHistoryStore, DAY_MS } from '../../src/history/history.js';
-import { manualClock } from '../helpers.js';
+import { hasuraPayload, manualClock } from '../helpers.js';
 
 let guard: EnforcingServer;
 beforeEach(async () => {
@@ -55,6 +55,18 @@ describe('GET /guard/api/changes', () => {
     // One change by its id, as a notification's link asks for it.
     expect((await changes(`?change=${passed.id}`)).json.changes).toEqual([passed]);
     expect(guard.hasura.forwarded().map((r) => JSON.parse(r.body.toString()).type)).toEqual(['bulk', 'get_inconsistent_metadata']);
+  });
+
+  it('records no advisory check: a change validated and confirmed through the webhooks is not one the guard saw pass', async () => {
+    const webhook = (path: string, payload: unknown) => rawRequest(guard.url, 'POST', path, { 'content-type': 'application/json' }, JSON.stringify(payload));
+    const change = { operation: 'DELETE', table_name: 'patients', environment: 'production' };
+    const validated = await webhook('/validate-metadata-change', hasuraPayload('validateMetadataChange', change));
+    expect(validated.json).toMatchObject({ success: true, code: 'CONFIRMATION_REQUIRED' });
+    const confirmed = await webhook('/confirm-metadata-change', hasuraPayload('confirmMetadataChange', { confirmation_token: validated.json.confirmation_token }));
+    expect(confirmed.json).toMatchObject({ success: true, code: 'CONFIRMED' });
+    await guard.app.changeLog!.settled();
+    expect((await changes()).json.changes).toEqual([]);
+    expect(guard.hasura.forwarded()).toEqual([]);
   });
 
   it('pages with limit and the `next` cursor, without gaps or repeats', async () => {

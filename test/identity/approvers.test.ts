@@ -69,7 +69,7 @@ describe('GUARD_APPROVERS and FOUR_EYES on a held change', () => {
       ['OWN_CHANGE', 'alice@example.com'],
       ['NOT_AN_APPROVER', 'dave@example.com'],
       ['CONFIRMER_UNIDENTIFIED', undefined],
-      ['other credentials', 'bob@example.com'],
+      ['TOKEN_WRONG_CREDENTIALS', 'bob@example.com'],
     ]);
     expect(audits.find((a) => a.outcome === 'confirmed')).toMatchObject({ person: 'bob@example.com', requester: 'alice@example.com' });
 

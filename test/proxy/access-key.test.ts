@@ -33,7 +33,7 @@ describe('a destructive change sent with x-hasura-access-key', () => {
     const token = held.json.guard.confirmation_token as string;
 
     const byOther = await confirm(token, { authorization: OTHER });
-    expect(byOther.json).toEqual({ success: false, message: 'Not confirmed: only someone holding the credentials the held request carried can confirm it.' });
+    expect(byOther.json).toEqual({ success: false, code: 'TOKEN_WRONG_CREDENTIALS', message: 'Not confirmed: only someone holding the credentials the held request carried can confirm it.' });
     expect((await send(sentWith)).status).toBe(400);
     expect(guard.hasura.forwarded()).toEqual([]);
 
@@ -74,7 +74,7 @@ describe('several credentials: the guard binds the one Hasura reads first', () =
   it('confirming without any credential says which headers to send', async () => {
     const held = await send({ 'x-hasura-access-key': ADMIN_SECRET });
     const none = await confirm(held.json.guard.confirmation_token, {});
-    expect(none.json).toEqual({ success: false, message: 'Not confirmed: send the admin secret the held request carried (x-hasura-admin-secret or x-hasura-access-key header), or its Authorization.' });
+    expect(none.json).toEqual({ success: false, code: 'CREDENTIALS_MISSING', message: 'Not confirmed: send the admin secret the held request carried (x-hasura-admin-secret or x-hasura-access-key header), or its Authorization.' });
   });
 });
 

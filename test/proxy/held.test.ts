@@ -54,7 +54,7 @@ describe('a destructive change from the console', () => {
     const held = await postMetadata(guard.url, '/v2/query', bodies.dropTable());
     const confirmed = await confirm(held.json.guard.confirmation_token);
     expect(confirmed.status).toBe(200);
-    expect(confirmed.json).toEqual({ success: true, message: 'Confirmed: send the same request again within 300 seconds; it passes once.' });
+    expect(confirmed.json).toEqual({ success: true, code: 'CONFIRMED', message: 'Confirmed: send the same request again within 300 seconds; it passes once.' });
 
     const retry = await postMetadata(guard.url, '/v2/query', bodies.dropTable());
     expect(retry.status).toBe(200);
@@ -97,20 +97,20 @@ describe('a destructive change from the console', () => {
 
     const wrong = await confirm(token, 'not-the-admin-secret');
     expect(wrong.status).toBe(400);
-    expect(wrong.json).toEqual({ success: false, message: 'Not confirmed: only someone holding the credentials the held request carried can confirm it.' });
+    expect(wrong.json).toEqual({ success: false, code: 'TOKEN_WRONG_CREDENTIALS', message: 'Not confirmed: only someone holding the credentials the held request carried can confirm it.' });
     const none = await confirm(token, null);
     expect(none.json.success).toBe(false);
     expect((await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable)).status).toBe(400);
 
     expect((await confirm(token)).json.success).toBe(true);
-    expect((await confirm(token)).json).toEqual({ success: false, message: 'Not confirmed: this token was already used.' });
+    expect((await confirm(token)).json).toEqual({ success: false, code: 'TOKEN_ALREADY_USED', message: 'Not confirmed: this token was already used.' });
   });
 
   it('an expired token does not confirm', async () => {
     const held = await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable);
     guard.clock.advance(301 + 5);
     const late = await confirm(held.json.guard.confirmation_token);
-    expect(late.json).toEqual({ success: false, message: 'Not confirmed: the token has expired.' });
+    expect(late.json).toEqual({ success: false, code: 'TOKEN_EXPIRED', message: 'Not confirmed: the token has expired.' });
   });
 
   it('a denied change is held without a token and says what to do instead', async () => {

@@ -135,7 +135,7 @@ describe("one identity cannot take the others' share of the replay memory", () =
 
   it('past its share, the flooding user is refused with when to retry; another user still confirms', async () => {
     for (let i = 0; i < 100; i++) expect((await validateAndConfirm('mallory')).success).toBe(true);
-    expect(await validateAndConfirm('mallory')).toEqual({ success: false, message: expect.stringMatching(/more confirmations in flight than one identity may hold\. Try again once your earlier tokens have expired \(within 305 seconds\)/) });
+    expect(await validateAndConfirm('mallory')).toEqual({ success: false, code: 'REPLAY_SHARE_FULL', message: expect.stringMatching(/more confirmations in flight than one identity may hold\. Try again once your earlier tokens have expired \(within 305 seconds\)/) });
     expect(await validateAndConfirm('alice')).toMatchObject({ success: true });
   });
 });

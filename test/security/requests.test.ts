@@ -68,7 +68,7 @@ describe('only JSON reaches GraphQL, and GETs need a header no web page can send
   it("a GET query without a custom header is refused by yoga's CSRF prevention; with one it runs", async () => {
     const bare = await fetch(`${server.url}/graphql?query=%7B__typename%7D`);
     expect(bare.status).toBe(403);
-    expect(await bare.json()).toEqual({ errors: [{ message: 'Required CSRF header(s) not present' }] });
+    expect(await bare.json()).toEqual({ errors: [{ message: 'Required CSRF header(s) not present', extensions: { code: 'CSRF_HEADER_REQUIRED' } }] });
     const withHeader = await fetch(`${server.url}/graphql?query=%7B__typename%7D`, { headers: { 'x-graphql-yoga-csrf': '1' } });
     expect(await withHeader.json()).toEqual({ data: { __typename: 'Query' } });
   });

@@ -136,6 +136,6 @@ describe('replay and garbage', () => {
   it('a 100 kB token handed to the core directly is refused as malformed, cheaply', async () => {
     const clock = manualClock();
     const guard = createGuard({ policy: loadPolicy(), analyze: analyzeChange, tokens: createTokenService({ key: createSecretKey(Buffer.from(TEST_SECRET)), ttlSeconds: 300, clock }), store: createMemoryStore({ maxEntries: 1000, clock }), clock, fourEyes: false });
-    expect(await guard.confirm('A'.repeat(100 * 1024), { userId: 'alice' })).toEqual({ success: false, message: expect.stringMatching(/longer than 2048 characters/) });
+    expect(await guard.confirm('A'.repeat(100 * 1024), { userId: 'alice' })).toEqual({ success: false, code: 'TOKEN_MALFORMED', message: expect.stringMatching(/longer than 2048 characters/) });
   });
 });
