@@ -66,14 +66,14 @@ describe('the metadata a project builds, as the Hasura CLI builds it', () => {
   it('follows an include chain through directories, each path relative to the file that names it', () => {
     const dir = projectWith(undefined, {
       'metadata/databases/databases.yaml': '- name: default\n  kind: postgres\n  tables: "!include default/tables/tables.yaml"\n',
-      'metadata/databases/default/tables/tables.yaml': '- "!include ../shared/public_a.yaml"\n- table: {name: inline, schema: public}\n',
-      'metadata/databases/default/shared/public_a.yaml': 'table:\n  name: a\n  schema: public\n',
+      'metadata/databases/default/tables/tables.yaml': '- "!include ../common/public_a.yaml"\n- table: {name: inline, schema: public}\n',
+      'metadata/databases/default/common/public_a.yaml': 'table:\n  name: a\n  schema: public\n',
     });
     const project = readProject(dir, dir);
     expect(project.metadata.sources).toEqual([
       { name: 'default', kind: 'postgres', tables: [{ table: { name: 'a', schema: 'public' } }, { table: { name: 'inline', schema: 'public' } }] },
     ]);
-    expect(project.filesByObject.get('default.public.a')).toBe(join(dir, 'metadata/databases/default/shared/public_a.yaml'));
+    expect(project.filesByObject.get('default.public.a')).toBe(join(dir, 'metadata/databases/default/common/public_a.yaml'));
     expect(project.filesByObject.get('default.public.inline')).toBe(join(dir, 'metadata/databases/default/tables/tables.yaml'));
   });
 });
