@@ -6,7 +6,7 @@ import type { ChangeOutcome, ChangeRecord } from './changes.js';
 import type { HistoryStore } from './history.js';
 // The token store's lock too: both create schema hasura_guard at start, and two CREATE SCHEMA IF NOT EXISTS at once
 // collide on the catalog's unique index.
-import { SCHEMA, SCHEMA_LOCK } from '../store/postgres.js';
+import { createSchema, SCHEMA } from '../store/postgres.js';
 
 const SCHEMA_STATEMENTS = [
   `CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`,
@@ -63,7 +63,7 @@ export function createPostgresHistoryStore(options: { url: string; timeoutMs?: n
 
   let schema: Promise<void> | undefined;
   const ready = () =>
-    (schema ??= createSchema(pool).catch((err: unknown) => {
+    (schema ??= createSchema(pool, SCHEMA_STATEMENTS).catch((err: unknown) => {
       schema = undefined;
       throw err;
     }));
@@ -86,20 +86,6 @@ export function createPostgresHistoryStore(options: { url: string; timeoutMs?: n
     prune: async (olderThan) => (await query(PRUNE, [olderThan])).rowCount ?? 0,
     close: () => pool.end(),
   };
-}
-
-async function createSchema(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
-    for (const statement of SCHEMA_STATEMENTS) await client.query(statement);
-    await client.query('COMMIT');
-    client.release();
-  } catch (err) {
-    client.release(err instanceof Error ? err : true);
-    throw err;
-  }
 }
 
 /** bigint columns arrive as strings (pg keeps them exact); these times fit a JavaScript number. */

@@ -103,7 +103,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   let schema: Promise<void> | undefined;
   function ensureSchema(): Promise<void> {
     // Remembered once created; forgotten on failure, so the next operation tries again.
-    schema ??= createSchema(pool).catch((err: unknown) => {
+    schema ??= createSchema(pool, SCHEMA_STATEMENTS).catch((err: unknown) => {
       schema = undefined;
       throw err;
     });
@@ -173,12 +173,16 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   };
 }
 
-async function createSchema(pool: pg.Pool): Promise<void> {
+/**
+ * Runs the statements that create a part of the guard's schema in one transaction, under the lock every part shares:
+ * two replicas (or the store and the history) starting at once would otherwise collide on CREATE SCHEMA.
+ */
+export async function createSchema(pool: pg.Pool, statements: readonly string[]): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
-    for (const statement of SCHEMA_STATEMENTS) await client.query(statement);
+    for (const statement of statements) await client.query(statement);
     await client.query('COMMIT');
     client.release();
   } catch (err) {
