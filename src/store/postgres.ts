@@ -32,7 +32,7 @@ const SCHEMA_STATEMENTS = [
   `CREATE INDEX IF NOT EXISTS approvals_expires_at ON ${SCHEMA}.approvals (expires_at)`,
 ];
 /** The advisory lock the schema creation holds: "hguard" in ASCII, a number no other program is likely to use. */
-export const SCHEMA_LOCK = 0x686775617264;
+const SCHEMA_LOCK = 0x686775617264;
 
 // ON CONFLICT DO NOTHING makes the insert the whole decision, atomically: one caller inserts, every other one
 // sees the row. A row left over from an expired token with the same id would also count as used, but ids are
