@@ -75,18 +75,7 @@ export interface PostgresStore extends GuardStore {
 
 export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
   const { url, clock = systemClock, timeoutMs = 2500, sweepIntervalMs = 10_000, sweepBatch = 5000, poolSize = 10, onHealthChange } = options;
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: poolSize,
-    // Also bounds the wait for a free connection when all are busy.
-    connectionTimeoutMillis: timeoutMs,
-    // Server side, so the database stops the work too; and client side, for a database that stops answering.
-    statement_timeout: timeoutMs,
-    query_timeout: timeoutMs + 500,
-    idleTimeoutMillis: 30_000,
-    keepAlive: true,
-    application_name: 'hasura-metadata-guard',
-  });
+  const pool = createPool(url, poolSize, timeoutMs);
 
   let health: StoreHealth = { ok: false, reason: 'connecting to the database' };
   let closed = false;
@@ -133,16 +122,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     });
   }
 
-  let sweeping = false;
-  const timer = setInterval(() => {
-    if (sweeping) return;
-    sweeping = true;
-    // A failure has already set health(); there is nobody else to tell.
-    void sweep(Math.floor(clock() / 1000))
-      .catch(() => {})
-      .finally(() => (sweeping = false));
-  }, sweepIntervalMs);
-  timer.unref();
+  const timer = sweepEvery(sweepIntervalMs, () => sweep(Math.floor(clock() / 1000)));
 
   const ready = () => run('create its tables', async () => {});
   ready().catch(() => {});
@@ -171,6 +151,37 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       await pool.end();
     },
   };
+}
+
+/** The pool every query goes through, each step bounded by timeoutMs. */
+function createPool(url: string, poolSize: number, timeoutMs: number): pg.Pool {
+  return new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    // Also bounds the wait for a free connection when all are busy.
+    connectionTimeoutMillis: timeoutMs,
+    // Server side, so the database stops the work too; and client side, for a database that stops answering.
+    statement_timeout: timeoutMs,
+    query_timeout: timeoutMs + 500,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    application_name: 'hasura-metadata-guard',
+  });
+}
+
+/** Deletes expired rows every intervalMs, one sweep at a time; a timer that does not keep the process alive. */
+function sweepEvery(intervalMs: number, sweep: () => Promise<number>): NodeJS.Timeout {
+  let sweeping = false;
+  const timer = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    // A failure has already set the store's health; there is nobody else to tell.
+    void sweep()
+      .catch(() => {})
+      .finally(() => (sweeping = false));
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }
 
 /**
