@@ -233,90 +233,20 @@ function isHttpUrlWithQuery(value: string): boolean {
 export const ENV_VARIABLES = Object.keys(envSchema.shape);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  // An empty variable counts as unset: `FOO=` in a compose file should mean "default", not "invalid".
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = envSchema.safeParse(present);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const variable = String(issue.path[0]);
-    const message = issue.message.startsWith(variable) ? issue.message : `${variable}: ${issue.message}`;
-    throw new ConfigError(message);
-  }
-  const e = parsed.data;
+  const e = parseEnv(env);
   const production = e.NODE_ENV === 'production';
   const warnings: string[] = [];
-
-  let secret: Buffer;
-  if (e.TOKEN_SECRET !== undefined) {
-    secret = Buffer.from(e.TOKEN_SECRET, 'utf8');
-    if (secret.length < MIN_SECRET_BYTES) {
-      throw new ConfigError(
-        `TOKEN_SECRET must be at least ${MIN_SECRET_BYTES} bytes (it has ${secret.length}); set it to a random value, e.g. openssl rand -base64 48`,
-      );
-    }
-  } else if (production) {
-    throw new ConfigError(
-      'TOKEN_SECRET is required when NODE_ENV=production; set it to a random value of at least 32 bytes, e.g. openssl rand -base64 48',
-    );
-  } else {
-    secret = randomBytes(48);
-    warnings.push('TOKEN_SECRET is not set: using a random key, so tokens die with this process and replicas cannot verify each other\'s. Set TOKEN_SECRET outside development.');
-  }
-
-  let policy: Policy;
-  try {
-    policy = loadPolicy(e.POLICY_FILE);
-  } catch (err) {
-    if (err instanceof PolicyError) throw new ConfigError(`POLICY_FILE: ${err.message}`);
-    throw err;
-  }
-
-  let guardEnvironment: string | undefined;
-  if (e.GUARD_ENVIRONMENT !== undefined) {
-    const environment = policy.findEnvironment(e.GUARD_ENVIRONMENT);
-    if (!environment) {
-      const known = policy.environments.map((x) => x.name).join(', ');
-      throw new ConfigError(`GUARD_ENVIRONMENT: "${e.GUARD_ENVIRONMENT}" is not an environment of the policy; use one of ${known}`);
-    }
-    guardEnvironment = environment.name;
-  }
+  const secret = tokenSecret(e, production, warnings);
+  const policy = policyOf(e);
+  const guardEnvironment = guardEnvironmentOf(e, policy);
 
   if (e.HASURA_URL !== undefined && guardEnvironment === undefined) {
     throw new ConfigError('HASURA_URL needs GUARD_ENVIRONMENT: name the environment of the Hasura this guard stands in front of, e.g. GUARD_ENVIRONMENT=production');
   }
-
   if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) {
     throw new ConfigError(`HEADERS_TIMEOUT_MS (${e.HEADERS_TIMEOUT_MS}) must not exceed REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS}): the headers are part of the request`);
   }
-
-  if (production) {
-    // Without these two a production guard is open to anyone who reaches it, and answers a request naming
-    // staging with staging's levels ("validated automatically").
-    const missing: string[] = [];
-    if (e.ACTION_SECRET === undefined) {
-      if (!e.ALLOW_INSECURE_PRODUCTION) {
-        throw new ConfigError(
-          'ACTION_SECRET is required when NODE_ENV=production; set it to a random value (e.g. openssl rand -hex 32) and configure Hasura to send it, or set ALLOW_INSECURE_PRODUCTION=true if you know why not',
-        );
-      }
-      missing.push('ACTION_SECRET (anyone who reaches the port can call the guard as any user)');
-    }
-    if (e.GUARD_ENVIRONMENT === undefined) {
-      if (!e.ALLOW_INSECURE_PRODUCTION) {
-        const known = policy.environments.map((x) => x.name).join(', ');
-        throw new ConfigError(
-          `GUARD_ENVIRONMENT is required when NODE_ENV=production; set it to the environment this instance guards (one of ${known}), or set ALLOW_INSECURE_PRODUCTION=true if you know why not`,
-        );
-      }
-      missing.push("GUARD_ENVIRONMENT (a request naming staging is answered with staging's levels)");
-    }
-    if (missing.length > 0) {
-      warnings.push(`ALLOW_INSECURE_PRODUCTION=true: production runs without ${missing.join(' and without ')}. Set both and remove ALLOW_INSECURE_PRODUCTION.`);
-    }
-  } else if (e.ACTION_SECRET === undefined) {
-    warnings.push(`ACTION_SECRET is not set: anyone who reaches this port can call the guard and claim any x-hasura-user-id. Set it, and configure Hasura to send it.`);
-  }
-
+  checkProductionOpenings(e, production, policy, warnings);
   if (e.GUARD_DATABASE_URL !== undefined) checkDatabaseUrl(e.GUARD_DATABASE_URL);
   const notify = notifyConfig(e, warnings);
 
@@ -356,11 +286,95 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     http: { maxConnections: e.MAX_CONNECTIONS, headersTimeoutMs: e.HEADERS_TIMEOUT_MS, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
     notify,
     historyDays: e.GUARD_HISTORY_DAYS,
-
     identity,
     approvers,
     warnings,
   };
+}
+
+/** The variables, validated; the first problem stops the start with its message. */
+function parseEnv(env: NodeJS.ProcessEnv): Env {
+  // An empty variable counts as unset: `FOO=` in a compose file should mean "default", not "invalid".
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0]);
+    const message = issue.message.startsWith(variable) ? issue.message : `${variable}: ${issue.message}`;
+    throw new ConfigError(message);
+  }
+  return parsed.data;
+}
+
+/** TOKEN_SECRET's bytes: required in production, else a random development key with a warning. */
+function tokenSecret(e: Env, production: boolean, warnings: string[]): Buffer {
+  if (e.TOKEN_SECRET !== undefined) {
+    const secret = Buffer.from(e.TOKEN_SECRET, 'utf8');
+    if (secret.length < MIN_SECRET_BYTES) {
+      throw new ConfigError(
+        `TOKEN_SECRET must be at least ${MIN_SECRET_BYTES} bytes (it has ${secret.length}); set it to a random value, e.g. openssl rand -base64 48`,
+      );
+    }
+    return secret;
+  }
+  if (production) {
+    throw new ConfigError(
+      'TOKEN_SECRET is required when NODE_ENV=production; set it to a random value of at least 32 bytes, e.g. openssl rand -base64 48',
+    );
+  }
+  warnings.push('TOKEN_SECRET is not set: using a random key, so tokens die with this process and replicas cannot verify each other\'s. Set TOKEN_SECRET outside development.');
+  return randomBytes(48);
+}
+
+function policyOf(e: Env): Policy {
+  try {
+    return loadPolicy(e.POLICY_FILE);
+  } catch (err) {
+    if (err instanceof PolicyError) throw new ConfigError(`POLICY_FILE: ${err.message}`);
+    throw err;
+  }
+}
+
+/** GUARD_ENVIRONMENT by its canonical name in the policy, or undefined when unset. */
+function guardEnvironmentOf(e: Env, policy: Policy): string | undefined {
+  if (e.GUARD_ENVIRONMENT === undefined) return undefined;
+  const environment = policy.findEnvironment(e.GUARD_ENVIRONMENT);
+  if (!environment) {
+    const known = policy.environments.map((x) => x.name).join(', ');
+    throw new ConfigError(`GUARD_ENVIRONMENT: "${e.GUARD_ENVIRONMENT}" is not an environment of the policy; use one of ${known}`);
+  }
+  return environment.name;
+}
+
+/** A production guard without ACTION_SECRET or GUARD_ENVIRONMENT is open: refused, unless ALLOW_INSECURE_PRODUCTION. */
+function checkProductionOpenings(e: Env, production: boolean, policy: Policy, warnings: string[]): void {
+  if (production) {
+    // Without these two a production guard is open to anyone who reaches it, and answers a request naming
+    // staging with staging's levels ("validated automatically").
+    const missing: string[] = [];
+    if (e.ACTION_SECRET === undefined) {
+      if (!e.ALLOW_INSECURE_PRODUCTION) {
+        throw new ConfigError(
+          'ACTION_SECRET is required when NODE_ENV=production; set it to a random value (e.g. openssl rand -hex 32) and configure Hasura to send it, or set ALLOW_INSECURE_PRODUCTION=true if you know why not',
+        );
+      }
+      missing.push('ACTION_SECRET (anyone who reaches the port can call the guard as any user)');
+    }
+    if (e.GUARD_ENVIRONMENT === undefined) {
+      if (!e.ALLOW_INSECURE_PRODUCTION) {
+        const known = policy.environments.map((x) => x.name).join(', ');
+        throw new ConfigError(
+          `GUARD_ENVIRONMENT is required when NODE_ENV=production; set it to the environment this instance guards (one of ${known}), or set ALLOW_INSECURE_PRODUCTION=true if you know why not`,
+        );
+      }
+      missing.push("GUARD_ENVIRONMENT (a request naming staging is answered with staging's levels)");
+    }
+    if (missing.length > 0) {
+      warnings.push(`ALLOW_INSECURE_PRODUCTION=true: production runs without ${missing.join(' and without ')}. Set both and remove ALLOW_INSECURE_PRODUCTION.`);
+    }
+  } else if (e.ACTION_SECRET === undefined) {
+    warnings.push(`ACTION_SECRET is not set: anyone who reaches this port can call the guard and claim any x-hasura-user-id. Set it, and configure Hasura to send it.`);
+  }
 }
 
 /** The receivers; the webhook's URL and secret come together, or the start stops. */
