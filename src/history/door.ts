@@ -125,16 +125,7 @@ function renderPage(nonce: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Production change history</title>
 <style nonce="${nonce}">
-body { font: 15px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
-form { margin: 1rem 0; } input { padding: .4rem; width: 22rem; max-width: 100%; } button { padding: .4rem .9rem; }
-.change { border: 1px solid #ccc; border-radius: 6px; padding: .6rem .9rem; margin: .8rem 0; }
-.change.focus { border-color: #1f5fa8; box-shadow: 0 0 0 2px #1f5fa833; }
-.outcome { font-weight: 700; text-transform: uppercase; font-size: .8rem; padding: .1rem .4rem; border-radius: 4px; background: #eee; }
-.outcome.held { background: #fff1c2; } .outcome.confirmed { background: #dbe9ff; } .outcome.passed { background: #d7f5dc; }
-.outcome.failed, .outcome.denied { background: #ffd9dc; }
-.who { color: #555; } ul { margin: .3rem 0; padding-left: 1.2rem; font-family: ui-monospace, monospace; font-size: .9rem; }
-#problem { color: #a4000f; }
-</style>
+${PAGE_STYLE}</style>
 </head>
 <body>
 <h1>Production change history</h1>
@@ -148,7 +139,25 @@ form { margin: 1rem 0; } input { padding: .4rem; width: 22rem; max-width: 100%; 
 <div id="changes"></div>
 <button id="older" type="button" hidden>Older changes</button>
 <script nonce="${nonce}">
-let secret = '';
+${PAGE_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+/** The history page's own style and script, served inline under the page's nonce (nothing from another origin). */
+const PAGE_STYLE = `body { font: 15px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+form { margin: 1rem 0; } input { padding: .4rem; width: 22rem; max-width: 100%; } button { padding: .4rem .9rem; }
+.change { border: 1px solid #ccc; border-radius: 6px; padding: .6rem .9rem; margin: .8rem 0; }
+.change.focus { border-color: #1f5fa8; box-shadow: 0 0 0 2px #1f5fa833; }
+.outcome { font-weight: 700; text-transform: uppercase; font-size: .8rem; padding: .1rem .4rem; border-radius: 4px; background: #eee; }
+.outcome.held { background: #fff1c2; } .outcome.confirmed { background: #dbe9ff; } .outcome.passed { background: #d7f5dc; }
+.outcome.failed, .outcome.denied { background: #ffd9dc; }
+.who { color: #555; } ul { margin: .3rem 0; padding-left: 1.2rem; font-family: ui-monospace, monospace; font-size: .9rem; }
+#problem { color: #a4000f; }
+`;
+
+const PAGE_SCRIPT = `let secret = '';
 let next = null;
 const focus = new URLSearchParams(location.search).get('change');
 const list = document.getElementById('changes');
@@ -207,8 +216,4 @@ document.getElementById('unlock').addEventListener('submit', (event) => {
   void load(false);
 });
 older.addEventListener('click', () => void load(true));
-</script>
-</body>
-</html>
 `;
-}
