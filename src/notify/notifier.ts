@@ -69,7 +69,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
   }
 
   async function attempt(channel: Channel, event: ChangeEvent, body: string, headers: Record<string, string>, tried: number): Promise<void> {
-    const failure = await send(channel, body, headers);
+    const failure = await send(channel, body, headers, closing.signal, timeoutMs);
     if (failure === undefined) {
       onDelivery(channel.name, 'delivered');
       logger.info({ notification: { channel: channel.name, event: event.id, type: event.type, attempt: tried } }, `notification delivered to ${channel.name}`);
@@ -85,29 +85,6 @@ export function createNotifier(options: NotifierOptions): Notifier {
     const waitMs = firstRetryMs * 2 ** (tried - 1);
     logger.warn({ notification: { ...note, retryInMs: waitMs } }, `notification to ${channel.name} failed (${failure.reason}); retrying`);
     later(waitMs, () => void attempt(channel, event, body, headers, tried + 1));
-  }
-
-  /** undefined when the receiver took it; else why not, and whether trying again could help. */
-  async function send(channel: Channel, body: string, headers: Record<string, string>): Promise<{ reason: string; retry: boolean } | undefined> {
-    try {
-      const response = await fetch(channel.url, {
-        method: 'POST',
-        headers: { ...headers, 'user-agent': 'hasura-metadata-guard' },
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.any([closing.signal, AbortSignal.timeout(timeoutMs)]),
-      });
-      const text = (await response.text()).slice(0, 200);
-      if (channel.accepted(response.status, text)) return undefined;
-      // A receiver that says the request itself is wrong will say so again; one that is busy or down may not.
-      const retry = response.status >= 500 || response.status === 408 || response.status === 429 || response.status < 400;
-      return { reason: `answered ${response.status}`, retry };
-    } catch (err) {
-      const name = (err as Error)?.name;
-      const code = (err as { cause?: { code?: unknown } })?.cause?.code;
-      const reason = name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : typeof code === 'string' ? `unreachable (${code})` : 'unreachable';
-      return { reason, retry: true };
-    }
   }
 
   return {
@@ -132,4 +109,27 @@ export function createNotifier(options: NotifierOptions): Notifier {
       waiting.clear();
     },
   };
+}
+
+/** undefined when the receiver took it; else why not, and whether trying again could help. */
+async function send(channel: Channel, body: string, headers: Record<string, string>, closing: AbortSignal, timeoutMs: number): Promise<{ reason: string; retry: boolean } | undefined> {
+  try {
+    const response = await fetch(channel.url, {
+      method: 'POST',
+      headers: { ...headers, 'user-agent': 'hasura-metadata-guard' },
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.any([closing, AbortSignal.timeout(timeoutMs)]),
+    });
+    const text = (await response.text()).slice(0, 200);
+    if (channel.accepted(response.status, text)) return undefined;
+    // A receiver that says the request itself is wrong will say so again; one that is busy or down may not.
+    const retry = response.status >= 500 || response.status === 408 || response.status === 429 || response.status < 400;
+    return { reason: `answered ${response.status}`, retry };
+  } catch (err) {
+    const name = (err as Error)?.name;
+    const code = (err as { cause?: { code?: unknown } })?.cause?.code;
+    const reason = name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : typeof code === 'string' ? `unreachable (${code})` : 'unreachable';
+    return { reason, retry: true };
+  }
 }
