@@ -12,6 +12,7 @@ const UNIT_TESTS = [
   'test/metrics.test.ts',
   'test/docs.test.ts',
   'test/schema-descriptions.test.ts',
+  'test/layout.test.ts',
 ];
 
 export default defineConfig({

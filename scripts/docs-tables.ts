@@ -1,6 +1,6 @@
 // The generated parts of docs/policy.md, between <!-- generated:NAME --> and <!-- /generated:NAME -->.
 import { loadPolicy } from '../src/core/policy.js';
-import { policyTable, verbTable } from '../src/analysis/policy-table.js';
+import { policyTable, verbTable } from '../src/core/policy-table.js';
 
 const GENERATORS: Record<string, () => string> = {
   verbs: verbTable,

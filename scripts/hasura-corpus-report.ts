@@ -4,7 +4,7 @@
 //   npx tsx scripts/hasura-corpus-report.ts
 import { readFileSync, writeFileSync } from 'node:fs';
 import { analyzeHasuraBody, type InspectedEndpoint } from '../src/analysis/index.js';
-import type { Effect } from '../src/analysis/effects.js';
+import type { Effect } from '../src/vocabulary/effects.js';
 
 interface Entry {
   url: InspectedEndpoint;

@@ -1,11 +1,11 @@
 // All configuration is read and validated here, once, at start-up. Everything else receives a typed Config.
 // A bad value stops the start with one line naming the variable and the fix.
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import * as z from './zod.js';
+import * as z from './vocabulary/zod.js';
 import { loadPolicy, PolicyError, type Policy } from './core/policy.js';
-import { printable } from './core/text.js';
+import { printable } from './vocabulary/text.js';
 import { DEFAULT_MAX_BULK_REQUESTS, DEFAULT_MAX_JSON_VALUES } from './http/body-bounds.js';
-import { parseApprovers, type Approvers } from './identity/approvers.js';
+import { parseApprovers, type Approvers } from './core/approvers.js';
 import type { IdentitySettings } from './identity/identify.js';
 import { parseTrustedProxies } from './identity/trusted-proxies.js';
 

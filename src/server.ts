@@ -15,7 +15,7 @@ import { createPages } from './http/pages.js';
 import { createSecretCheck } from './http/secret.js';
 import { sendIdentityRefusal } from './identity/refusal.js';
 import type { Identify } from './identity/identify.js';
-import { personOf } from './identity/person.js';
+import { personOf } from './vocabulary/person.js';
 import type { Metrics } from './metrics.js';
 import { handleWebhook, WEBHOOK_ROUTES, webhookError, type WebhookResponse, type WebhookRoute } from './doors/webhook.js';
 

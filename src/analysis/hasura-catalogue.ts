@@ -2,8 +2,8 @@
 // Read by the interpreter in hasura.ts. The list follows Hasura's own parsers (graphql-engine,
 // server/src-lib/Hasura/Server/API/: Backend.hs for the commands every backend takes with its prefix,
 // Metadata/Instances.hs for the backend-agnostic ones, Query.hs for /v1/query, V2Query.hs for /v2/query).
-import { BULK_TYPES } from './bulk.js';
-import type { ObjectKind, Verb } from './effects.js';
+import { BULK_TYPES } from '../vocabulary/bulk.js';
+import type { ObjectKind, Verb } from '../vocabulary/effects.js';
 import {
   forRole,
   inSource,

@@ -6,7 +6,7 @@
 //   permission             default.public.patients select for anonymous
 //   role-scoped object     my_action for manager           (function, action and remote schema permissions)
 //   source-scoped object   default.my_native_query          (native query, logical model, stored procedure)
-import { isObject } from '../core/json.js';
+import { isObject } from '../vocabulary/json.js';
 
 export const DEFAULT_SOURCE = 'default';
 

@@ -2,9 +2,9 @@
 // catalogue in hasura-catalogue.ts; bulks are walked, SQL goes to the SQL analyser the caller passes, and
 // replacements are diffed against the metadata in force. Pure: no I/O. Never throws: what it cannot read is an
 // `unknown` effect, so the policy fails closed on it.
-import { BULK_TYPES } from './bulk.js';
-import { isObject } from '../core/json.js';
-import { unknownEffect, type Effect } from './effects.js';
+import { BULK_TYPES } from '../vocabulary/bulk.js';
+import { isObject } from '../vocabulary/json.js';
+import { unknownEffect, type Effect } from '../vocabulary/effects.js';
 import { CATALOGUE, knownWithoutArgs, type Call, type CatalogueRow, type EffectRow } from './hasura-catalogue.js';
 import { connectionOf, databaseOf, inlineConnection, inSource, maskCredentials, objectPath, sourceInForce, sourceOf, text } from './hasura-names.js';
 import { diffCustomTypes, diffReplacement } from './metadata-diff.js';

@@ -1,7 +1,7 @@
 // The one entry to change analysis: what the guard's doors hand over (the operation and table a caller typed, a
 // whole Hasura request body, the metadata in force) in, effects out. Pure but for loading the SQL parser, which
 // happens on first use (or by warmUpAnalysis) so that a cold start does not pay for the WebAssembly module.
-import type { ChangeToAnalyse, Effect } from './effects.js';
+import type { ChangeToAnalyse, Effect } from '../vocabulary/effects.js';
 import { analyzeHasuraRequest, isHasuraType, type HasuraAnalysisContext } from './hasura.js';
 import { analyzeOperation } from './operation.js';
 import { analyzeSql, loadSqlParser } from './sql.js';

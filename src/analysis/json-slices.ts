@@ -9,7 +9,7 @@
 // JSON.parse(bytes) on every shape it can think of, and the proxy falls back to JSON.parse whenever the bytes
 // are not what this reader expects (it never has to be right about invalid JSON: it hands that to JSON.parse).
 
-import { isObject } from '../core/json.js';
+import { isObject } from '../vocabulary/json.js';
 
 /** One value left in the document's bytes, already checked to be valid JSON. */
 export class JsonSlice {

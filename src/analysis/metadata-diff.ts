@@ -7,8 +7,8 @@
 // in the request's bytes, see json-slices.ts) is never held as one map of every object. A diff lists at most
 // MAX_LISTED_EFFECTS effects one by one; past that, one effect per verb and object counts the rest. The policy
 // decides on verbs and objects, so the decision is the same as on the full list.
-import { isObject } from '../core/json.js';
-import { unknownEffect, type Effect, type ObjectKind, type Verb } from './effects.js';
+import { isObject } from '../vocabulary/json.js';
+import { unknownEffect, type Effect, type ObjectKind, type Verb } from '../vocabulary/effects.js';
 import { connectionOf, databaseOf, DEFAULT_SOURCE, forRole, inlineConnection, inSource, member, objectPath, permissionDetail, permissionName, text } from './hasura-names.js';
 import { JsonSlice, JsonSlices } from './json-slices.js';
 

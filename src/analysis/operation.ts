@@ -3,8 +3,8 @@
 // (`DROP TABLE public.patients CASCADE`), the start of one that the table completes (`DROP TABLE` + `public.patients`),
 // or plain words (`delete`, `alter table`). Every form ends as effects; a word the guard does not know becomes an
 // unknown effect, so one routine word can never carry an unknown one through.
-import { printable } from '../core/text.js';
-import { unknownEffect, type Effect, type ObjectKind, type Verb } from './effects.js';
+import { printable } from '../vocabulary/text.js';
+import { unknownEffect, type Effect, type ObjectKind, type Verb } from '../vocabulary/effects.js';
 import { withoutBody } from './hasura.js';
 
 export interface OperationAnalysers {

@@ -10,7 +10,7 @@
 // may say), which sql.ts keeps for each CreateFunctionStmt it parses.
 
 import type { CreateFunctionStmt, Node } from 'libpg-query';
-import type { Effect } from './effects.js';
+import type { Effect } from '../vocabulary/effects.js';
 import { strings } from './sql-names.js';
 
 /** What sql.ts lends this module: the SQL analysis itself, in a function body's scope (names may be variables). */

@@ -3,7 +3,7 @@
 // removed the quotes and kept a quoted name's exact case, so `"public"."Order Items"` is `public.Order Items`.
 
 import type { Node, ObjectType, RangeVar, RoleSpec } from 'libpg-query';
-import type { ObjectKind } from './effects.js';
+import type { ObjectKind } from '../vocabulary/effects.js';
 
 /** `public.patients` from a table reference. */
 export function relationName(relation: RangeVar | undefined): string {

@@ -3,7 +3,7 @@
 // A statement kind missing from CLASSIFIERS comes out as `unknown:sql` (see sql.ts): fail closed.
 
 import type { AlterTableCmd, DefElem, Node, ObjectType, RangeVar } from 'libpg-query';
-import type { Effect, ObjectKind, Verb } from './effects.js';
+import type { Effect, ObjectKind, Verb } from '../vocabulary/effects.js';
 import { bodyEffects, type BodyReader } from './sql-bodies.js';
 import { reachesOutside } from './sql-extensions.js';
 import { isFreeOfSideEffects } from './sql-functions.js';

@@ -1,10 +1,10 @@
 // What SQL really does, read with PostgreSQL's own parser (libpg-query: the server's grammar compiled to
 // WebAssembly), so comments, case, quoting and whitespace cannot hide a statement: `drop /* x */ TABLE public .
-// patients` is a DropStmt like any other. Every statement gives its effects (effects.ts); calls of functions not
+// patients` is a DropStmt like any other. Every statement gives its effects (src/vocabulary/effects.ts); calls of functions not
 // known to be free of side effects give `run:function`, wherever they sit. Pure: no I/O once the parser is loaded.
 
 import type { CreateFunctionStmt, Node } from 'libpg-query';
-import type { Effect } from './effects.js';
+import type { Effect } from '../vocabulary/effects.js';
 import type { BodyReader } from './sql-bodies.js';
 import { CLASSIFIERS, NOT_RUN, RUNS_CODE, RUNS_LATER, STORED, type Context } from './sql-statements.js';
 import { isHarmlessWhenStored } from './sql-functions.js';

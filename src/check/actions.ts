@@ -5,7 +5,7 @@
 //   cli-ext/src/shared/utils/sdlUtils.js (getAllActionsFromSdl, getAllTypesFromSdl, getTypeFromAstDef),
 //   cli-ext/src/shared/utils/hasuraCustomTypeUtils.js (reformCustomTypes), hasura/graphql-engine at 5a67e3e6.
 import { parse, type FieldDefinitionNode, type InputValueDefinitionNode, type TypeNode, type DefinitionNode } from 'graphql';
-import { isObject } from '../core/json.js';
+import { isObject } from '../vocabulary/json.js';
 import { CheckError } from './errors.js';
 
 type Json = Record<string, unknown>;

@@ -2,7 +2,7 @@
 // export_metadata version 2 answers { resource_version, metadata }: runExportMetadataV2 in
 // server/src-lib/Hasura/RQL/DDL/Metadata.hs (hasura/graphql-engine at 5a67e3e6); the enforcing proxy asks the same
 // way (src/doors/proxy.ts). The admin secret goes in its header only, never into a message.
-import { isObject } from '../core/json.js';
+import { isObject } from '../vocabulary/json.js';
 import { CheckError } from './errors.js';
 
 const TIMEOUT_MS = 30_000;

@@ -9,7 +9,7 @@
 //   cli/migrate/source/parse.go                     migration names: <version>_<name>, version digits only
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { isObject } from '../core/json.js';
+import { isObject } from '../vocabulary/json.js';
 import { objectPath } from '../analysis/hasura-names.js';
 import { buildActions } from './actions.js';
 import { CheckError } from './errors.js';

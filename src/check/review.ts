@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { analyzeHasuraBody } from '../analysis/index.js';
 import { diffMetadata } from '../analysis/metadata-diff.js';
-import { describeEffect, type Effect, type ObjectKind } from '../analysis/effects.js';
+import { describeEffect, type Effect, type ObjectKind } from '../vocabulary/effects.js';
 import type { Environment, Level, Policy } from '../core/policy.js';
 import { statementLines } from './migration-lines.js';
 import { ACTIONS_FILE, DATABASES_FILE, type Migration, type Project } from './project.js';

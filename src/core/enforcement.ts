@@ -1,12 +1,12 @@
 // Enforcing mode's vocabulary: what the proxy door asks the engine (JudgeRequest) and is answered (Verdict), and
 // how a held change is summed up in its token and its answer. The decisions are src/core/engine.ts's.
-import { effectKey, type Effect } from '../analysis/effects.js';
-import { BULK_TYPES } from '../analysis/bulk.js';
+import { effectKey, type Effect } from '../vocabulary/effects.js';
+import { BULK_TYPES } from '../vocabulary/bulk.js';
 import type { Code } from './codes.js';
 import type { Decision } from './guard.js';
-import { isObject } from './json.js';
-import type { Remembered } from '../store/store.js';
-import type { Person } from '../identity/person.js';
+import { isObject } from '../vocabulary/json.js';
+import type { Remembered } from './store.js';
+import type { Person } from '../vocabulary/person.js';
 
 /** The Hasura endpoints whose requests are inspected; everything else passes untouched. */
 export type InspectedEndpoint = '/v1/metadata' | '/v2/query' | '/v1/query';

@@ -4,9 +4,9 @@
 // request), a store failure answered, and one audit record written per decision, in one vocabulary (codes.ts).
 // The doors only translate their transport into these calls and the answers back.
 import { timingSafeEqual, type KeyObject } from 'node:crypto';
-import { describeEffect, describeEffects, effectKey, VERBS, type ChangeToAnalyse, type Effect, type ObjectKind } from '../analysis/effects.js';
-import { StoreUnavailableError, type GuardStore } from '../store/store.js';
-import type { Clock } from './clock.js';
+import { describeEffect, describeEffects, effectKey, VERBS, type ChangeToAnalyse, type Effect, type ObjectKind } from '../vocabulary/effects.js';
+import { StoreUnavailableError, type GuardStore } from './store.js';
+import type { Clock } from '../vocabulary/clock.js';
 import type { Code } from './codes.js';
 import {
   mostTellingFirst,
@@ -21,7 +21,7 @@ import {
   type Verdict,
 } from './enforcement.js';
 import { credentialsHash, fingerprintOf } from './fingerprint.js';
-import { confirmerRefusal, type Approvers } from '../identity/approvers.js';
+import { confirmerRefusal, type Approvers } from './approvers.js';
 import {
   checkChange,
   identityOf,
@@ -39,7 +39,7 @@ import {
 } from './guard.js';
 import { NO_LIMITS, type LimitedAction, type RateLimits } from './limits.js';
 import type { Environment, Policy } from './policy.js';
-import { printable } from './text.js';
+import { printable } from '../vocabulary/text.js';
 import { CLOCK_TOLERANCE_SECONDS, MAX_TOKEN_EFFECTS, type TokenService, type VerifiedClaims } from './tokens.js';
 
 /** What the engine needs of a store: remembering used tokens and, for held requests, approvals. */
@@ -79,7 +79,7 @@ export interface EngineOptions {
   /** The confirmer must be a different, identified user than the requester. */
   fourEyes: boolean;
   /**
-   * GUARD_APPROVERS: who may confirm a held request, on top of holding its credentials (src/identity/approvers.ts).
+   * GUARD_APPROVERS: who may confirm a held request, on top of holding its credentials (src/core/approvers.ts).
    * Unset: anyone who holds them (FOUR_EYES still applies).
    */
   approvers?: Approvers;

@@ -1,8 +1,8 @@
 // What binds a confirmation to one held request: the fingerprint of its body and a hash of its credentials.
 import { createHash, createHmac, type KeyObject } from 'node:crypto';
-import { BULK_TYPES } from '../analysis/bulk.js';
+import { BULK_TYPES } from '../vocabulary/bulk.js';
 import { JsonSlice, JsonSlices } from '../analysis/json-slices.js';
-import { isObject } from './json.js';
+import { isObject } from '../vocabulary/json.js';
 
 export const sha256Hex = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
 

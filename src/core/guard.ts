@@ -2,15 +2,15 @@
 // and answer, the audit record) and its input checks. The decisions are src/core/engine.ts's; createGuard is the
 // engine as the GraphQL and webhook doors see it.
 import { maskSqlLiterals } from '../analysis/sql.js';
-import type { ChangeToAnalyse, Effect } from '../analysis/effects.js';
+import type { ChangeToAnalyse, Effect } from '../vocabulary/effects.js';
 import type { Code } from './codes.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
 import type { InspectedEndpoint } from './enforcement.js';
 import type { Environment, Level, Policy } from './policy.js';
 import { parseTableName, TABLE_NAME_RULES } from './table-name.js';
-import { isObject } from './json.js';
-import { printable } from './text.js';
-import type { Person } from '../identity/person.js';
+import { isObject } from '../vocabulary/json.js';
+import { printable } from '../vocabulary/text.js';
+import type { Person } from '../vocabulary/person.js';
 
 /** Who asks: Hasura's session (x-hasura-user-id, x-hasura-role). */
 export interface Requester {

@@ -1,12 +1,12 @@
 // The policy: which environments exist, which class each effect of a change belongs to, and what each environment
 // does with each class (allow / confirm / deny). Classes are defined over effects (`drop:table`, `grant:*`; see
-// src/analysis/effects.ts); they may also list operation patterns, matched against the words of `operation`, which
+// src/vocabulary/effects.ts); they may also list operation patterns, matched against the words of `operation`, which
 // can only make a decision stricter. Pure data and pure functions; no I/O except loadPolicy.
 import { readFileSync } from 'node:fs';
 import { load as parseYaml } from 'js-yaml';
-import * as z from '../zod.js';
-import { packageFile } from '../paths.js';
-import { effectKey, VERBS, type Effect } from '../analysis/effects.js';
+import * as z from '../vocabulary/zod.js';
+import { packageFile } from '../vocabulary/paths.js';
+import { effectKey, VERBS, type Effect } from '../vocabulary/effects.js';
 
 export type Level = 'allow' | 'confirm' | 'deny';
 const LEVEL_RANK: Record<Level, number> = { allow: 0, confirm: 1, deny: 2 };

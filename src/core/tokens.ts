@@ -3,8 +3,8 @@
 // Stateless on purpose: any replica holding TOKEN_SECRET can verify them; only single use needs memory.
 import { randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import * as z from '../zod.js';
-import type { Clock } from './clock.js';
+import * as z from '../vocabulary/zod.js';
+import type { Clock } from '../vocabulary/clock.js';
 
 export const TOKEN_ISSUER = 'hasura-metadata-guard';
 /**

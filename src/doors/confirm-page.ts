@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Code } from '../core/codes.js';
 import type { Engine } from '../core/engine.js';
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../vocabulary/clock.js';
 import type { TokenService } from '../core/tokens.js';
 import { BodyTooLargeError, readBodyAsync } from '../http/body.js';
 import { hasuraCredentialsOf } from '../http/credentials.js';
-import { personOf } from '../identity/person.js';
+import { personOf } from '../vocabulary/person.js';
 
 export const CONFIRM_PATH = '/guard/confirm';
 const MAX_CONFIRM_BODY = 8 * 1024;
@@ -84,7 +84,7 @@ export function createConfirmDoor(options: ConfirmDoorOptions) {
 
 export type ConfirmDoor = ReturnType<typeof createConfirmDoor>;
 
-/** Codes of a confirmation refused for who is confirming, though the credentials were right (src/identity/approvers.ts). */
+/** Codes of a confirmation refused for who is confirming, though the credentials were right (src/core/approvers.ts). */
 const NOT_THIS_PERSON: ReadonlySet<Code> = new Set<Code>(['CONFIRMER_UNIDENTIFIED', 'NOT_AN_APPROVER', 'REQUESTER_UNIDENTIFIED', 'OWN_CHANGE']);
 
 /**

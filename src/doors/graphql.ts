@@ -13,8 +13,8 @@ import type { Logger } from 'pino';
 import type { Code } from '../core/codes.js';
 import type { ChangeRequest, Guard, Requester } from '../core/guard.js';
 import { requesterFrom, type RequesterResult } from '../http/requester.js';
-import { personOf } from '../identity/person.js';
-import { packageFile } from '../paths.js';
+import { personOf } from '../vocabulary/person.js';
+import { packageFile } from '../vocabulary/paths.js';
 
 export const SCHEMA_FILE = packageFile('schema.graphql');
 

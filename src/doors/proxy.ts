@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { Logger } from 'pino';
 import { parseHasuraJson, parseReplacementLeavingTables } from '../analysis/json-slices.js';
-import { systemClock, type Clock } from '../core/clock.js';
+import { systemClock, type Clock } from '../vocabulary/clock.js';
 import { hasuraCodeOf, type Code } from '../core/codes.js';
 import type { InspectedEndpoint, Verdict } from '../core/enforcement.js';
 import type { Engine } from '../core/engine.js';
@@ -20,7 +20,7 @@ import { BodyDecodeError, decodeBody } from '../http/decode-body.js';
 import { sendHasuraError } from '../http/hasura-error.js';
 import { hasuraCredentialsOf, HASURA_CREDENTIAL_HEADERS } from '../http/credentials.js';
 import { upstreamRouteOf } from '../http/inspected-path.js';
-import { personOf } from '../identity/person.js';
+import { personOf } from '../vocabulary/person.js';
 
 /**
  * How many effects a held answer lists (`guard.changes`), and how many objects (`guard.objects`);

@@ -1,11 +1,11 @@
 // The REST adapter: Hasura action webhooks over the same guard. It parses Hasura's payload, calls the guard
 // and shapes the answer the way Hasura validates it (see shared/hasura/CONTRACT.md). It decides nothing.
-import * as z from '../zod.js';
+import * as z from '../vocabulary/zod.js';
 import type { Code } from '../core/codes.js';
-import { isObject } from '../core/json.js';
+import { isObject } from '../vocabulary/json.js';
 import type { Guard } from '../core/guard.js';
 import { requesterFrom } from '../http/requester.js';
-import type { Person } from '../identity/person.js';
+import type { Person } from '../vocabulary/person.js';
 
 export const WEBHOOK_ROUTES = {
   '/validate-metadata-change': 'validateMetadataChange',

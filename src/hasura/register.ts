@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kind, parse, print, type FieldDefinitionNode, type InputValueDefinitionNode } from 'graphql';
 import { load as parseYaml } from 'js-yaml';
-import { packageFile } from '../paths.js';
+import { packageFile } from '../vocabulary/paths.js';
 
 export const METADATA_DIR = packageFile('hasura', 'metadata');
 

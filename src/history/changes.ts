@@ -86,7 +86,7 @@ export function signalFromHasuraAnswer(change: { fingerprint: string; sub: strin
   return { type: accepted ? 'passed' : 'failed', environment, at, fingerprint: change.fingerprint, subject: change.sub, hasuraStatus };
 }
 
-/** describeEffects joins with "; " (src/analysis/effects.ts): the list back, for receivers that show one per line. */
+/** describeEffects joins with "; " (src/vocabulary/effects.ts): the list back, for receivers that show one per line. */
 function splitEffects(effects: string | undefined): string[] {
   return effects ? effects.split('; ') : [];
 }

@@ -2,7 +2,7 @@
 // One record per change, moved along as its steps arrive (held → confirmed → passed or failed); a denied change is
 // one step. Kept in PostgreSQL when replicas share GUARD_DATABASE_URL (postgres.ts), else in memory.
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../vocabulary/clock.js';
 import type { ChangeRecord, ChangeSignal } from './changes.js';
 
 /** Where records live. Every time is epoch milliseconds by the guard's clock. */

@@ -9,7 +9,7 @@
 // createHistoryDoor takes any ViewerCheck.
 import type { IncomingMessage } from 'node:http';
 import type { KeyObject } from 'node:crypto';
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../vocabulary/clock.js';
 import { credentialsHash } from '../core/fingerprint.js';
 import { hasuraCredentialsOf, HASURA_CREDENTIAL_HEADERS } from '../http/credentials.js';
 

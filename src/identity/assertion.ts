@@ -2,8 +2,8 @@
 // the proxy's published key set. jose's remote key set caches the keys, fetches them again when a token names an
 // unknown kid, and not more often than once per cooldown, so a flood of made-up kids costs one fetch.
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
-import type { Clock } from '../core/clock.js';
-import { groupsFrom, normalEmail, type Person } from './person.js';
+import type { Clock } from '../vocabulary/clock.js';
+import { groupsFrom, normalEmail, type Person } from '../vocabulary/person.js';
 
 export interface AssertionSettings {
   /** Lower-case header name, e.g. cf-access-jwt-assertion. */

@@ -5,9 +5,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { BlockList } from 'node:net';
 import type { Logger } from 'pino';
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../vocabulary/clock.js';
 import { createAssertionVerifier, type AssertionFailure, type AssertionSettings } from './assertion.js';
-import { groupsFrom, normalEmail, rememberPerson, type Person } from './person.js';
+import { groupsFrom, normalEmail, rememberPerson, type Person } from '../vocabulary/person.js';
 import { isTrusted } from './trusted-proxies.js';
 
 export interface TrustedHeaderSettings {

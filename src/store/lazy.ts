@@ -1,6 +1,6 @@
 // The PostgreSQL client takes longer to load than the rest of the server's start, and only a guard with
 // GUARD_DATABASE_URL needs it: this stand-in loads the real store in the background and passes every call on.
-import { StoreUnavailableError, type GuardStore, type StoreHealth } from './store.js';
+import { StoreUnavailableError, type GuardStore, type StoreHealth } from '../core/store.js';
 
 export function lazyStore(kind: GuardStore['kind'], load: () => Promise<GuardStore>): GuardStore {
   let loaded: GuardStore | undefined;

@@ -1,7 +1,7 @@
 // The store of a single process: used token ids and approvals in bounded maps. A restart forgets them, and
 // replicas do not share them (docs/store.md): run one replica, or set GUARD_DATABASE_URL.
-import { systemClock, type Clock } from '../core/clock.js';
-import { StoreUnavailableError, type GuardStore, type Remembered } from './store.js';
+import { systemClock, type Clock } from '../vocabulary/clock.js';
+import { StoreUnavailableError, type GuardStore, type Remembered } from '../core/store.js';
 
 /**
  * The share of the used-token memory one identity may hold: a tenth. One identity confirming in a loop (50,000

@@ -6,8 +6,8 @@
 // Every time is the guard's clock, passed in as seconds (expires_at is a bigint of epoch seconds), never the
 // database's now(): the guard decides when a token expires, and tests control that clock.
 import pg from 'pg';
-import { systemClock, type Clock } from '../core/clock.js';
-import { StoreUnavailableError, type GuardStore, type Remembered, type StoreHealth } from './store.js';
+import { systemClock, type Clock } from '../vocabulary/clock.js';
+import { StoreUnavailableError, type GuardStore, type Remembered, type StoreHealth } from '../core/store.js';
 
 export const SCHEMA = 'hasura_guard';
 

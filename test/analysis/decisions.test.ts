@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyzeChange } from '../../src/analysis/index.js';
-import { effectKey, type Effect } from '../../src/analysis/effects.js';
+import { effectKey, type Effect } from '../../src/vocabulary/effects.js';
 import { loadPolicy, type Level } from '../../src/core/policy.js';
 
 const policy = loadPolicy();

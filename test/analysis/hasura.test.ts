@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Effect } from '../../src/analysis/effects.js';
+import { type Effect } from '../../src/vocabulary/effects.js';
 import { analyzeHasuraRequest, isHasuraType, MAX_BULK_DEPTH, type HasuraAnalysisContext } from '../../src/analysis/hasura.js';
 import { CATALOGUE } from '../../src/analysis/hasura-catalogue.js';
 import { AGNOSTIC_COMMANDS, BACKEND_COMMANDS, V1_QUERY_TYPES, V2_QUERY_TYPES } from '../fixtures/hasura-api-types.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Effect } from '../../src/analysis/effects.js';
+import { type Effect } from '../../src/vocabulary/effects.js';
 import { analyzeHasuraRequest } from '../../src/analysis/hasura.js';
 import { JsonSlices, parseLeavingSlices, tablesUnder } from '../../src/analysis/json-slices.js';
 import { diffCustomTypes, diffMetadata, MAX_LISTED_EFFECTS } from '../../src/analysis/metadata-diff.js';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeEffects, effectKey, type Effect } from '../../src/analysis/effects.js';
+import { describeEffects, effectKey, type Effect } from '../../src/vocabulary/effects.js';
 import { analyzeSql, analyzeSqlAsync, loadSqlParser } from '../../src/analysis/sql.js';
 import { generateMigration } from '../fixtures/sql-migration.js';
 

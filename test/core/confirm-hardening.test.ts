@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { describe, expect, it } from 'vitest';
 import { analyzeChange } from '../../src/analysis/index.js';
-import type { Effect } from '../../src/analysis/effects.js';
+import type { Effect } from '../../src/vocabulary/effects.js';
 import { createGuard, type GuardOptions } from '../../src/core/guard.js';
 import { createRateLimits } from '../../src/core/limits.js';
 import { DEFAULT_POLICY_FILE, loadPolicy } from '../../src/core/policy.js';

@@ -4,7 +4,7 @@ import { analyzeChange } from '../../src/analysis/index.js';
 import { createGuard, identityOf, type Decision, type GuardOptions } from '../../src/core/guard.js';
 import { loadPolicy } from '../../src/core/policy.js';
 import { createMemoryStore } from '../../src/store/memory.js';
-import { StoreUnavailableError, type GuardStore } from '../../src/store/store.js';
+import { StoreUnavailableError, type GuardStore } from '../../src/core/store.js';
 import { createTokenService } from '../../src/core/tokens.js';
 import { manualClock, TEST_SECRET } from '../helpers.js';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Effect } from '../../src/analysis/effects.js';
+import type { Effect } from '../../src/vocabulary/effects.js';
 import { loadPolicy, PolicyError } from '../../src/core/policy.js';
 
 const policy = loadPolicy();

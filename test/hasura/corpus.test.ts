@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeHasuraBody } from '../../src/analysis/index.js';
-import type { Effect } from '../../src/analysis/effects.js';
+import type { Effect } from '../../src/vocabulary/effects.js';
 import { ADMIN_SECRET, postMetadata, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 import { postJson, startTestServer, type TestServer } from '../helpers.js';
 

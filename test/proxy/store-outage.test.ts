@@ -4,7 +4,7 @@
 // passes, since deciding it needs no store.
 import { afterEach, describe, expect, it } from 'vitest';
 import * as bodies from '../fixtures/console/bodies.js';
-import { StoreUnavailableError } from '../../src/store/store.js';
+import { StoreUnavailableError } from '../../src/core/store.js';
 import { doubleWiring } from '../support/analysis-double.js';
 import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 import { freePort } from '../support/ports.js';

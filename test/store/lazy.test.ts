@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lazyStore } from '../../src/store/lazy.js';
 import { createMemoryStore } from '../../src/store/memory.js';
-import { StoreUnavailableError } from '../../src/store/store.js';
+import { StoreUnavailableError } from '../../src/core/store.js';
 
 describe('a store loaded in the background', () => {
   it('is not usable until loaded, then passes every call on', async () => {

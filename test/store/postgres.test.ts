@@ -4,7 +4,7 @@
 import { createServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStore, SCHEMA, type PostgresStore, type PostgresStoreOptions } from '../../src/store/postgres.js';
-import { StoreUnavailableError, type StoreHealth } from '../../src/store/store.js';
+import { StoreUnavailableError, type StoreHealth } from '../../src/core/store.js';
 import { manualClock } from '../helpers.js';
 import { startTestDatabase, type TestDatabase } from '../support/postgres.js';
 

@@ -1,7 +1,7 @@
 // A TEST DOUBLE of the change analysis and of the policy on effects, so the proxy door is tested on its own:
 // effects come from a lookup table keyed by the body's type (a bulk: its first arg's type), and the decision from
 // the verbs. The real analysis (src/analysis/) and policy replace both when the lead wires them in.
-import type { Effect } from '../../src/analysis/effects.js';
+import type { Effect } from '../../src/vocabulary/effects.js';
 import type { EnforcementWiring } from '../../src/app.js';
 import type { Level } from '../../src/core/enforcement.js';
 import { memoryApprovalStore } from './memory-approval-store.js';

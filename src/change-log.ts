@@ -3,16 +3,16 @@
 // it runs after the answer and never changes it: a failure here is logged and counted, nothing more.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
-import type { Clock } from '../core/clock.js';
-import type { EnforcementDecision } from '../core/enforcement.js';
-import type { Metrics } from '../metrics.js';
-import { webhookChannel, slackChannel, teamsChannel, type Channel, type ChangeEvent } from '../notify/channels.js';
-import { createNotifier, type Notifier, type Timers } from '../notify/notifier.js';
-import { signalFromDecision, signalFromHasuraAnswer, type ChangeRecord, type ChangeSignal, type PersonFields } from './changes.js';
-import { changeLink, createHistoryDoor, type HistoryDoor } from './door.js';
-import { createHistory, createMemoryHistoryStore, DAY_MS, failureReason, type History, type HistoryStore } from './history.js';
-import type { ViewerCheck } from './viewer.js';
+import type { Config } from './config.js';
+import type { Clock } from './vocabulary/clock.js';
+import type { EnforcementDecision } from './core/enforcement.js';
+import type { Metrics } from './metrics.js';
+import { webhookChannel, slackChannel, teamsChannel, type Channel, type ChangeEvent } from './notify/channels.js';
+import { createNotifier, type Notifier, type Timers } from './notify/notifier.js';
+import { signalFromDecision, signalFromHasuraAnswer, type ChangeRecord, type ChangeSignal, type PersonFields } from './history/changes.js';
+import { changeLink, createHistoryDoor, type HistoryDoor } from './history/door.js';
+import { createHistory, createMemoryHistoryStore, DAY_MS, failureReason, type History, type HistoryStore } from './history/history.js';
+import type { ViewerCheck } from './history/viewer.js';
 
 /** How often records older than GUARD_HISTORY_DAYS are deleted. */
 const PRUNE_EVERY_MS = 60 * 60 * 1000;

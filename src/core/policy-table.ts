@@ -1,7 +1,7 @@
 // The effect model and a policy as Markdown tables, generated from the same definitions the guard runs
 // (VERBS and the policy file), so the docs cannot drift: test/docs.test.ts compares docs/policy.md with them.
-import { VERBS, type Effect, type Verb } from './effects.js';
-import type { Policy } from '../core/policy.js';
+import { VERBS, type Effect, type Verb } from '../vocabulary/effects.js';
+import type { Policy } from './policy.js';
 
 export function verbTable(): string {
   const rows = (Object.entries(VERBS) as [Verb, string][]).map(([verb, meaning]) => `| \`${verb}\` | ${meaning} |`);

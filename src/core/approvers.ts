@@ -1,7 +1,7 @@
 // Who may confirm a held production change: GUARD_APPROVERS (emails and group:<name> entries) and FOUR_EYES (the
 // confirmer identified, and not the requester). Only adds conditions: the admin secret the held request carried is
 // still needed (src/core/engine.ts, confirmHeld, checks it first).
-import { normalEmail, type Person } from './person.js';
+import { normalEmail, type Person } from '../vocabulary/person.js';
 
 export interface Approvers {
   emails: ReadonlySet<string>;
