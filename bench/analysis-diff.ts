@@ -3,7 +3,7 @@
 // changed. Prints the median of 10 runs. Target: ≤ 200 ms. Then the time to read a deeply nested 1 MB body.
 // Run: npx tsx bench/analysis-diff.ts
 import { performance } from 'node:perf_hooks';
-import { parseHasuraJson, SLICE_FROM_BYTES } from '../src/analysis/json-slices.js';
+import { parseHasuraJson, SLICE_FROM_BYTES } from '../src/big-json/lazy-tables.js';
 import { diffMetadata } from '../src/analysis/metadata-diff.js';
 
 const TABLES = 1000;
@@ -59,7 +59,7 @@ const median = (values: number[]): string => {
 };
 console.log(`diffMetadata, ${TABLES} tables (${effects} effects), median of ${RUNS} runs: ${median(wall)} ms wall, ${median(cpu)} ms CPU`);
 
-// The reader of big bodies (src/analysis/json-slices.ts) scans every request of 1 MB or more before its type is known,
+// The reader of big bodies (src/big-json/lazy-tables.ts) scans every request of 1 MB or more before its type is known,
 // so its cost must grow with the size of the body only. A 1 MB body nested 30,000 and 60,000 deep: read in one pass,
 // doubling the depth about doubles the time (a path copied at every value made it 7.9 s and four times that).
 for (const depth of [30_000, 60_000]) {

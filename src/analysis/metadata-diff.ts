@@ -4,13 +4,12 @@
 //
 // Tables, which make most of a big metadata, are compared whole first: a table whose JSON is the same on both sides
 // is not taken apart, and each table is taken apart on its own, so that a 50 MB metadata (whose tables may still be
-// in the request's bytes, see json-slices.ts) is never held as one map of every object. A diff lists at most
+// in the request's bytes, see src/big-json/lazy-tables.ts) is never held as one map of every object. A diff lists at most
 // MAX_LISTED_EFFECTS effects one by one; past that, one effect per verb and object counts the rest. The policy
 // decides on verbs and objects, so the decision is the same as on the full list.
-import { isObject } from '../vocabulary/json.js';
+import { elementText, isObject } from '../vocabulary/json.js';
 import { unknownEffect, type Effect, type ObjectKind, type Verb } from '../vocabulary/effects.js';
 import { connectionOf, databaseOf, DEFAULT_SOURCE, forRole, inlineConnection, inSource, member, objectPath, permissionDetail, permissionName, text } from './hasura-names.js';
-import { JsonSlice, JsonSlices } from './json-slices.js';
 
 interface Entry {
   object: ObjectKind;
@@ -23,18 +22,22 @@ interface Entry {
   connection?: { setting: unknown; inline?: string };
 }
 
-/** A table as the metadata holds it: an object, or still in the request's bytes. */
+/**
+ * A table, named by its place in its source's list and read only when needed: the list may keep its tables in the
+ * request's bytes, parsing one each time it is read.
+ */
 interface TableRef {
   source: string;
   kind: string;
-  table: Record<string, unknown> | JsonSlice;
+  list: readonly unknown[];
+  index: number;
 }
 
-/** One source's tables: parsed, or still in the request's bytes. */
+/** One source's tables. */
 interface SourceTables {
   source: string;
   kind: string;
-  list: Record<string, unknown>[] | JsonSlices;
+  list: readonly unknown[];
 }
 
 interface Inventory {
@@ -277,11 +280,12 @@ function sameDefinition(before: Entry, after: Entry): boolean {
   return JSON.stringify(before.definition) === JSON.stringify(after.definition) || canonical(before.definition) === canonical(after.definition);
 }
 
-/** The same table on both sides, byte for byte or as JSON text; otherwise its objects are compared one by one. */
+/** The same table on both sides, as the bytes' text or as JSON text; otherwise its objects are compared one by one. */
 function sameTable(before: TableRef, after: TableRef): boolean {
-  if (before.table instanceof JsonSlice && after.table instanceof JsonSlice) return before.table.sameBytes(after.table);
-  const json = (ref: TableRef) => JSON.stringify(ref.table instanceof JsonSlice ? ref.table.value() : ref.table);
-  return json(before) === json(after);
+  const beforeText = elementText(before.list, before.index);
+  const afterText = elementText(after.list, after.index);
+  if (beforeText !== undefined && afterText !== undefined) return beforeText === afterText;
+  return JSON.stringify(before.list[before.index]) === JSON.stringify(after.list[after.index]);
 }
 
 function effectOf(verb: Verb, entry: Entry, detail: string | undefined): Effect {
@@ -369,13 +373,14 @@ function inventoryOf(metadata: unknown): Inventory {
 }
 
 /** A source's tables: objects, or still in the request's bytes (checked as objects when read). */
-function tablesOf(source: Record<string, unknown>, name: string): Record<string, unknown>[] | JsonSlices {
+function tablesOf(source: Record<string, unknown>, name: string): readonly unknown[] {
   const value = source.tables;
-  if (value instanceof JsonSlices) return value;
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new MalformedMetadata(`source ${name}: tables is not a list`);
-  for (const item of value) if (!isObject(item)) throw notAnObject(name);
-  return value as Record<string, unknown>[];
+  // Tables kept in the request's bytes are checked when read (readTable), so as not to parse each one more time.
+  const keptAsText = value.length > 0 && elementText(value, 0) !== undefined;
+  if (!keptAsText) for (const item of value) if (!isObject(item)) throw notAnObject(name);
+  return value;
 }
 
 /**
@@ -396,7 +401,7 @@ function placesOf(inventory: Inventory): { length: number; at(place: number): Ta
     at(place) {
       const { source, kind, list } = inventory.tables[sourceAt[place]!]!;
       const index = indexAt[place]!;
-      return { source, kind, table: list instanceof JsonSlices ? list.at(index) : list[index]! };
+      return { source, kind, list, index };
     },
   };
 }
@@ -465,7 +470,7 @@ class Pairing {
 const notAnObject = (source: string) => new MalformedMetadata(`an element of source ${source}: tables is not an object`);
 
 function readTable(ref: TableRef): Record<string, unknown> {
-  const table = ref.table instanceof JsonSlice ? ref.table.value() : ref.table;
+  const table = ref.list[ref.index];
   if (!isObject(table)) throw notAnObject(ref.source);
   return table;
 }

@@ -1,7 +1,6 @@
 // What binds a confirmation to one held request: the fingerprint of its body and a hash of its credentials.
 import { createHash, createHmac, type KeyObject } from 'node:crypto';
 import { BULK_TYPES } from '../vocabulary/bulk.js';
-import { JsonSlice, JsonSlices } from '../analysis/json-slices.js';
 import { isObject } from '../vocabulary/json.js';
 
 export const sha256Hex = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
@@ -46,9 +45,6 @@ function withoutResourceVersion(request: unknown): unknown {
 }
 
 function writeCanonical(value: unknown, write: (text: string) => void): void {
-  // Tables a big body keeps in its bytes (json-slices.ts) are written as if they had been parsed with the rest.
-  if (value instanceof JsonSlice) return writeCanonical(value.value(), write);
-  if (value instanceof JsonSlices) return writeArray(value.length, (i) => value.at(i).value(), write);
   if (Array.isArray(value)) return writeArray(value.length, (i) => value[i] ?? null, write);
   if (isObject(value)) {
     write('{');
@@ -69,7 +65,10 @@ function writeCanonical(value: unknown, write: (text: string) => void): void {
   write(JSON.stringify(value));
 }
 
-/** `[item(0),item(1),…]`, each item read when its turn comes (a slice is parsed then, and let go after). */
+/**
+ * `[item(0),item(1),…]`, each item read when its turn comes: the tables a big body keeps in its bytes
+ * (src/big-json/lazy-tables.ts) are parsed then, one at a time, and let go after.
+ */
 function writeArray(length: number, item: (index: number) => unknown, write: (text: string) => void): void {
   write('[');
   for (let i = 0; i < length; i += 1) {

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { Logger } from 'pino';
-import { parseHasuraJson, parseReplacementLeavingTables } from '../analysis/json-slices.js';
+import { parseHasuraJson, parseReplacementLeavingTables } from '../big-json/lazy-tables.js';
 import { systemClock, type Clock } from '../vocabulary/clock.js';
 import { hasuraCodeOf, type Code } from '../core/codes.js';
 import type { InspectedEndpoint, Verdict } from '../core/enforcement.js';
@@ -373,7 +373,7 @@ const DECODE_FAILURE: Record<BodyDecodeError['reason'], [number, Code]> = {
 };
 
 /**
- * The parsed body, JSON.parse's way unless it must be read leaving its tables in its bytes (json-slices.ts). A body
+ * The parsed body, JSON.parse's way unless it must be read leaving its tables in its bytes (src/big-json/). A body
  * with more values than the bound, the excess all in its tables, is read only that way: undefined if it cannot be.
  * Throws as JSON.parse does on text that is not JSON.
  */

@@ -3,7 +3,7 @@
 // of a stand-in Hasura that records what reaches it. Facts about Hasura are cited beside the code they shaped
 // (src/analysis/hasura.ts, src/analysis/metadata-diff.ts).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SLICE_FROM_BYTES } from '../../src/analysis/json-slices.js';
+import { SLICE_FROM_BYTES } from '../../src/big-json/lazy-tables.js';
 import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 
 const permission = { role: 'user', permission: { columns: ['id'], filter: {} } };

@@ -1,11 +1,11 @@
-// An adversarial review of the big-body path (src/analysis/json-slices.ts and what reads its slices): bodies of
+// An adversarial review of the big-body path (src/big-json/lazy-tables.ts and what reads its slices): bodies of
 // SLICE_FROM_BYTES or more, sent to the real proxy (real analysis, default policy) in front of a stand-in Hasura
 // that records what reaches it, and read by the real pieces directly, held to what JSON.parse of the same bytes
-// gives. Each case here broke something, or covers what the property tests in test/analysis/json-slices.test.ts
+// gives. Each case here broke something, or covers what the property tests in test/big-json/lazy-tables.test.ts
 // do not; the cases tried that held are listed in the review's report.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { analyzeHasuraBody } from '../../src/analysis/index.js';
-import { parseHasuraJson, SLICE_FROM_BYTES } from '../../src/analysis/json-slices.js';
+import { parseHasuraJson, SLICE_FROM_BYTES } from '../../src/big-json/lazy-tables.js';
 import { loadPolicy } from '../../src/core/policy.js';
 import { ADMIN_SECRET, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 

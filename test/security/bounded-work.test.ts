@@ -4,7 +4,7 @@
 // nothing reaches Hasura, and the guard answers afterwards. How fast and how much memory: bench/crash-bodies.ts.
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SLICE_FROM_BYTES } from '../../src/analysis/json-slices.js';
+import { SLICE_FROM_BYTES } from '../../src/big-json/lazy-tables.js';
 import { MAX_JSON_DEPTH } from '../../src/http/body-bounds.js';
 import { ADMIN_SECRET, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 

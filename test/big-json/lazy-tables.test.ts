@@ -1,9 +1,13 @@
-// The reader that leaves each table of a big metadata in its bytes (src/analysis/json-slices.ts) against its
+// The reader that leaves each table of a big metadata in its bytes (src/big-json/lazy-tables.ts) against its
 // plain twin, JSON.parse: the same value, or no value when the bytes are not valid JSON.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { JsonSlices, materialise, parseHasuraJson, parseLeavingSlices, SLICE_FROM_BYTES, tablesUnder } from '../../src/analysis/json-slices.js';
+import { materialise, parseHasuraJson, parseLeavingSlices, SLICE_FROM_BYTES, tablesUnder } from '../../src/big-json/lazy-tables.js';
 import { fingerprintOf } from '../../src/core/fingerprint.js';
+import { ELEMENT_TEXT, elementText } from '../../src/vocabulary/json.js';
+
+/** Whether a list is one left in the bytes: it answers ELEMENT_TEXT, which a parsed array does not. */
+const keptInBytes = (list: unknown) => Array.isArray(list) && typeof (list as { [ELEMENT_TEXT]?: unknown })[ELEMENT_TEXT] === 'function';
 
 const inReplaceMetadata = tablesUnder('args', 'metadata');
 const read = (text: string) => parseLeavingSlices(Buffer.from(text, 'utf8'), inReplaceMetadata);
@@ -38,7 +42,7 @@ describe('parseLeavingSlices, held to JSON.parse', () => {
         const text = JSON.stringify(value, null, indent);
         const found = read(text) as typeof value;
         expect(materialise(found)).toEqual(JSON.parse(text));
-        for (const source of found.args.metadata.sources) expect(source.tables).toBeInstanceOf(JsonSlices);
+        for (const source of found.args.metadata.sources) expect(keptInBytes(source.tables)).toBe(true);
       }),
       { numRuns: 300 },
     );
@@ -102,11 +106,52 @@ describe('parseLeavingSlices, held to JSON.parse', () => {
     }
   });
 
-  it('parses a slice afresh each time, so a caller cannot change what the next one reads', () => {
-    const found = read('{"args":{"metadata":{"sources":[{"tables":[{"a":[1]}]}]}}}') as { args: { metadata: { sources: { tables: JsonSlices }[] } } };
-    const slice = found.args.metadata.sources[0]!.tables.at(0);
-    (slice.value() as { a: number[] }).a.push(2);
-    expect(slice.value()).toEqual({ a: [1] });
+  it('parses an element afresh each time, so a caller cannot change what the next one reads', () => {
+    const tables = tablesOf('{"args":{"metadata":{"sources":[{"tables":[{"a":[1]}]}]}}}');
+    (tables[0] as { a: number[] }).a.push(2);
+    expect(tables[0]).toEqual({ a: [1] });
+    expect(tables[0]).not.toBe(tables[0]);
+  });
+});
+
+/** The first source's tables, as the reader leaves them. */
+const tablesOf = (text: string) => (read(text) as { args: { metadata: { sources: { tables: unknown[] }[] } } }).args.metadata.sources[0]!.tables;
+
+describe('a list left in the bytes is an array to everyone else', () => {
+  const text = '{"args":{"metadata":{"sources":[{"tables":[ {"n":1} , {"n":2},\n{"n":3}]}]}}}';
+
+  it('has a length, elements by index and nothing past its end', () => {
+    const tables = tablesOf(text);
+    expect(Array.isArray(tables)).toBe(true);
+    expect(tables.length).toBe(3);
+    expect([tables[0], tables[2], tables[3], tables[-1 as number]]).toEqual([{ n: 1 }, { n: 3 }, undefined, undefined]);
+    expect([0 in tables, 2 in tables, 3 in tables]).toEqual([true, true, false]);
+  });
+
+  it('iterates, maps, spreads, lists its keys and stringifies as the parsed array does', () => {
+    const tables = tablesOf(text);
+    const parsed = [{ n: 1 }, { n: 2 }, { n: 3 }];
+    expect([...tables]).toEqual(parsed);
+    expect(tables.map((table) => (table as { n: number }).n)).toEqual([1, 2, 3]);
+    expect(Object.keys(tables)).toEqual(['0', '1', '2']);
+    expect(Object.entries(tables)).toEqual(Object.entries(parsed));
+    expect(JSON.stringify(tables)).toBe(JSON.stringify(parsed));
+  });
+
+  it('gives the text of an element as it is in the bytes, and a parsed array gives none', () => {
+    const tables = tablesOf(text);
+    expect([elementText(tables, 0), elementText(tables, 1), elementText(tables, 2)]).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
+    expect(elementText([{ n: 1 }], 0)).toBeUndefined();
+  });
+
+  it('cannot be changed', () => {
+    const tables = tablesOf(text);
+    expect(() => {
+      tables[0] = 'x';
+    }).toThrow(TypeError);
+    expect(() => tables.push('x')).toThrow(TypeError);
+    expect(() => delete tables[1]).toThrow(TypeError);
+    expect(materialise(tables)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
   });
 });
 
@@ -128,7 +173,7 @@ describe('where the guard reads big bodies this way', () => {
 
   it('only a big replace_metadata keeps slices; any other big body is parsed whole', () => {
     const apply = parseHasuraJson(big('replace_metadata'), 'request') as { args: { metadata: { sources: { tables: unknown }[] } } };
-    expect(apply.args.metadata.sources[0]!.tables).toBeInstanceOf(JsonSlices);
+    expect(keptInBytes(apply.args.metadata.sources[0]!.tables)).toBe(true);
     const other = parseHasuraJson(big('pg_something_else'), 'request') as { args: { metadata: { sources: { tables: unknown[] }[] } } };
     expect(other.args.metadata.sources[0]!.tables[0]).toEqual({ table: { schema: 'public', name: 't0' } });
     expect(() => parseHasuraJson(Buffer.from(`${big('replace_metadata').toString()}x`), 'request')).toThrow(SyntaxError);
