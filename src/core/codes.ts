@@ -7,11 +7,11 @@ interface CodeEntry {
   /** What it means, as the documentation's table says it. */
   meaning: string;
   /**
-   * The code a Hasura-shaped error carries in enforcing mode when it is not `guard-` and this code in kebab case:
-   * the three codes the proxy answered with before codes were fine-grained, which the console's and CLI's users
-   * (and their scripts) already know.
+   * The code a Hasura-shaped error carries when it is not `guard-` and this code in kebab case: the three codes the
+   * proxy answered with before codes were fine-grained, which the console's and CLI's users (and their scripts)
+   * already know, and the history API's, which it answered with from its start.
    */
-  hasura?: 'guard-denied' | 'guard-refused' | 'guard-identity-refused';
+  hasura?: 'guard-denied' | 'guard-refused' | 'guard-identity-refused' | `history-${string}`;
 }
 
 export const CODES = {
@@ -90,6 +90,14 @@ export const CODES = {
   WRONG_ACTION: { meaning: "One action's input was sent to the other's route." },
   UPSTREAM_UNREACHABLE: { meaning: 'Enforcing mode: Hasura did not answer.' },
   INTERNAL_ERROR: { meaning: 'Something failed inside the guard; the server log has the details.' },
+  // The change history's API (GET /guard/api/changes and the page), answered as {"code", "error"}
+  HISTORY_UNAUTHORIZED: { meaning: "The history is shown to Hasura's admins only: the request's credentials are missing or not an admin's; 401.", hasura: 'history-unauthorized' },
+  HISTORY_HASURA_UNREACHABLE: { meaning: "The guard could not ask Hasura whether the request's credentials are an admin's; 503.", hasura: 'history-hasura-unreachable' },
+  HISTORY_UNAVAILABLE: { meaning: "The history's store did not answer; 503.", hasura: 'history-unavailable' },
+  HISTORY_BAD_LIMIT: { meaning: 'limit is not a whole number from 1 to 200; 400.', hasura: 'history-bad-limit' },
+  HISTORY_BAD_CURSOR: { meaning: 'before is not the `next` value of an earlier answer; 400.', hasura: 'history-bad-cursor' },
+  HISTORY_BAD_CHANGE: { meaning: 'change is not the id of a change in the history; 400.', hasura: 'history-bad-change' },
+  HISTORY_METHOD: { meaning: "The history's paths take GET only; 405.", hasura: 'history-method' },
   // GraphQL (graphql-yoga's codes, and the guard's for what yoga leaves without one)
   GRAPHQL_PARSE_FAILED: { meaning: 'The GraphQL document does not parse.' },
   GRAPHQL_VALIDATION_FAILED: { meaning: 'The GraphQL document does not fit the schema or its limits.' },

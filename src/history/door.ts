@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ChangeRecord } from './changes.js';
+import { hasuraCodeOf } from '../core/codes.js';
 import { decodeCursor, encodeCursor, failureReason, type History } from './history.js';
 import type { ViewerCheck } from './viewer.js';
 
@@ -42,7 +43,7 @@ export function createHistoryDoor(options: { history: History; canView: ViewerCh
       return sendJson(res, 200, { changes: shown.map(view), next });
     } catch (err) {
       logger.warn({ reason: failureReason(err) }, 'the change history could not be read');
-      return sendJson(res, 503, { code: 'history-unavailable', error: 'The change history cannot be read right now; try again shortly.' });
+      return sendJson(res, 503, { code: hasuraCodeOf('HISTORY_UNAVAILABLE'), error: 'The change history cannot be read right now; try again shortly.' });
     }
   }
 
@@ -70,7 +71,7 @@ export function createHistoryDoor(options: { history: History; canView: ViewerCh
       const method = req.method ?? 'GET';
       if (method !== 'GET' && method !== 'HEAD') {
         res.setHeader('allow', 'GET');
-        return Promise.resolve(sendJson(res, 405, { code: 'history-method', error: `${path} takes GET.` }));
+        return Promise.resolve(sendJson(res, 405, { code: hasuraCodeOf('HISTORY_METHOD'), error: `${path} takes GET.` }));
       }
       return path === HISTORY_API_PATH ? api(req, res) : page(req, res);
     },
@@ -83,12 +84,12 @@ function readQuery(url: string | undefined): Query {
   const params = new URL(url ?? '/', 'http://guard').searchParams;
   const limitText = params.get('limit');
   const limit = limitText === null ? DEFAULT_PAGE_SIZE : /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
-  if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) return { error: { code: 'history-bad-limit', error: `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}.` } };
+  if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) return { error: { code: hasuraCodeOf('HISTORY_BAD_LIMIT'), error: `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}.` } };
   const beforeText = params.get('before');
   const before = beforeText === null ? undefined : decodeCursor(beforeText);
-  if (beforeText !== null && !before) return { error: { code: 'history-bad-cursor', error: 'before must be the `next` value of an earlier answer.' } };
+  if (beforeText !== null && !before) return { error: { code: hasuraCodeOf('HISTORY_BAD_CURSOR'), error: 'before must be the `next` value of an earlier answer.' } };
   const change = params.get('change') ?? undefined;
-  if (change !== undefined && !/^[A-Za-z0-9-]{1,64}$/.test(change)) return { error: { code: 'history-bad-change', error: 'change must be the id of a change in the history.' } };
+  if (change !== undefined && !/^[A-Za-z0-9-]{1,64}$/.test(change)) return { error: { code: hasuraCodeOf('HISTORY_BAD_CHANGE'), error: 'change must be the id of a change in the history.' } };
   return { limit, before, change };
 }
 

@@ -9,6 +9,7 @@
 // createHistoryDoor takes any ViewerCheck.
 import type { IncomingMessage } from 'node:http';
 import type { KeyObject } from 'node:crypto';
+import { hasuraCodeOf } from '../core/codes.js';
 import type { Clock } from '../vocabulary/clock.js';
 import { credentialsHash } from '../core/fingerprint.js';
 import { hasuraCredentialsOf, HASURA_CREDENTIAL_HEADERS } from '../http/credentials.js';
@@ -22,7 +23,7 @@ const MAX_REMEMBERED = 1000;
 export const NO_CREDENTIALS = {
   ok: false,
   status: 401,
-  code: 'history-unauthorized',
+  code: hasuraCodeOf('HISTORY_UNAUTHORIZED'),
   message: 'The change history needs Hasura\'s admin secret: send it in the x-hasura-admin-secret header.',
 } as const satisfies ViewerVerdict;
 
@@ -47,7 +48,7 @@ export function hasuraAdminCheck(options: { hasuraUrl: string; clock: Clock; cre
       if (response.status === 200) return { ok: true };
       return { ...NO_CREDENTIALS, message: 'Hasura does not accept this credential as an admin, so the history is not shown.' };
     } catch {
-      return { ok: false, status: 503, code: 'history-hasura-unreachable', message: 'The guard could not ask Hasura whether this credential is an admin\'s; try again shortly.' };
+      return { ok: false, status: 503, code: hasuraCodeOf('HISTORY_HASURA_UNREACHABLE'), message: 'The guard could not ask Hasura whether this credential is an admin\'s; try again shortly.' };
     }
   }
 

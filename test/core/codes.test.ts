@@ -20,10 +20,11 @@ describe('the code table in docs/api.md', () => {
     expect(documented.size).toBe(Object.keys(CODES).length);
   });
 
-  it("gives every code a Hasura form starting guard-, the store's as the proxy answers it", () => {
-    for (const code of Object.keys(CODES) as Code[]) expect(hasuraCodeOf(code)).toMatch(/^guard-[a-z]+(-[a-z]+)*$/);
+  it("gives every code a Hasura form starting guard- (history- for the history API's), the store's as the proxy answers it", () => {
+    for (const code of Object.keys(CODES) as Code[]) expect(hasuraCodeOf(code)).toMatch(code.startsWith('HISTORY_') ? /^history-[a-z]+(-[a-z]+)*$/ : /^guard-[a-z]+(-[a-z]+)*$/);
     expect(hasuraCodeOf('STORE_UNAVAILABLE')).toBe('guard-store-unavailable');
     expect(hasuraCodeOf('DENIED_BY_POLICY')).toBe('guard-denied');
+    expect(hasuraCodeOf('HISTORY_BAD_CURSOR')).toBe('history-bad-cursor');
   });
 });
 

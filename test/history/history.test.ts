@@ -117,6 +117,26 @@ describe('GET /guard/api/changes', () => {
     expect((await rawRequest(guard.url, 'GET', '/guard/changes', { 'x-hasura-admin-secret': ADMIN_SECRET })).status).toBe(200);
     expect((await rawRequest(guard.url, 'POST', '/guard/api/changes', { 'x-hasura-admin-secret': ADMIN_SECRET })).status).toBe(405);
   });
+
+  it('every refusal carries its code from the one table (docs/api.md): a method, Hasura down, the store down', async () => {
+    const post = await rawRequest(guard.url, 'POST', '/guard/api/changes', { 'x-hasura-admin-secret': ADMIN_SECRET });
+    expect([post.status, post.json]).toEqual([405, { code: 'history-method', error: '/guard/api/changes takes GET.' }]);
+
+    // The admin check asks Hasura; with Hasura gone it cannot say, and nothing is shown.
+    await guard.hasura.close();
+    const unreachable = await changes();
+    expect([unreachable.status, unreachable.json.code]).toEqual([503, 'history-hasura-unreachable']);
+
+    // A guard whose history database does not answer (a closed port): the admin is known, the history is not.
+    const storeDown = await startEnforcingServer(doubleWiring(), { GUARD_DATABASE_URL: 'postgres://guard@127.0.0.1:1/guard' });
+    try {
+      const down = await rawRequest(storeDown.url, 'GET', '/guard/api/changes', { 'x-hasura-admin-secret': ADMIN_SECRET });
+      expect([down.status, down.json]).toEqual([503, { code: 'history-unavailable', error: 'The change history cannot be read right now; try again shortly.' }]);
+      expect(down.body.toString()).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|at /);
+    } finally {
+      await storeDown.close();
+    }
+  });
 });
 
 describe('GUARD_HISTORY_DAYS', () => {
