@@ -1,10 +1,11 @@
 // In a real browser (Chromium driven by playwright-core): Hasura's console page loaded through the guard says
 // "production" in a red banner that links to the history, and the history page shows a held, confirmed and passed
 // change once the admin secret is typed in. Pages may only talk to the guard: the console's CDN is cut off.
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as bodies from '../fixtures/console/bodies.js';
 import { doubleWiring } from '../support/analysis-double.js';
+import { openGuardPage } from '../support/browser-page.js';
 import { findChromium } from '../support/chromium.js';
 import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 
@@ -21,30 +22,9 @@ beforeEach(async () => {
 });
 afterEach(() => guard.close());
 
-/** Opens a page that may only talk to the guard; records what it tried elsewhere, CSP violations and script errors. */
-async function openPage(url: string): Promise<{ page: Page; outside: string[]; problems: string[] }> {
-  const context = await browser.newContext();
-  const origin = new URL(guard.url).origin;
-  const outside: string[] = [];
-  await context.route('**/*', (route) => {
-    const target = route.request().url();
-    if (new URL(target).origin === origin) return route.continue();
-    outside.push(target);
-    return route.abort();
-  });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    // The page itself answers 401 until the admin secret is given: Chromium reports that status, which is expected.
-    if (message.type() === 'error' && !message.text().includes('status of 401')) problems.push(message.text());
-  });
-  page.on('pageerror', (err) => problems.push(err.message));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (event) => console.error(`CSP violation: ${event.violatedDirective}`));
-  });
-  await page.goto(url);
-  return { page, outside, problems };
-}
+/** The page, cut off from all but the guard. It answers 401 until the admin secret is given: Chromium reports that
+ * status, which is expected. */
+const openPage = (url: string) => openGuardPage(browser, guard.url, url, (text) => text.includes('status of 401'));
 
 describe('the console through the guard', () => {
   it('shows a red banner saying production, above Hasura\'s page, with a link to the history', async () => {

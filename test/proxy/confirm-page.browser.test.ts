@@ -1,9 +1,10 @@
 // The confirm page in a real browser (Chromium driven by playwright-core): a person opens the link from a held
 // request's error, sees what the change does, enters the admin secret and confirms; the retry then passes once.
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import * as bodies from '../fixtures/console/bodies.js';
 import { doubleWiring } from '../support/analysis-double.js';
+import { openGuardPage } from '../support/browser-page.js';
 import { findChromium } from '../support/chromium.js';
 import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 
@@ -22,26 +23,8 @@ beforeEach(async () => {
 });
 afterEach(() => guard.close());
 
-/** Opens a page that may only talk to the guard, and records CSP violations and console errors. */
-async function openPage(url: string): Promise<{ page: Page; outside: string[]; problems: string[] }> {
-  const context = await browser.newContext();
-  const origin = new URL(guard.url).origin;
-  const outside: string[] = [];
-  await context.route('**/*', (route) => {
-    const target = route.request().url();
-    if (new URL(target).origin === origin) return route.continue();
-    outside.push(target);
-    return route.abort();
-  });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(message.text());
-  });
-  page.on('pageerror', (err) => problems.push(err.message));
-  await page.goto(url);
-  return { page, outside, problems };
-}
+/** The page, cut off from all but the guard. */
+const openPage = (url: string) => openGuardPage(browser, guard.url, url);
 
 describe('the confirm page', () => {
   it('shows the held change, confirms it with the admin secret, and the retry passes once', async () => {
