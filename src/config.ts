@@ -37,7 +37,7 @@ export interface Config {
   publicUrl?: string;
   /** Enforcing mode: the largest metadata or query request body read for inspection (compressed and decoded). */
   proxyMaxBodyBytes: number;
-  /** Enforcing mode: JSON values an inspected body may hold, not counting a big replace_metadata's tables. */
+  /** Enforcing mode: JSON values an inspected body may hold, a big replace_metadata's tables counting one each and its largest whole. */
   proxyMaxJsonValues: number;
   /** Enforcing mode: requests an inspected body may hold in bulks, nested ones included. */
   proxyMaxBulkRequests: number;
@@ -150,11 +150,12 @@ const envSchema = z.object({
   // default is generous. A big replace_metadata is inspected in about twice its size (docs/performance.md).
   PROXY_MAX_BODY_BYTES: z._default(int('PROXY_MAX_BODY_BYTES', 1024, 1024 * 1024 * 1024, ' bytes'), 100 * 1024 * 1024),
   // What an inspected body may cost before a tree is built (src/http/body-bounds.ts): JSON.parse makes about 70 bytes
-  // of every `{}`, and the analysis an effect of every request in a bulk. The tables of a big replace_metadata are not
-  // counted (they are read one at a time): 265,000 of them pass. A million other values is about 10 MB of real
-  // metadata outside its tables, or 100,000 requests of a bulk at ten values each; the CLI sends one migration per
-  // request and the console bulks of a few, while the console's saved down-migration of "track all" untracks each
-  // table of a schema in one bulk (docs/security.md, "Bounded work per request").
+  // of every `{}`, and the analysis an effect of every request in a bulk. Of a big replace_metadata's tables, read
+  // one at a time, only one value per table and the largest table's values count: 265,000 tables pass. A million
+  // other values is about 10 MB of real metadata outside its tables, or 100,000 requests of a bulk at ten values
+  // each; the CLI sends one migration per request and the console bulks of a few, while the console's saved
+  // down-migration of "track all" untracks each table of a schema in one bulk (docs/security.md, "Bounded work per
+  // request").
   PROXY_MAX_JSON_VALUES: z._default(int('PROXY_MAX_JSON_VALUES', 1000, 100_000_000), DEFAULT_MAX_JSON_VALUES),
   PROXY_MAX_BULK_REQUESTS: z._default(int('PROXY_MAX_BULK_REQUESTS', 10, 10_000_000), DEFAULT_MAX_BULK_REQUESTS),
   // For the few who run production without ACTION_SECRET or GUARD_ENVIRONMENT on purpose (a guard behind a private

@@ -11,8 +11,10 @@ export interface JsonMeasure {
   /** Every value (objects, arrays, strings, numbers, true, false, null); keys are not values. */
   values: number;
   /**
-   * Of those, the values inside the lists lazy-tables.ts leaves in the bytes of a big replace_metadata
-   * (`args.metadata.sources[*].tables`, `args.sources[*].tables`): read one table at a time, never as one tree.
+   * Of those, the values that stay in the bytes of a big replace_metadata while it is judged: those inside the tables
+   * of the lists lazy-tables.ts leaves there (`args.metadata.sources[*].tables`, `args.sources[*].tables`), but the
+   * largest table's. The tables are read one at a time, so what is built at once is at most the largest one; and each
+   * table is itself counted (not one of these), as keeping its place costs the reader and the diff about a value.
    */
   tableValues: number;
   /**
@@ -53,22 +55,25 @@ export function measureJson(bytes: Uint8Array, stopPast?: MeasureStop): JsonMeas
   let depth = 0;
   let deepest = 0;
   let values = 0;
-  let tableValues = 0;
   let bulkRequests = 0;
   /** The depth of the table list being read, or 0. */
   let tableListAt = 0;
   let expectKey = false;
+  const tables = new TableValues();
 
   const countValue = () => {
     values += 1;
-    if (tableListAt > 0) tableValues += 1;
+    if (tableListAt > 0) {
+      if (depth === tableListAt) tables.startTable(); // a table itself counts, as keeping its place costs
+      else tables.countInside();
+    }
     if (depth > 0 && step[depth] === ELEMENT_STEP && isObject[depth - 1] === 1) {
       const listedUnder = step[depth - 1];
       if (listedUnder === KEY_ARGS || (listedUnder === KEY_TABLES && depth > 1 && step[depth - 2] === KEY_ARGS)) bulkRequests += 1;
     }
   };
   // Once a bound is passed, the rest of the body cannot change the answer: a 42 MB refusal costs what its first MB does.
-  const pastBounds = () => stopPast !== undefined && (bulkRequests > stopPast.maxBulkRequests || values - tableValues > stopPast.maxValues);
+  const pastBounds = () => stopPast !== undefined && (bulkRequests > stopPast.maxBulkRequests || values - tables.keptInBytes() > stopPast.maxValues);
 
   for (let at = 0; at < bytes.length; at += 1) {
     const byte = bytes[at]!;
@@ -107,7 +112,31 @@ export function measureJson(bytes: Uint8Array, stopPast?: MeasureStop): JsonMeas
       while (at + 1 < bytes.length && !endsScalar(bytes[at + 1]!)) at += 1;
     }
   }
-  return { values, tableValues, bulkRequests, depth: deepest };
+  return { values, tableValues: tables.keptInBytes(), bulkRequests, depth: deepest };
+}
+
+/**
+ * The values inside the tables of a replace_metadata's table lists, as the memory-lean reader holds them: each table
+ * is built whole when read, one at a time, so all but the largest table's stay in the bytes.
+ */
+class TableValues {
+  private inside = 0;
+  private insideThis = 0;
+  private insideLargest = 0;
+
+  startTable(): void {
+    this.insideLargest = Math.max(this.insideLargest, this.insideThis);
+    this.insideThis = 0;
+  }
+
+  countInside(): void {
+    this.inside += 1;
+    this.insideThis += 1;
+  }
+
+  keptInBytes(): number {
+    return this.inside - Math.max(this.insideLargest, this.insideThis);
+  }
 }
 
 function endsScalar(byte: number): boolean {

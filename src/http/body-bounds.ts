@@ -12,7 +12,7 @@ export { MAX_JSON_DEPTH, measureJson, type JsonMeasure };
 export interface BodyBounds {
   /** Decoded bytes (PROXY_MAX_BODY_BYTES). */
   maxBytes: number;
-  /** JSON values outside the tables a replace_metadata keeps in its bytes (PROXY_MAX_JSON_VALUES). */
+  /** JSON values, but those a replace_metadata keeps in its bytes (measure.ts, tableValues) (PROXY_MAX_JSON_VALUES). */
   maxValues: number;
   /** Requests in bulks, nested ones included (PROXY_MAX_BULK_REQUESTS). */
   maxBulkRequests: number;

@@ -12,21 +12,36 @@ const TABLE_LISTS: Step[][] = [
 const isTableList = (path: Step[]) =>
   TABLE_LISTS.some((list) => list.length === path.length && list.every((step, i) => (step === '*' ? typeof path[i] === 'number' : step === path[i])));
 
-/** The plain twin: the measure read off the parsed value. */
+/**
+ * The plain twin: the measure read off the parsed value. Table values are the values inside the tables of the table
+ * lists (a table itself is not one), less those inside the largest table: one table is built at a time.
+ */
 function measureParsed(value: unknown): JsonMeasure {
   const found = { values: 0, tableValues: 0, bulkRequests: 0, depth: 0 };
-  const walk = (item: unknown, path: Step[], inTables: boolean, depth: number) => {
+  /** Per table of every table list, how many values are inside it. */
+  const tables: { inside: number }[] = [];
+  /** `table`: the table this item is inside, if any; `tableOfChildren`: the one its children are inside. */
+  const walk = (item: unknown, path: Step[], table: { inside: number } | undefined, tableOfChildren: { inside: number } | undefined, depth: number) => {
     found.values += 1;
-    if (inTables) found.tableValues += 1;
+    if (table) table.inside += 1;
     const listedIn = typeof path.at(-1) === 'number' ? path.at(-2) : undefined;
     if (listedIn === 'args' || (listedIn === 'tables' && path.at(-3) === 'args')) found.bulkRequests += 1;
     if (item === null || typeof item !== 'object') return;
     found.depth = Math.max(found.depth, depth + 1);
-    const inside = inTables || (Array.isArray(item) && isTableList(path));
+    const tableList = tableOfChildren === undefined && Array.isArray(item) && isTableList(path);
     const entries: [Step, unknown][] = Array.isArray(item) ? item.map((x, i) => [i, x]) : Object.entries(item);
-    for (const [step, child] of entries) walk(child, [...path, step], inside, depth + 1);
+    for (const [step, child] of entries) {
+      if (!tableList) walk(child, [...path, step], tableOfChildren, tableOfChildren, depth + 1);
+      else {
+        const itself = { inside: 0 };
+        tables.push(itself);
+        walk(child, [...path, step], undefined, itself, depth + 1);
+      }
+    }
   };
-  walk(value, [], false, 0);
+  walk(value, [], undefined, undefined, 0);
+  const inside = tables.map((table) => table.inside);
+  found.tableValues = inside.reduce((sum, n) => sum + n, 0) - Math.max(0, ...inside);
   return found;
 }
 
@@ -53,13 +68,28 @@ describe('measureJson counts what JSON.parse would build', () => {
     );
   });
 
-  it('a replace_metadata: the tables of each source are table values, everything else is not', () => {
-    const metadata = { version: 3, sources: [{ name: 'default', tables: [{ table: { schema: 'public', name: 'a' } }, {}] }, { name: 'other', tables: [1] }], functions: [{}] };
+  it('on replace_metadata bodies of any tables, in one source or several', () => {
+    const sources = fc.array(fc.record({ name: fc.string(), tables: fc.array(fc.oneof(keyed, fc.jsonValue()), { maxLength: 5 }) }), { maxLength: 3 });
+    const apply = fc.oneof(
+      sources.map((list) => ({ type: 'replace_metadata', version: 2, args: { metadata: { version: 3, sources: list } } })),
+      sources.map((list) => ({ type: 'replace_metadata', args: { version: 3, sources: list } })),
+    );
+    fc.assert(
+      fc.property(apply, fc.constantFrom(undefined, 2), (value, indent) => {
+        const text = JSON.stringify(value, null, indent);
+        expect(measure(text)).toEqual(measureParsed(JSON.parse(text)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a replace_metadata: the values inside its tables are table values but for the largest table\'s, everything else is not', () => {
+    const metadata = { version: 3, sources: [{ name: 'default', tables: [{ table: { schema: 'public', name: 'a' } }, {}, { table: { schema: 'public', name: 'b' } }] }, { name: 'other', tables: [1] }], functions: [{}] };
     const v2 = measure(JSON.stringify({ type: 'replace_metadata', version: 2, args: { metadata } }));
     const v1 = measure(JSON.stringify({ type: 'replace_metadata', args: metadata }));
-    // The first source's 2 tables hold 5 values between them, the second source's 1.
-    expect(v2).toMatchObject({ tableValues: 6, bulkRequests: 0 });
-    expect(v1).toMatchObject({ tableValues: 6, bulkRequests: 0 });
+    // Inside the first source's 3 tables, 3 + 0 + 3 values; inside the second's, none: all but the largest table's 3.
+    expect(v2).toMatchObject({ values: 25, tableValues: 3, bulkRequests: 0 });
+    expect(v1).toMatchObject({ values: 23, tableValues: 3, bulkRequests: 0 });
     // Elsewhere a "tables" list is not one: track_tables' is read whole, and each of its tables is a request.
     expect(measure(JSON.stringify({ type: 'pg_track_tables', args: { tables: [{}, {}] } }))).toMatchObject({ tableValues: 0, bulkRequests: 2 });
   });

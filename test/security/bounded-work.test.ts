@@ -110,8 +110,9 @@ describe('each bound, set low: refused past it, judged as before within it', () 
   const trackTables = (n: number) => JSON.stringify({ type: 'pg_track_tables', args: { tables: Array.from({ length: n }, (_, i) => ({ table: `t${i}` })) } });
   const bulkOf = (n: number) => JSON.stringify({ type: 'bulk', args: Array.from({ length: n }, () => ({ type: 'get_inconsistent_metadata', args: {} })) });
 
-  // Enough tables to take a replace_metadata past SLICE_FROM_BYTES, and their values far past the bound of 1,000.
-  const archive = Array.from({ length: Math.ceil(SLICE_FROM_BYTES / 40) }, (_, i) => ({ table: { schema: 'archive', name: `t${i}` } }));
+  // Enough tables to take a replace_metadata past SLICE_FROM_BYTES, and their values far past the bound of 1,000; fewer
+  // tables than the bound, each of a few values, as each table counts once, and the values of the largest one.
+  const archive = Array.from({ length: 800 }, (_, i) => ({ table: { schema: 'archive', name: `t${i}` }, configuration: { comment: 'x'.repeat(1400) }, select_permissions: [{ role: 'user', permission: { columns: ['id'], filter: {} } }] }));
   const source = (tables: unknown) => ({ name: 'default', kind: 'postgres', tables, configuration: {} });
   const IN_FORCE = { version: 3, sources: [source(archive)] };
   const apply = (metadata: unknown) => JSON.stringify({ type: 'replace_metadata', version: 2, args: { metadata } });
@@ -136,7 +137,7 @@ describe('each bound, set low: refused past it, judged as before within it', () 
     await expectRefused(guard, await post(guard, admin, trackTables(21)), /more than 20 requests in bulks and tables to track or untrack/);
   });
 
-  it('a big replace_metadata: its tables are read one at a time, so they do not count; the same values elsewhere do', async () => {
+  it('a big replace_metadata: its tables are read one at a time, so only one table\'s values count; the same values elsewhere do', async () => {
     const same = apply(IN_FORCE);
     expect(same.length).toBeGreaterThan(SLICE_FROM_BYTES);
     const answer = await post(guard, admin, same);
