@@ -28,19 +28,27 @@ function defaultSchema(backend: string): string | undefined {
 
 /** `public.patients` from `{schema, name}`, `{dataset, name}`, `["db", "t"]` (data connectors) or `"patients"`. */
 export function objectPath(value: unknown, backend: string): string | undefined {
+  return objectPathParts(value, backend)?.join('.');
+}
+
+/**
+ * The parts of an object's name, `["public", "patients"]`: what objectPath joins with dots for people to read. Joined,
+ * two names can read the same (schema `a.b` and table `c`, schema `a` and table `b.c`); the parts never do.
+ */
+export function objectPathParts(value: unknown, backend: string): string[] | undefined {
   if (typeof value === 'string') {
     const schema = defaultSchema(backend);
-    return schema ? `${schema}.${value}` : value;
+    return schema ? [schema, value] : [value];
   }
   if (Array.isArray(value)) {
     const parts = value.map(text);
-    return parts.length > 0 && parts.every((part) => part !== undefined) ? parts.join('.') : undefined;
+    return parts.length > 0 && parts.every((part) => part !== undefined) ? (parts as string[]) : undefined;
   }
   if (!isObject(value)) return undefined;
   const name = text(value.name);
   if (name === undefined) return undefined;
   const schema = text(value.schema) ?? text(value.dataset) ?? text(value.database) ?? defaultSchema(backend);
-  return schema ? `${schema}.${name}` : name;
+  return schema ? [schema, name] : [name];
 }
 
 export const inSource = (source: string, path: string | undefined): string | undefined =>

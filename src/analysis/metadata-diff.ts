@@ -9,7 +9,7 @@
 // decides on verbs and objects, so the decision is the same as on the full list.
 import { elementText, isObject } from '../vocabulary/json.js';
 import { unknownEffect, type Effect, type ObjectKind, type Verb } from '../vocabulary/effects.js';
-import { connectionOf, databaseOf, DEFAULT_SOURCE, forRole, inlineConnection, inSource, member, objectPath, permissionDetail, permissionName, text } from './hasura-names.js';
+import { connectionOf, databaseOf, DEFAULT_SOURCE, forRole, inlineConnection, inSource, member, objectPath, objectPathParts, permissionDetail, permissionName, text } from './hasura-names.js';
 
 interface Entry {
   object: ObjectKind;
@@ -173,7 +173,7 @@ function diffInventories(current: Inventory, next: Inventory, judgeWhole: boolea
     const earlierPlace = pairing.pair(key);
     // Hasura keys a source's tables by name, the later copy winning: read as an addition, a copy after the one
     // paired with the table in force would hide what it takes away.
-    if (earlierPlace === 'again') throw listedTwice(`table ${key}`);
+    if (earlierPlace === 'again') throw listedTwice(`table ${tableNameOf(ref.source, ref.kind, table) ?? '?'}`);
     if (earlierPlace === undefined) {
       compareEntries(NOTHING, entriesOfTable(ref, table), listing);
       continue;
@@ -478,7 +478,15 @@ function readTable(ref: TableRef): Record<string, unknown> {
 /** `default.public.patients`: a table's name within its source, as its objects are named after it. */
 const tableNameOf = (source: string, kind: string, table: Record<string, unknown>): string | undefined => inSource(source, objectPath(table.table, kind));
 
-const tableKey = (ref: TableRef, table: Record<string, unknown>): string => tableNameOf(ref.source, ref.kind, table) ?? '?';
+/**
+ * What pairs a table across the two metadata: its source and the parts of its name. Not its dotted name, which two
+ * tables can share (schema `a.b` and table `c`, schema `a` and table `b.c`): paired, moving a permission from one to
+ * the other would read as a table modified, not as one untracked and another tracked.
+ */
+function tableKey(ref: TableRef, table: Record<string, unknown>): string {
+  const parts = objectPathParts(table.table, ref.kind);
+  return parts === undefined ? '?' : JSON.stringify([ref.source, ...parts]);
+}
 
 function entriesOfTable(ref: TableRef, table: Record<string, unknown>): Map<string, Entry> {
   const entries = new Map<string, Entry>();

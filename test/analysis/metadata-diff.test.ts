@@ -87,6 +87,23 @@ describe('diffMetadata', () => {
     ]);
   });
 
+  it('two tables whose dotted names read the same are two tables: a permission moved between them is revoked and granted', () => {
+    const permission = { role: 'user', permission: { columns: ['id'], filter: {} } };
+    const others = ['x', 'y', 'z'].map((name) => ({ table: { schema: 'public', name }, select_permissions: [permission] }));
+    const source = (schema: string, name: string) => ({
+      version: 3,
+      sources: [{ name: 'default', kind: 'postgres', configuration: {}, tables: [{ table: { schema, name }, select_permissions: [permission] }, ...others] }],
+    });
+    // Schema `a.b` with table `c`, then schema `a` with table `b.c`: both read default.a.b.c.
+    expect(diff(source('a.b', 'c'), source('a', 'b.c'))).toEqual([
+      'untrack:table default.a.b.c',
+      'revoke:permission default.a.b.c select for user (select for role user)',
+      'add:table default.a.b.c',
+      'grant:permission default.a.b.c select for user (select for role user)',
+    ]);
+    expect(diff(source('a.b', 'c'), source('a.b', 'c'))).toEqual([]);
+  });
+
   it('a permission whose definition differs is modified', () => {
     const next = changed((m) => {
       (m.sources[0]!.tables[0]!.select_permissions![0]!.permission as { filter: unknown }).filter = {};
