@@ -1,21 +1,23 @@
 // Enforcing mode's cost: `npx tsx bench/proxy.ts` (BENCH_PROXY=latency: part 0 only).
 // 0. What a person feels: the latency one connection sees, requests one after another, for a pass-through
 //    POST /v1/graphql, an inspected routine metadata call and an inspected console SQL bulk, straight to the
-//    stand-in upstream, through the guard and through nginx; the three interleaved in rounds, so that other load
-//    on the machine falls on all three alike.
+//    stand-in upstream, through the guard as the image runs it (the compiled bundle, the Dockerfile's CMD, default
+//    log level: one audit line per inspected request), through http-proxy-3 alone and through nginx; interleaved
+//    in rounds, so that other load on the machine falls on all of them alike. Beside the latencies, each proxy's
+//    CPU time and time spent waiting for a CPU (the kernel's run-queue delay), per request.
 // 1. Latency (p50/p99) and throughput of pass-through POST /v1/graphql and of inspected POST /v1/metadata, straight
 //    to a stand-in upstream, through the guard, and through nginx (when installed) proxying the same upstream.
 // 2. RSS growth of the guard while it inspects one 50 MB replace_metadata (target: at most 3x the body): against an
 //    empty metadata in force (a first apply: everything is added, and held), and against the same 50 MB metadata
 //    (an apply again: nothing changes, and it is forwarded; the guard then also holds the 50 MB export).
 // Each server is its own process; autocannon runs here. Everything on 127.0.0.1, bounded, stopping by itself.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { freePort, ROOT, SECRET } from './lib.js';
+import { freePort, PROJECT_COMMAND, ROOT, SECRET } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 32;
@@ -41,6 +43,9 @@ async function startProcess(command: string, args: string[], env: Record<string,
 
 const startUpstream = (env: Record<string, string> = {}) => startProcess(process.execPath, ['bench/proxy-upstream.mjs'], env);
 const startBare = (upstream: string) => startProcess(process.execPath, ['bench/proxy-bare.mjs'], { HASURA_URL: upstream });
+/** The guard as the image runs it: the bundle (`npm run build`), node with the Dockerfile CMD's arguments, its default log level. */
+const startImageGuard = (upstream: string) =>
+  startProcess(process.execPath, PROJECT_COMMAND.slice(1), { HASURA_URL: upstream, HOST: '127.0.0.1', NODE_ENV: 'production', ACTION_SECRET: SECRET, GUARD_ENVIRONMENT: 'production', TOKEN_SECRET: SECRET });
 const startGuard = (upstream: string, extra: Record<string, string> = {}) =>
   startProcess(process.execPath, ['--import', 'tsx', 'bench/proxy-guard.ts'], { HASURA_URL: upstream, GUARD_ENVIRONMENT: 'production', TOKEN_SECRET: SECRET, ...extra });
 
@@ -162,34 +167,102 @@ async function oneAfterAnother(url: string, path: string, body: string, count: n
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+const sortedCopy = (values: number[]) => [...values].sort((a, b) => a - b);
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!;
+/** The machine's CPU ticks so far, from /proc/stat: all of them, and those the hypervisor gave to others (steal). */
+function machineTicks(): { total: number; steal: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  return { total: fields.reduce((a, b) => a + b, 0), steal: fields[7]! };
+}
 
-/** Part 0: p50 and p99 of each target over ROUNDS × PER_ROUND sequential requests, interleaved. */
-async function personPace(targets: Record<string, string>): Promise<void> {
-  const ROUNDS = 10;
-  const PER_ROUND = 300;
-  console.log(`\nOne connection, one request after another (${ROUNDS} interleaved rounds of ${PER_ROUND} per target, after 200 to warm up)`);
-  console.log('| request | target | p50 ms | p99 ms | added p50 / p99 ms (to direct) |');
-  console.log('|---|---|---:|---:|---:|');
-  for (const scenario of ONE_CONNECTION_SCENARIOS) {
-    const times: Record<string, number[]> = {};
-    for (const [who, url] of Object.entries(targets)) {
-      await oneAfterAnother(url, scenario.path, scenario.body, 200);
-      times[who] = [];
-    }
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [who, url] of Object.entries(targets)) times[who]!.push(...(await oneAfterAnother(url, scenario.path, scenario.body, PER_ROUND)));
-    }
-    const figures = Object.fromEntries(
-      Object.entries(times).map(([who, t]) => {
-        const sorted = t.sort((a, b) => a - b);
-        return [who, { p50: percentile(sorted, 50), p99: percentile(sorted, 99) }];
-      }),
-    );
-    for (const [who, f] of Object.entries(figures)) {
-      const added = who === 'direct' ? '' : `${(f.p50 - figures.direct!.p50).toFixed(2)} / ${(f.p99 - figures.direct!.p99).toFixed(2)}`;
-      console.log(`| ${scenario.name} | ${who} | ${f.p50.toFixed(2)} | ${f.p99.toFixed(2)} | ${added} |`);
+/**
+ * CPU time and run-queue delay (time runnable but waiting for a CPU) so far, in ns, summed over the threads of a
+ * process and of its children (nginx's worker), from /proc/<pid>/task/<tid>/schedstat.
+ */
+function schedstat(pid: number): { cpuNs: number; waitNs: number } {
+  const total = { cpuNs: 0, waitNs: 0 };
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  for (const p of [pid, ...children]) {
+    for (const tid of readdirSync(`/proc/${p}/task`)) {
+      const [cpu, wait] = readFileSync(`/proc/${p}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+      total.cpuNs += cpu!;
+      total.waitNs += wait!;
     }
   }
+  return total;
+}
+
+interface Target {
+  url: string;
+  pid?: number;
+}
+
+/** One target's requests for one scenario: every latency, each round's p99, and its process's CPU and waits. */
+interface Measured {
+  times: number[];
+  roundP99s: number[];
+  cpuNs: number;
+  waitNs: number;
+}
+
+async function measureRound(target: Target, scenario: (typeof ONE_CONNECTION_SCENARIOS)[number], count: number, into: Measured): Promise<void> {
+  const before = target.pid ? schedstat(target.pid) : undefined;
+  const times = await oneAfterAnother(target.url, scenario.path, scenario.body, count);
+  if (before) {
+    const after = schedstat(target.pid!);
+    into.cpuNs += after.cpuNs - before.cpuNs;
+    into.waitNs += after.waitNs - before.waitNs;
+  }
+  into.times.push(...times);
+  into.roundP99s.push(percentile(sortedCopy(times), 99));
+}
+
+/**
+ * Part 0: each target's p50 and p99 over ROUNDS × PER_ROUND sequential requests, interleaved (who goes first
+ * rotates), and the median of the per-round p99s, which one burst of other work on the machine moves less.
+ */
+async function personPace(targets: Record<string, Target>): Promise<void> {
+  const ROUNDS = 10;
+  const PER_ROUND = 300;
+  const WARM_UP = 500;
+  console.log(`\nOne connection, one request after another (${ROUNDS} interleaved rounds of ${PER_ROUND} per target, after ${WARM_UP} to warm up)`);
+  console.log('| request | target | p50 ms | p99 ms | median of round p99s | added p50 / p99 / round-p99 median ms (to direct) | CPU µs/req | waiting for a CPU µs/req | load average, CPU stolen by the host |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  const names = Object.keys(targets);
+  for (const scenario of ONE_CONNECTION_SCENARIOS) {
+    const measured: Record<string, Measured> = {};
+    for (const who of names) {
+      await oneAfterAnother(targets[who]!.url, scenario.path, scenario.body, WARM_UP);
+      measured[who] = { times: [], roundP99s: [], cpuNs: 0, waitNs: 0 };
+    }
+    const loadBefore = loadAverage();
+    const ticksBefore = machineTicks();
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = [...names.slice(round % names.length), ...names.slice(0, round % names.length)];
+      for (const who of order) await measureRound(targets[who]!, scenario, PER_ROUND, measured[who]!);
+    }
+    const ticks = machineTicks();
+    const load = `${loadBefore}–${loadAverage()}, steal ${((100 * (ticks.steal - ticksBefore.steal)) / (ticks.total - ticksBefore.total)).toFixed(1)}%`;
+    const figures = Object.fromEntries(names.map((who) => [who, summary(measured[who]!)]));
+    for (const who of names) {
+      const f = figures[who]!;
+      const d = figures.direct!;
+      const added = who === 'direct' ? '' : `${(f.p50 - d.p50).toFixed(2)} / ${(f.p99 - d.p99).toFixed(2)} / ${(f.roundP99 - d.roundP99).toFixed(2)}`;
+      const cpu = targets[who]!.pid ? `${f.cpuMicros.toFixed(0)} | ${f.waitMicros.toFixed(0)}` : '– | –';
+      console.log(`| ${scenario.name} | ${who} | ${f.p50.toFixed(2)} | ${f.p99.toFixed(2)} | ${f.roundP99.toFixed(2)} | ${added} | ${cpu} | ${load} |`);
+    }
+  }
+}
+
+function summary(m: Measured) {
+  const sorted = sortedCopy(m.times);
+  return {
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    roundP99: percentile(sortedCopy(m.roundP99s), 50),
+    cpuMicros: m.cpuNs / m.times.length / 1000,
+    waitMicros: m.waitNs / m.times.length / 1000,
+  };
 }
 
 /** A metadata of about `bytes`: tables with select permissions, the shape that makes metadata big. */
@@ -238,14 +311,17 @@ async function rssWhileInspecting(current: 'empty' | 'the same'): Promise<{ body
 
 const fmt = (f: Figures) => `p50 ${f.p50.toFixed(2)} ms  p99 ${f.p99.toFixed(2)} ms  ${Math.round(f.rps)} req/s`;
 
+execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' }); // part 0 runs what the image runs
 const upstream = await startUpstream();
 const guard = await startGuard(upstream.url);
+const imageGuard = await startImageGuard(upstream.url);
 const bare = await startBare(upstream.url);
 const nginx = await startNginx(upstream.url);
 try {
   console.log(`node ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s per run, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}${nginx ? `, ${spawnSync('nginx', ['-v']).stderr.toString().trim()}` : ''}`);
   if (!nginx) console.log('nginx is not installed here (apt-get install -y nginx-light): no nginx column.');
-  await personPace({ direct: upstream.url, guard: guard.url, ...(nginx ? { nginx: nginx.url } : {}) });
+  const pidOf = (p: Proc) => ({ url: p.url, pid: p.child.pid });
+  await personPace({ direct: { url: upstream.url }, guard: pidOf(imageGuard), 'http-proxy-3 alone': pidOf(bare), ...(nginx ? { nginx: pidOf(nginx) } : {}) });
   const onlyLatency = process.env.BENCH_PROXY === 'latency';
   for (const scenario of onlyLatency ? [] : SCENARIOS) {
     const direct = await load(upstream.url, scenario.path, scenario.body);
@@ -267,6 +343,7 @@ try {
   }
 } finally {
   nginx?.stop();
+  imageGuard.stop();
   guard.stop();
   bare.stop();
   upstream.stop();
