@@ -100,8 +100,8 @@ export function touchedObjects(effects: Effect[]): string[] {
 }
 
 /** Longest name the token carries (longer ones are cut, marked with …), and the most bytes all names may take. */
-export const MAX_CLAIMED_NAME = 100;
-export const MAX_OBJECTS_CLAIM_BYTES = 400;
+const MAX_CLAIMED_NAME = 100;
+const MAX_OBJECTS_CLAIM_BYTES = 400;
 
 /**
  * The token's tbl claim, shown on the confirm page: the objects, as many as fit in MAX_OBJECTS_CLAIM_BYTES, then
