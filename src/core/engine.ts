@@ -17,7 +17,6 @@ import {
   credentialsSubject,
   type InspectedEndpoint,
   type JudgeRequest,
-  type Level,
   type Verdict,
 } from './enforcement.js';
 import { credentialsHash, fingerprintOf } from './fingerprint.js';
@@ -38,7 +37,7 @@ import {
   type ValidateResult,
 } from './guard.js';
 import { NO_LIMITS, type LimitedAction, type RateLimits } from './limits.js';
-import type { Environment, Policy } from './policy.js';
+import type { Environment, Level, Policy } from './policy.js';
 import { printable } from '../vocabulary/text.js';
 import { CLOCK_TOLERANCE_SECONDS, MAX_TOKEN_EFFECTS, type TokenService, type VerifiedClaims } from './tokens.js';
 

@@ -1,10 +1,10 @@
 // The advisory API's vocabulary (what validateMetadataChange, confirmMetadataChange and previewMetadataChange take
-// and answer, the audit record) and its input checks. The decisions are src/core/engine.ts's; createGuard is the
-// engine as the GraphQL and webhook doors see it.
+// and answer, the audit record every door's decision writes) and its input checks. The decisions are
+// src/core/engine.ts's; Guard is the engine as the GraphQL and webhook doors see it.
 import { maskSqlLiterals } from '../analysis/sql.js';
 import type { ChangeToAnalyse, Effect } from '../vocabulary/effects.js';
 import type { Code } from './codes.js';
-import { createEngine, type Engine, type EngineOptions } from './engine.js';
+import type { Engine } from './engine.js';
 import type { InspectedEndpoint } from './enforcement.js';
 import type { Environment, Level, Policy } from './policy.js';
 import { parseTableName, TABLE_NAME_RULES } from './table-name.js';
@@ -118,15 +118,8 @@ export interface Decision {
   detail?: string;
 }
 
-export type GuardOptions = EngineOptions;
-
 /** The engine as the GraphQL and webhook doors see it. */
 export type Guard = Pick<Engine, 'validate' | 'confirm' | 'preview'>;
-
-/** The decision engine (src/core/engine.ts): the API's doors use validate, confirm and preview, the proxy judge. */
-export function createGuard(options: GuardOptions): Engine {
-  return createEngine(options);
-}
 
 /** Room for a migration's worth of SQL typed into `operation`; the HTTP body limit bounds it anyway. */
 const MAX_OPERATION_LENGTH = 20_000;
