@@ -6,9 +6,10 @@ import type { Code } from './codes.js';
 import type { Decision } from './guard.js';
 import { isObject } from '../vocabulary/json.js';
 import type { Person } from '../vocabulary/person.js';
+import type { InspectedEndpoint } from '../analysis/index.js';
 
-/** The Hasura endpoints whose requests are inspected; everything else passes untouched. */
-export type InspectedEndpoint = '/v1/metadata' | '/v2/query' | '/v1/query';
+/** The Hasura endpoints whose requests are inspected (the analysis' word for them); everything else passes untouched. */
+export type { InspectedEndpoint };
 
 export interface JudgeRequest {
   endpoint: InspectedEndpoint;
