@@ -56,8 +56,6 @@ export interface EnforcingOptions {
   analyzeBody: (body: unknown, ctx: { endpoint: InspectedEndpoint; currentMetadata?: unknown }) => Promise<Effect[]>;
   /** The policy on effects; by default the engine's policy in the guarded environment. */
   decide?: (effects: Effect[]) => EffectsDecision;
-  describe?: (effects: Effect[]) => string;
-  needsCurrentMetadata?: (body: unknown) => boolean;
   /**
    * Keys the credentials hash (HMAC-SHA256) so a leaked token reveals nothing testable about the admin secret;
    * every replica must use the same key (the app passes TOKEN_SECRET's). Without it, a plain sha256.
@@ -136,8 +134,6 @@ function contextOf(options: EngineOptions): Context {
       environment: environment.name,
       analyzeBody: enforcing.analyzeBody,
       decide: enforcing.decide ?? decideInPolicy,
-      describe: enforcing.describe ?? describeEffects,
-      needsCurrentMetadata: enforcing.needsCurrentMetadata ?? needsCurrentMetadataByDefault,
       credentialsKey: enforcing.credentialsKey,
     },
   };
@@ -191,7 +187,8 @@ async function checked(ctx: Context, change: ChangeRequest): Promise<CheckedChan
   return checkChange(change, { policy: ctx.policy, guardEnvironment: ctx.guardEnvironment, analyze: ctx.analyze });
 }
 
-function describe(c: Checked): string {
+/** The checked change in one sentence: the operation, its table, its class and its effects. */
+function describeChecked(c: Checked): string {
   return `${label(c.operation)}${onTable(c.table)} is a ${c.className} change: it ${describeEffects(c.effects)}`;
 }
 
@@ -232,10 +229,10 @@ async function validate(ctx: Context, change: ChangeRequest, requester: Requeste
   };
   if (c.level === 'deny') {
     const instead = c.instead ? ` Instead, ${c.instead}` : '';
-    return answer('DENIED_BY_POLICY', 'denied', `Refused: ${describe(c)}; ${c.environment.name} does not allow it.${instead}`);
+    return answer('DENIED_BY_POLICY', 'denied', `Refused: ${describeChecked(c)}; ${c.environment.name} does not allow it.${instead}`);
   }
   if (c.level === 'allow') {
-    return answer('ALLOWED', 'allowed', `Validated automatically: ${describe(c)}; ${c.environment.name} allows it without confirmation.`);
+    return answer('ALLOWED', 'allowed', `Validated automatically: ${describeChecked(c)}; ${c.environment.name} allows it without confirmation.`);
   }
   return issueAdvisoryToken(ctx, c, requester, subject, answer);
 }
@@ -257,9 +254,9 @@ function issueAdvisoryToken(
     return answer('TOO_MANY_EFFECTS', 'invalid', `Refused: the change has ${fx.length} kinds of effect, more than the ${MAX_TOKEN_EFFECTS} a confirmation token can carry. Split it into smaller changes.`);
   }
   const { token, jti } = ctx.tokens.issue({ op: label(c.operation), tbl: c.table, env: c.environment.name, sub: identityOf(requester), fx });
-  subject.tokenId = jti;
+  subject.tokenId = jti; // `answer` records this subject: the audit record names the token it issued
   const who = ctx.fourEyes ? 'another user must confirm it' : 'confirm it';
-  const message = `${describe(c)}. In ${c.environment.name} it needs a confirmation: ${who} with confirmMetadataChange and this confirmation_token within ${ctx.tokens.ttlSeconds} seconds.`;
+  const message = `${describeChecked(c)}. In ${c.environment.name} it needs a confirmation: ${who} with confirmMetadataChange and this confirmation_token within ${ctx.tokens.ttlSeconds} seconds.`;
   return answer('CONFIRMATION_REQUIRED', 'confirmation_required', message, token);
 }
 
@@ -269,7 +266,7 @@ async function preview(ctx: Context, change: ChangeRequest): Promise<PreviewResu
   const what = { allow: 'would be validated automatically', confirm: 'would need a confirmation', deny: 'would be refused' }[c.level];
   return {
     success: c.level !== 'deny',
-    message: `${describe(c)}. In ${c.environment.name} it ${what}. Nothing was issued.`,
+    message: `${describeChecked(c)}. In ${c.environment.name} it ${what}. Nothing was issued.`,
     level: c.level,
     operation_class: c.className,
     environment: c.environment.name,
@@ -468,7 +465,7 @@ async function judge(ctx: Context, request: JudgeRequest): Promise<Verdict> {
   if ('action' in analysed) return analysed;
   const { effects } = analysed;
   const decision = enforcing.decide(effects);
-  const said = enforcing.describe(effects) || 'nothing the guard can name';
+  const said = describeEffects(effects) || 'nothing the guard can name';
   const judged: Subject = { ...subject, className: decision.className, effects: said };
   const where = whereOf(enforcing.environment);
   if (decision.level === 'allow') {
@@ -492,7 +489,7 @@ async function effectsOf(ctx: Context, request: JudgeRequest, subject: Subject):
   const enforcing = ctx.enforcing!;
   const notSent = `Not sent to Hasura by ${whereOf(enforcing.environment)}`;
   let currentMetadata: unknown;
-  if (enforcing.needsCurrentMetadata(request.body)) {
+  if (needsCurrentMetadataByDefault(request.body)) {
     try {
       currentMetadata = await request.fetchCurrentMetadata();
     } catch (err) {
