@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto';
 import type { ChangeOutcome } from '../history/changes.js';
 
-/** The event a webhook receives, as the issue fixes it: `{id, type, at, environment, requester, confirmer, summary, changes, link}`. */
+/** The event a webhook receives, as docs/history-and-notifications.md shows it: `{id, type, at, environment, requester, confirmer, summary, changes, link}`. */
 export interface ChangeEvent {
   /** One per event, the same on every retry: receivers drop repeats by it. */
   id: string;
