@@ -82,7 +82,7 @@ export interface PolicyDecision {
 }
 
 export interface Policy {
-  /** Where the policy came from, for the start-up log and the README's "active policy". */
+  /** Where the policy came from (a file path), for the start-up log and `npm run check`'s messages. */
   source: string;
   environments: Environment[];
   /** The class of anything not understood. */
