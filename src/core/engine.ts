@@ -22,12 +22,12 @@ import {
 import { credentialsHash, fingerprintOf } from './fingerprint.js';
 import { confirmerRefusal, type Approvers } from './approvers.js';
 import {
-  checkChange,
+  checkInput,
   identityOf,
   label,
   onTable,
   type ChangeRequest,
-  type CheckedChange,
+  type InputRefusal,
   type ConfirmResult,
   type Decision,
   type Outcome,
@@ -181,10 +181,26 @@ async function overLimit(ctx: Context, action: LimitedAction, requester: Request
 
 // ---- Advisory: validate and preview -------------------------------------------------------------------------------
 
-type Checked = Extract<CheckedChange, { ok: true }>;
+/** A change past the input checks, analysed, and decided by the policy in the environment it names. */
+interface Checked {
+  ok: true;
+  operation: string;
+  table: string;
+  environment: Environment;
+  effects: Effect[];
+  level: Level;
+  className: string;
+  instead?: string;
+}
 
-async function checked(ctx: Context, change: ChangeRequest): Promise<CheckedChange> {
-  return checkChange(change, { policy: ctx.policy, guardEnvironment: ctx.guardEnvironment, analyze: ctx.analyze });
+/** Validate's and preview's path: the input checks (guard.ts), the analysis, the policy; or the input's refusal. */
+async function checked(ctx: Context, request: ChangeRequest): Promise<Checked | InputRefusal> {
+  const input = checkInput(request, { policy: ctx.policy, guardEnvironment: ctx.guardEnvironment });
+  if (!input.ok) return input;
+  const { change, environment } = input;
+  const effects = await ctx.analyze(change);
+  const { level, operationClass } = ctx.policy.decide(effects, environment, change.operation);
+  return { ok: true, operation: change.operation, table: change.table, environment, effects, level, className: operationClass.name, instead: operationClass.instead };
 }
 
 /** The checked change in one sentence: the operation, its table, its class and its effects. */

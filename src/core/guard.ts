@@ -2,7 +2,7 @@
 // and answer, the audit record every door's decision writes) and its input checks. The decisions are
 // src/core/engine.ts's; Guard is the engine as the GraphQL and webhook doors see it.
 import { maskSqlLiterals } from '../analysis/sql.js';
-import type { ChangeToAnalyse, Effect } from '../vocabulary/effects.js';
+import type { ChangeToAnalyse } from '../vocabulary/effects.js';
 import type { Code } from './codes.js';
 import type { Engine } from './engine.js';
 import type { InspectedEndpoint } from './enforcement.js';
@@ -133,30 +133,25 @@ export const onTable = (table: string) => (table ? ` on ${table}` : '');
  */
 export const label = (operation: string) => printable(maskSqlLiterals(operation).replace(/\s+/g, ' '), 100);
 
-/** A change past the input checks, analysed and decided by the policy; or the refusal of its input. */
-export type CheckedChange =
-  | {
-      ok: true;
-      operation: string;
-      table: string;
-      environment: Environment;
-      effects: Effect[];
-      level: Level;
-      className: string;
-      instead?: string;
-    }
-  | { ok: false; code: Code; message: string };
-
-/** What the input checks need: the policy, the environment this instance guards, and the analysis. */
-export interface CheckOptions {
-  policy: Policy;
-  guardEnvironment?: string;
-  analyze: (change: ChangeToAnalyse) => Promise<Effect[]>;
+/** A refused input: its stable code and the message that says what to send instead. */
+export interface InputRefusal {
+  ok: false;
+  code: Code;
+  message: string;
 }
 
-/** Input checks, the analysis and the policy decision, shared by validate and preview. */
-export async function checkChange(change: ChangeRequest, options: CheckOptions): Promise<CheckedChange> {
-  const { policy, guardEnvironment } = options;
+/** A change past the input checks, in the environment it names, ready for the analysis; or the refusal of its input. */
+export type CheckedInput = { ok: true; change: ChangeToAnalyse; environment: Environment } | InputRefusal;
+
+/** What the input checks need: the policy, and the environment this instance guards. */
+export interface InputRules {
+  policy: Policy;
+  guardEnvironment?: string;
+}
+
+/** The input checks of validate and preview: the operation, the table name, the environment, the JSON fields. */
+export function checkInput(change: ChangeRequest, rules: InputRules): CheckedInput {
+  const { policy, guardEnvironment } = rules;
   const operation = change.operation.trim();
   if (operation.length === 0 || operation.length > MAX_OPERATION_LENGTH || !OPERATION_PATTERN.test(operation.replace(/[\t\r\n]/g, ' '))) {
     return {
@@ -183,15 +178,11 @@ export async function checkChange(change: ChangeRequest, options: CheckOptions):
   if (request.failed) return request.failed;
   const currentMetadata = parseJsonField('current_metadata', change.current_metadata);
   if (currentMetadata.failed) return currentMetadata.failed;
-
-  const table = tableName.name;
-  const effects = await options.analyze({ operation, table, request: request.value, currentMetadata: currentMetadata.value });
-  const { level, operationClass } = policy.decide(effects, environment, operation);
-  return { ok: true, operation, table, environment, effects, level, className: operationClass.name, instead: operationClass.instead };
+  return { ok: true, change: { operation, table: tableName.name, request: request.value, currentMetadata: currentMetadata.value }, environment };
 }
 
 /** An optional JSON text field: absent, or parsed, or the refusal that names it. */
-function parseJsonField(field: string, text: string | null | undefined): { value?: unknown; failed?: Extract<CheckedChange, { ok: false }> } {
+function parseJsonField(field: string, text: string | null | undefined): { value?: unknown; failed?: InputRefusal } {
   if (text === undefined || text === null || text.trim() === '') return {};
   try {
     const value: unknown = JSON.parse(text);
