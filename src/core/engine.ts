@@ -523,8 +523,10 @@ async function effectsOf(ctx: Context, request: JudgeRequest, subject: Subject):
   }
 }
 
+/** A judged request the policy asks a confirmation for, with credentials to bind it to. */
 interface NeedsConfirmation {
   effects: Effect[];
+  /** Its effects in words, for the messages. */
   said: string;
   className: string;
   /** The credentials hash the confirmation binds to. */
@@ -533,7 +535,7 @@ interface NeedsConfirmation {
 }
 
 /** A request that needs a confirmation: passes once when confirmed earlier, else is held with a token. */
-async function holdOrPassConfirmed(ctx: Context, request: JudgeRequest, n: NeedsConfirmation): Promise<Verdict> {
+async function holdOrPassConfirmed(ctx: Context, request: JudgeRequest, change: NeedsConfirmation): Promise<Verdict> {
   const { environment } = ctx.enforcing!;
   let fp: string;
   try {
@@ -542,39 +544,39 @@ async function holdOrPassConfirmed(ctx: Context, request: JudgeRequest, n: Needs
     // Only a body nested deeper than the stack gets here (the canonical JSON is written recursively): it cannot be
     // bound to a confirmation, so it cannot be confirmed.
     const message = `Not sent to Hasura by ${whereOf(environment)}: this request needs a confirmation, and its body is nested too deeply to be bound to one. Nothing was changed.`;
-    return holdWithout(ctx, 'BODY_TOO_DEEP', 'refused', message, n.subject);
+    return holdWithout(ctx, 'BODY_TOO_DEEP', 'refused', message, change.subject);
   }
-  const subject: Subject = { ...n.subject, fingerprint: fp.slice(0, 12) };
+  const subject: Subject = { ...change.subject, fingerprint: fp.slice(0, 12) };
   let approved: boolean;
   try {
-    approved = await ctx.store.takeApproval(fp, n.crd, nowSeconds(ctx));
+    approved = await ctx.store.takeApproval(fp, change.crd, nowSeconds(ctx));
   } catch (err) {
     if (!(err instanceof StoreUnavailableError)) throw err;
     // Neither an approval nor a new token can be recorded: the change is refused, never forwarded unconfirmed.
-    const message = `Not sent to Hasura by ${whereOf(environment)}: this request ${n.said}, which needs a confirmation, and the guard's database is unavailable, so none can be checked or recorded. Nothing was changed; try again shortly.`;
-    return holdWithout(ctx, 'STORE_UNAVAILABLE', 'refused', message, subject, n.effects);
+    const message = `Not sent to Hasura by ${whereOf(environment)}: this request ${change.said}, which needs a confirmation, and the guard's database is unavailable, so none can be checked or recorded. Nothing was changed; try again shortly.`;
+    return holdWithout(ctx, 'STORE_UNAVAILABLE', 'refused', message, subject, change.effects);
   }
   if (approved) {
     record(ctx, 'judge', 'forwarded-approved', 'CONFIRMED_EARLIER', subject);
     // Named for the history, which hears from the proxy what Hasura answered it.
-    return { action: 'forward', reason: 'approved', change: { fingerprint: fp.slice(0, 12), sub: credentialsSubject(n.crd) } };
+    return { action: 'forward', reason: 'approved', change: { fingerprint: fp.slice(0, 12), sub: credentialsSubject(change.crd) } };
   }
-  return holdWithToken(ctx, request, n, fp, subject);
+  return holdWithToken(ctx, request, change, fp, subject);
 }
 
-function holdWithToken(ctx: Context, request: JudgeRequest, n: NeedsConfirmation, fp: string, subject: Subject): Verdict {
+function holdWithToken(ctx: Context, request: JudgeRequest, change: NeedsConfirmation, fp: string, subject: Subject): Verdict {
   const { environment } = ctx.enforcing!;
-  const objects = touchedObjects(n.effects);
+  const objects = touchedObjects(change.effects);
   const requester = request.person?.email;
-  const issued = ctx.tokens.issue({ op: summary(n.effects), tbl: objectsClaim(objects), env: environment, sub: credentialsSubject(n.crd), fp, crd: n.crd, by: requester });
+  const issued = ctx.tokens.issue({ op: summary(change.effects), tbl: objectsClaim(objects), env: environment, sub: credentialsSubject(change.crd), fp, crd: change.crd, by: requester });
   record(ctx, 'judge', 'held', 'CONFIRMATION_REQUIRED', { ...subject, tokenId: issued.jti });
   const page = `${request.guardUrl}/guard/confirm?token=${issued.token}`;
   const message =
-    `${heldBy(environment, request)}: this request ${n.said}. The policy requires a confirmation for "${n.className}" changes in ${environment}; nothing was changed. ` +
+    `${heldBy(environment, request)}: this request ${change.said}. The policy requires a confirmation for "${change.className}" changes in ${environment}; nothing was changed. ` +
     `To confirm within ${ctx.tokens.ttlSeconds} seconds, open ${page} and enter the admin secret this request was sent with, ` +
     `or run: curl -X POST ${request.guardUrl}/guard/confirm -H 'content-type: application/json' -H 'x-hasura-admin-secret: <admin secret>' -d '{"token":"${issued.token}"}' . ` +
     `Then send the same request again, unchanged: it passes once.`;
-  return { action: 'hold', code: 'CONFIRMATION_REQUIRED', message, token: issued.token, effects: n.effects, objects, requester };
+  return { action: 'hold', code: 'CONFIRMATION_REQUIRED', message, token: issued.token, effects: change.effects, objects, requester };
 }
 
 /** An effect as a token carries it (`verb:object`); a verb this version does not know is an unknown effect. */
