@@ -27,7 +27,7 @@ import type { EnforcementDecision } from './core/enforcement.js';
 import type { Decision } from './core/guard.js';
 
 /** What enforcing mode decides with; by default the change analysis, the policy and the app's store. Tests may replace parts. */
-export type EnforcementWiring = Partial<Pick<EnforcingOptions, 'decide' | 'describe' | 'needsCurrentMetadata'>> & {
+export type EnforcementWiring = Partial<Pick<EnforcingOptions, 'decide'>> & {
   analyze?: EnforcingOptions['analyzeBody'];
   store?: DecisionStore;
 };
@@ -143,8 +143,6 @@ function createDecisionEngine(
     ? {
         analyzeBody: wiring.analyze ?? (async (body, context) => (await analysis()).analyzeHasuraBody(body, context)),
         decide: wiring.decide,
-        describe: wiring.describe,
-        needsCurrentMetadata: wiring.needsCurrentMetadata,
         credentialsKey: config.tokenKey,
       }
     : undefined;

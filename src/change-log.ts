@@ -18,7 +18,10 @@ import type { ViewerCheck } from './history/viewer.js';
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 export interface ChangeLog {
-  /** enforcement's onDecision: the steps it tells of are recorded and announced. */
+  /**
+   * The engine's audit records of enforcing mode (judgements, held requests' confirmations; src/app.ts picks them
+   * out): the steps they tell of are recorded and announced.
+   */
   onDecision(decision: EnforcementDecision & PersonFields): void;
   /** The proxy's onApprovedAnswered: a confirmed change passed (Hasura said 2xx) or failed. */
   onApprovedAnswered(change: { fingerprint: string; sub: string }, hasuraStatus: number | undefined): void;
@@ -70,7 +73,8 @@ export function createChangeLog(options: ChangeLogOptions): ChangeLog {
   }
 
   function eventOf(signal: ChangeSignal, record: ChangeRecord | undefined): ChangeEvent {
-    const id = record?.id ?? signal.tokenId ?? randomUUID();
+    // The change's id is the history page's (the link); the event's own id is new for each event, kept on its retries.
+    const changeId = record?.id ?? signal.tokenId ?? randomUUID();
     return {
       id: randomUUID(),
       type: signal.type,
@@ -80,7 +84,7 @@ export function createChangeLog(options: ChangeLogOptions): ChangeLog {
       confirmer: record?.confirmer ?? signal.confirmer ?? null,
       summary: record?.summary ?? signal.summary ?? 'a production change',
       changes: record?.changes ?? signal.changes ?? [],
-      link: changeLink(config.publicUrl ?? '', id),
+      link: changeLink(config.publicUrl ?? '', changeId),
     };
   }
 

@@ -63,12 +63,12 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export const MIN_SECRET_BYTES = 32;
-export const MIN_ACTION_SECRET_LENGTH = 16;
+const MIN_SECRET_BYTES = 32;
+const MIN_ACTION_SECRET_LENGTH = 16;
 
 /** What a boolean variable accepts, in any case (FOUR_EYES=True works): the words compose files and charts use. */
-export const TRUE_WORDS = ['true', '1', 'yes', 'on'] as const;
-export const FALSE_WORDS = ['false', '0', 'no', 'off'] as const;
+const TRUE_WORDS = ['true', '1', 'yes', 'on'] as const;
+const FALSE_WORDS = ['false', '0', 'no', 'off'] as const;
 const BOOLEAN_WORDS: readonly string[] = [...TRUE_WORDS, ...FALSE_WORDS];
 /** The value a variable had, for an error message: these variables are never secrets. */
 const got = (input: unknown) => `(got "${printable(String(input))}")`;
@@ -92,7 +92,7 @@ const int = (name: string, min: number, max: number, unit = '') => {
 };
 
 /** NODE_ENV is read by libraries too, which know only these three: any other value would mean development to them. */
-export const NODE_ENVS = ['production', 'development', 'test'] as const;
+const NODE_ENVS = ['production', 'development', 'test'] as const;
 
 const envSchema = z.object({
   NODE_ENV: z.optional(

@@ -1,5 +1,6 @@
-// The HTTP layer: one node:http listener in front of both doors. It owns what is about HTTP and nothing
-// else: routing, the action secret, the body size limit, health, metrics and the JSON error shape.
+// The HTTP layer: one node:http listener in front of every door (GraphQL, the webhooks and, in enforcing mode, the
+// proxy, the confirm page and the history). It owns what is about HTTP and nothing else: routing, the action
+// secret, the body size limit, health, metrics and the JSON error shape.
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';

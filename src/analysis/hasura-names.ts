@@ -103,7 +103,7 @@ function hostAndDatabase(value: string): string | undefined {
 }
 
 /** A connection string said without its credentials: `postgres://app:***@db:5432/app`, or its host and database. */
-export function describeConnectionString(value: string): string {
+function describeConnectionString(value: string): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
     try {
       const url = new URL(value);

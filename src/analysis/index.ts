@@ -6,6 +6,7 @@ import { analyzeHasuraRequest, isHasuraType, type HasuraAnalysisContext } from '
 import { analyzeOperation } from './operation.js';
 import { analyzeSql, loadSqlParser } from './sql.js';
 
+/** The Hasura endpoints the enforcing proxy inspects; the rest pass untouched (src/http/inspected-path.ts). */
 export type InspectedEndpoint = '/v1/metadata' | '/v2/query' | '/v1/query';
 
 /** Loads what analysis needs (the SQL parser) ahead of the first request; safe to call any number of times. */

@@ -34,7 +34,7 @@ export interface BodyReader {
 }
 
 /** The function's language as PostgreSQL resolves it: `sql` when a standard-SQL body is given or none is named. */
-export function languageOf(statement: CreateFunctionStmt): string {
+function languageOf(statement: CreateFunctionStmt): string {
   for (const node of statement.options ?? []) {
     if ('DefElem' in node && node.DefElem.defname === 'language' && node.DefElem.arg && 'String' in node.DefElem.arg) {
       return (node.DefElem.arg.String.sval ?? '').toLowerCase();

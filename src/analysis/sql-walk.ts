@@ -30,9 +30,9 @@ export const NO_FACTS: StatementFacts = { calls: new Set(), relations: new Set()
  * same answer wherever it is analysed. 2,000 levels of tree is about 1,000 levels of nested expressions; the
  * parser itself stops at about 3,500.
  */
-export const MAX_TREE_DEPTH = 2000;
+const MAX_TREE_DEPTH = 2000;
 
-export class TooComplexError extends Error {
+class TooComplexError extends Error {
   constructor() {
     super(`a statement nested deeper than ${MAX_TREE_DEPTH} levels`);
   }

@@ -46,12 +46,6 @@ export function loadSqlParser(): Promise<void> {
   return loading;
 }
 
-/** Convenience for tests and callers: loads the parser, then analyses. */
-export async function analyzeSqlAsync(sql: string, options: SqlAnalysisOptions = {}): Promise<Effect[]> {
-  await loadSqlParser();
-  return analyzeSql(sql, options);
-}
-
 /** Every statement of `sql` → effects, each with `at` (`args[2], statement 7`). Throws if the parser is not loaded yet. */
 export function analyzeSql(sql: string, options: SqlAnalysisOptions = {}): Effect[] {
   if (!parseSync) throw new Error('The SQL parser is not loaded: await loadSqlParser() first');

@@ -82,7 +82,7 @@ export function parseLeavingSlices(bytes: Buffer, leftInBytes: (path: Path) => b
   }
 }
 
-/** The plain value again: what JSON.parse would have given. For tests and for callers that need it whole. */
+/** The plain value again: what JSON.parse would have given. Only the tests need it, to hold this reader to JSON.parse. */
 export function materialise(value: unknown): unknown {
   if (Array.isArray(value)) return Array.from({ length: value.length }, (_, index) => materialise(value[index]));
   if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, materialise(item)]));

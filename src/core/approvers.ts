@@ -29,7 +29,7 @@ export function parseApprovers(text: string): ParsedApprovers {
   return { ok: true, approvers: { emails, groups } };
 }
 
-export function isApprover(approvers: Approvers, person: Person): boolean {
+function isApprover(approvers: Approvers, person: Person): boolean {
   return approvers.emails.has(person.email) || person.groups.some((group) => approvers.groups.has(group));
 }
 

@@ -5,26 +5,11 @@ import { BULK_TYPES } from '../vocabulary/bulk.js';
 import type { Code } from './codes.js';
 import type { Decision } from './guard.js';
 import { isObject } from '../vocabulary/json.js';
-import type { Remembered } from './store.js';
 import type { Person } from '../vocabulary/person.js';
+import type { InspectedEndpoint } from '../analysis/index.js';
 
-/** The Hasura endpoints whose requests are inspected; everything else passes untouched. */
-export type InspectedEndpoint = '/v1/metadata' | '/v2/query' | '/v1/query';
-
-export type Level = 'allow' | 'confirm' | 'deny';
-
-/**
- * Where confirmations are kept so every replica sees them. The store developer implements exactly this.
- * Times are seconds since the epoch.
- */
-export interface ApprovalStore {
-  /** Remembers a confirmation token's id so it confirms once; 'full' means the store refuses to grow (fail closed). */
-  useToken(jti: string, expiresAtSeconds: number, nowSeconds: number): Promise<Remembered>;
-  /** Lets one request with this body fingerprint and these credentials pass until the expiry. */
-  approve(fp: string, crd: string, expiresAtSeconds: number): Promise<void>;
-  /** Atomically removes a live approval for (fp, crd); true when there was one. */
-  takeApproval(fp: string, crd: string, nowSeconds: number): Promise<boolean>;
-}
+/** The Hasura endpoints whose requests are inspected (the analysis' word for them); everything else passes untouched. */
+export type { InspectedEndpoint };
 
 export interface JudgeRequest {
   endpoint: InspectedEndpoint;
@@ -100,8 +85,8 @@ export function touchedObjects(effects: Effect[]): string[] {
 }
 
 /** Longest name the token carries (longer ones are cut, marked with …), and the most bytes all names may take. */
-export const MAX_CLAIMED_NAME = 100;
-export const MAX_OBJECTS_CLAIM_BYTES = 400;
+const MAX_CLAIMED_NAME = 100;
+const MAX_OBJECTS_CLAIM_BYTES = 400;
 
 /**
  * The token's tbl claim, shown on the confirm page: the objects, as many as fit in MAX_OBJECTS_CLAIM_BYTES, then

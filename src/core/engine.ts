@@ -17,18 +17,17 @@ import {
   credentialsSubject,
   type InspectedEndpoint,
   type JudgeRequest,
-  type Level,
   type Verdict,
 } from './enforcement.js';
 import { credentialsHash, fingerprintOf } from './fingerprint.js';
 import { confirmerRefusal, type Approvers } from './approvers.js';
 import {
-  checkChange,
+  checkInput,
   identityOf,
   label,
   onTable,
   type ChangeRequest,
-  type CheckedChange,
+  type InputRefusal,
   type ConfirmResult,
   type Decision,
   type Outcome,
@@ -38,7 +37,7 @@ import {
   type ValidateResult,
 } from './guard.js';
 import { NO_LIMITS, type LimitedAction, type RateLimits } from './limits.js';
-import type { Environment, Policy } from './policy.js';
+import type { Environment, Level, Policy } from './policy.js';
 import { printable } from '../vocabulary/text.js';
 import { CLOCK_TOLERANCE_SECONDS, MAX_TOKEN_EFFECTS, type TokenService, type VerifiedClaims } from './tokens.js';
 
@@ -57,8 +56,6 @@ export interface EnforcingOptions {
   analyzeBody: (body: unknown, ctx: { endpoint: InspectedEndpoint; currentMetadata?: unknown }) => Promise<Effect[]>;
   /** The policy on effects; by default the engine's policy in the guarded environment. */
   decide?: (effects: Effect[]) => EffectsDecision;
-  describe?: (effects: Effect[]) => string;
-  needsCurrentMetadata?: (body: unknown) => boolean;
   /**
    * Keys the credentials hash (HMAC-SHA256) so a leaked token reveals nothing testable about the admin secret;
    * every replica must use the same key (the app passes TOKEN_SECRET's). Without it, a plain sha256.
@@ -137,8 +134,6 @@ function contextOf(options: EngineOptions): Context {
       environment: environment.name,
       analyzeBody: enforcing.analyzeBody,
       decide: enforcing.decide ?? decideInPolicy,
-      describe: enforcing.describe ?? describeEffects,
-      needsCurrentMetadata: enforcing.needsCurrentMetadata ?? needsCurrentMetadataByDefault,
       credentialsKey: enforcing.credentialsKey,
     },
   };
@@ -186,13 +181,30 @@ async function overLimit(ctx: Context, action: LimitedAction, requester: Request
 
 // ---- Advisory: validate and preview -------------------------------------------------------------------------------
 
-type Checked = Extract<CheckedChange, { ok: true }>;
-
-async function checked(ctx: Context, change: ChangeRequest): Promise<CheckedChange> {
-  return checkChange(change, { policy: ctx.policy, guardEnvironment: ctx.guardEnvironment, analyze: ctx.analyze });
+/** A change past the input checks, analysed, and decided by the policy in the environment it names. */
+interface Checked {
+  ok: true;
+  operation: string;
+  table: string;
+  environment: Environment;
+  effects: Effect[];
+  level: Level;
+  className: string;
+  instead?: string;
 }
 
-function describe(c: Checked): string {
+/** Validate's and preview's path: the input checks (guard.ts), the analysis, the policy; or the input's refusal. */
+async function checked(ctx: Context, request: ChangeRequest): Promise<Checked | InputRefusal> {
+  const input = checkInput(request, { policy: ctx.policy, guardEnvironment: ctx.guardEnvironment });
+  if (!input.ok) return input;
+  const { change, environment } = input;
+  const effects = await ctx.analyze(change);
+  const { level, operationClass } = ctx.policy.decide(effects, environment, change.operation);
+  return { ok: true, operation: change.operation, table: change.table, environment, effects, level, className: operationClass.name, instead: operationClass.instead };
+}
+
+/** The checked change in one sentence: the operation, its table, its class and its effects. */
+function describeChecked(c: Checked): string {
   return `${label(c.operation)}${onTable(c.table)} is a ${c.className} change: it ${describeEffects(c.effects)}`;
 }
 
@@ -233,10 +245,10 @@ async function validate(ctx: Context, change: ChangeRequest, requester: Requeste
   };
   if (c.level === 'deny') {
     const instead = c.instead ? ` Instead, ${c.instead}` : '';
-    return answer('DENIED_BY_POLICY', 'denied', `Refused: ${describe(c)}; ${c.environment.name} does not allow it.${instead}`);
+    return answer('DENIED_BY_POLICY', 'denied', `Refused: ${describeChecked(c)}; ${c.environment.name} does not allow it.${instead}`);
   }
   if (c.level === 'allow') {
-    return answer('ALLOWED', 'allowed', `Validated automatically: ${describe(c)}; ${c.environment.name} allows it without confirmation.`);
+    return answer('ALLOWED', 'allowed', `Validated automatically: ${describeChecked(c)}; ${c.environment.name} allows it without confirmation.`);
   }
   return issueAdvisoryToken(ctx, c, requester, subject, answer);
 }
@@ -258,9 +270,9 @@ function issueAdvisoryToken(
     return answer('TOO_MANY_EFFECTS', 'invalid', `Refused: the change has ${fx.length} kinds of effect, more than the ${MAX_TOKEN_EFFECTS} a confirmation token can carry. Split it into smaller changes.`);
   }
   const { token, jti } = ctx.tokens.issue({ op: label(c.operation), tbl: c.table, env: c.environment.name, sub: identityOf(requester), fx });
-  subject.tokenId = jti;
+  subject.tokenId = jti; // `answer` records this subject: the audit record names the token it issued
   const who = ctx.fourEyes ? 'another user must confirm it' : 'confirm it';
-  const message = `${describe(c)}. In ${c.environment.name} it needs a confirmation: ${who} with confirmMetadataChange and this confirmation_token within ${ctx.tokens.ttlSeconds} seconds.`;
+  const message = `${describeChecked(c)}. In ${c.environment.name} it needs a confirmation: ${who} with confirmMetadataChange and this confirmation_token within ${ctx.tokens.ttlSeconds} seconds.`;
   return answer('CONFIRMATION_REQUIRED', 'confirmation_required', message, token);
 }
 
@@ -270,7 +282,7 @@ async function preview(ctx: Context, change: ChangeRequest): Promise<PreviewResu
   const what = { allow: 'would be validated automatically', confirm: 'would need a confirmation', deny: 'would be refused' }[c.level];
   return {
     success: c.level !== 'deny',
-    message: `${describe(c)}. In ${c.environment.name} it ${what}. Nothing was issued.`,
+    message: `${describeChecked(c)}. In ${c.environment.name} it ${what}. Nothing was issued.`,
     level: c.level,
     operation_class: c.className,
     environment: c.environment.name,
@@ -469,7 +481,7 @@ async function judge(ctx: Context, request: JudgeRequest): Promise<Verdict> {
   if ('action' in analysed) return analysed;
   const { effects } = analysed;
   const decision = enforcing.decide(effects);
-  const said = enforcing.describe(effects) || 'nothing the guard can name';
+  const said = describeEffects(effects) || 'nothing the guard can name';
   const judged: Subject = { ...subject, className: decision.className, effects: said };
   const where = whereOf(enforcing.environment);
   if (decision.level === 'allow') {
@@ -493,7 +505,7 @@ async function effectsOf(ctx: Context, request: JudgeRequest, subject: Subject):
   const enforcing = ctx.enforcing!;
   const notSent = `Not sent to Hasura by ${whereOf(enforcing.environment)}`;
   let currentMetadata: unknown;
-  if (enforcing.needsCurrentMetadata(request.body)) {
+  if (needsCurrentMetadataByDefault(request.body)) {
     try {
       currentMetadata = await request.fetchCurrentMetadata();
     } catch (err) {
@@ -511,8 +523,10 @@ async function effectsOf(ctx: Context, request: JudgeRequest, subject: Subject):
   }
 }
 
+/** A judged request the policy asks a confirmation for, with credentials to bind it to. */
 interface NeedsConfirmation {
   effects: Effect[];
+  /** Its effects in words, for the messages. */
   said: string;
   className: string;
   /** The credentials hash the confirmation binds to. */
@@ -521,7 +535,7 @@ interface NeedsConfirmation {
 }
 
 /** A request that needs a confirmation: passes once when confirmed earlier, else is held with a token. */
-async function holdOrPassConfirmed(ctx: Context, request: JudgeRequest, n: NeedsConfirmation): Promise<Verdict> {
+async function holdOrPassConfirmed(ctx: Context, request: JudgeRequest, change: NeedsConfirmation): Promise<Verdict> {
   const { environment } = ctx.enforcing!;
   let fp: string;
   try {
@@ -530,39 +544,39 @@ async function holdOrPassConfirmed(ctx: Context, request: JudgeRequest, n: Needs
     // Only a body nested deeper than the stack gets here (the canonical JSON is written recursively): it cannot be
     // bound to a confirmation, so it cannot be confirmed.
     const message = `Not sent to Hasura by ${whereOf(environment)}: this request needs a confirmation, and its body is nested too deeply to be bound to one. Nothing was changed.`;
-    return holdWithout(ctx, 'BODY_TOO_DEEP', 'refused', message, n.subject);
+    return holdWithout(ctx, 'BODY_TOO_DEEP', 'refused', message, change.subject);
   }
-  const subject: Subject = { ...n.subject, fingerprint: fp.slice(0, 12) };
+  const subject: Subject = { ...change.subject, fingerprint: fp.slice(0, 12) };
   let approved: boolean;
   try {
-    approved = await ctx.store.takeApproval(fp, n.crd, nowSeconds(ctx));
+    approved = await ctx.store.takeApproval(fp, change.crd, nowSeconds(ctx));
   } catch (err) {
     if (!(err instanceof StoreUnavailableError)) throw err;
     // Neither an approval nor a new token can be recorded: the change is refused, never forwarded unconfirmed.
-    const message = `Not sent to Hasura by ${whereOf(environment)}: this request ${n.said}, which needs a confirmation, and the guard's database is unavailable, so none can be checked or recorded. Nothing was changed; try again shortly.`;
-    return holdWithout(ctx, 'STORE_UNAVAILABLE', 'refused', message, subject, n.effects);
+    const message = `Not sent to Hasura by ${whereOf(environment)}: this request ${change.said}, which needs a confirmation, and the guard's database is unavailable, so none can be checked or recorded. Nothing was changed; try again shortly.`;
+    return holdWithout(ctx, 'STORE_UNAVAILABLE', 'refused', message, subject, change.effects);
   }
   if (approved) {
     record(ctx, 'judge', 'forwarded-approved', 'CONFIRMED_EARLIER', subject);
     // Named for the history, which hears from the proxy what Hasura answered it.
-    return { action: 'forward', reason: 'approved', change: { fingerprint: fp.slice(0, 12), sub: credentialsSubject(n.crd) } };
+    return { action: 'forward', reason: 'approved', change: { fingerprint: fp.slice(0, 12), sub: credentialsSubject(change.crd) } };
   }
-  return holdWithToken(ctx, request, n, fp, subject);
+  return holdWithToken(ctx, request, change, fp, subject);
 }
 
-function holdWithToken(ctx: Context, request: JudgeRequest, n: NeedsConfirmation, fp: string, subject: Subject): Verdict {
+function holdWithToken(ctx: Context, request: JudgeRequest, change: NeedsConfirmation, fp: string, subject: Subject): Verdict {
   const { environment } = ctx.enforcing!;
-  const objects = touchedObjects(n.effects);
+  const objects = touchedObjects(change.effects);
   const requester = request.person?.email;
-  const issued = ctx.tokens.issue({ op: summary(n.effects), tbl: objectsClaim(objects), env: environment, sub: credentialsSubject(n.crd), fp, crd: n.crd, by: requester });
+  const issued = ctx.tokens.issue({ op: summary(change.effects), tbl: objectsClaim(objects), env: environment, sub: credentialsSubject(change.crd), fp, crd: change.crd, by: requester });
   record(ctx, 'judge', 'held', 'CONFIRMATION_REQUIRED', { ...subject, tokenId: issued.jti });
   const page = `${request.guardUrl}/guard/confirm?token=${issued.token}`;
   const message =
-    `${heldBy(environment, request)}: this request ${n.said}. The policy requires a confirmation for "${n.className}" changes in ${environment}; nothing was changed. ` +
+    `${heldBy(environment, request)}: this request ${change.said}. The policy requires a confirmation for "${change.className}" changes in ${environment}; nothing was changed. ` +
     `To confirm within ${ctx.tokens.ttlSeconds} seconds, open ${page} and enter the admin secret this request was sent with, ` +
     `or run: curl -X POST ${request.guardUrl}/guard/confirm -H 'content-type: application/json' -H 'x-hasura-admin-secret: <admin secret>' -d '{"token":"${issued.token}"}' . ` +
     `Then send the same request again, unchanged: it passes once.`;
-  return { action: 'hold', code: 'CONFIRMATION_REQUIRED', message, token: issued.token, effects: n.effects, objects, requester };
+  return { action: 'hold', code: 'CONFIRMATION_REQUIRED', message, token: issued.token, effects: change.effects, objects, requester };
 }
 
 /** An effect as a token carries it (`verb:object`); a verb this version does not know is an unknown effect. */

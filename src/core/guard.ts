@@ -1,10 +1,10 @@
 // The advisory API's vocabulary (what validateMetadataChange, confirmMetadataChange and previewMetadataChange take
-// and answer, the audit record) and its input checks. The decisions are src/core/engine.ts's; createGuard is the
-// engine as the GraphQL and webhook doors see it.
+// and answer, the audit record every door's decision writes) and its input checks. The decisions are
+// src/core/engine.ts's; Guard is the engine as the GraphQL and webhook doors see it.
 import { maskSqlLiterals } from '../analysis/sql.js';
-import type { ChangeToAnalyse, Effect } from '../vocabulary/effects.js';
+import type { ChangeToAnalyse } from '../vocabulary/effects.js';
 import type { Code } from './codes.js';
-import { createEngine, type Engine, type EngineOptions } from './engine.js';
+import type { Engine } from './engine.js';
 import type { InspectedEndpoint } from './enforcement.js';
 import type { Environment, Level, Policy } from './policy.js';
 import { parseTableName, TABLE_NAME_RULES } from './table-name.js';
@@ -118,15 +118,8 @@ export interface Decision {
   detail?: string;
 }
 
-export type GuardOptions = EngineOptions;
-
 /** The engine as the GraphQL and webhook doors see it. */
 export type Guard = Pick<Engine, 'validate' | 'confirm' | 'preview'>;
-
-/** The decision engine (src/core/engine.ts): the API's doors use validate, confirm and preview, the proxy judge. */
-export function createGuard(options: GuardOptions): Engine {
-  return createEngine(options);
-}
 
 /** Room for a migration's worth of SQL typed into `operation`; the HTTP body limit bounds it anyway. */
 const MAX_OPERATION_LENGTH = 20_000;
@@ -140,30 +133,25 @@ export const onTable = (table: string) => (table ? ` on ${table}` : '');
  */
 export const label = (operation: string) => printable(maskSqlLiterals(operation).replace(/\s+/g, ' '), 100);
 
-/** A change past the input checks, analysed and decided by the policy; or the refusal of its input. */
-export type CheckedChange =
-  | {
-      ok: true;
-      operation: string;
-      table: string;
-      environment: Environment;
-      effects: Effect[];
-      level: Level;
-      className: string;
-      instead?: string;
-    }
-  | { ok: false; code: Code; message: string };
-
-/** What the input checks need: the policy, the environment this instance guards, and the analysis. */
-export interface CheckOptions {
-  policy: Policy;
-  guardEnvironment?: string;
-  analyze: (change: ChangeToAnalyse) => Promise<Effect[]>;
+/** A refused input: its stable code and the message that says what to send instead. */
+export interface InputRefusal {
+  ok: false;
+  code: Code;
+  message: string;
 }
 
-/** Input checks, the analysis and the policy decision, shared by validate and preview. */
-export async function checkChange(change: ChangeRequest, options: CheckOptions): Promise<CheckedChange> {
-  const { policy, guardEnvironment } = options;
+/** A change past the input checks, in the environment it names, ready for the analysis; or the refusal of its input. */
+export type CheckedInput = { ok: true; change: ChangeToAnalyse; environment: Environment } | InputRefusal;
+
+/** What the input checks need: the policy, and the environment this instance guards. */
+export interface InputRules {
+  policy: Policy;
+  guardEnvironment?: string;
+}
+
+/** The input checks of validate and preview: the operation, the table name, the environment, the JSON fields. */
+export function checkInput(change: ChangeRequest, rules: InputRules): CheckedInput {
+  const { policy, guardEnvironment } = rules;
   const operation = change.operation.trim();
   if (operation.length === 0 || operation.length > MAX_OPERATION_LENGTH || !OPERATION_PATTERN.test(operation.replace(/[\t\r\n]/g, ' '))) {
     return {
@@ -190,15 +178,11 @@ export async function checkChange(change: ChangeRequest, options: CheckOptions):
   if (request.failed) return request.failed;
   const currentMetadata = parseJsonField('current_metadata', change.current_metadata);
   if (currentMetadata.failed) return currentMetadata.failed;
-
-  const table = tableName.name;
-  const effects = await options.analyze({ operation, table, request: request.value, currentMetadata: currentMetadata.value });
-  const { level, operationClass } = policy.decide(effects, environment, operation);
-  return { ok: true, operation, table, environment, effects, level, className: operationClass.name, instead: operationClass.instead };
+  return { ok: true, change: { operation, table: tableName.name, request: request.value, currentMetadata: currentMetadata.value }, environment };
 }
 
 /** An optional JSON text field: absent, or parsed, or the refusal that names it. */
-function parseJsonField(field: string, text: string | null | undefined): { value?: unknown; failed?: Extract<CheckedChange, { ok: false }> } {
+function parseJsonField(field: string, text: string | null | undefined): { value?: unknown; failed?: InputRefusal } {
   if (text === undefined || text === null || text.trim() === '') return {};
   try {
     const value: unknown = JSON.parse(text);

@@ -82,7 +82,7 @@ export interface PolicyDecision {
 }
 
 export interface Policy {
-  /** Where the policy came from, for the start-up log and the README's "active policy". */
+  /** Where the policy came from (a file path), for the start-up log and `npm run check`'s messages. */
   source: string;
   environments: Environment[];
   /** The class of anything not understood. */
@@ -105,7 +105,7 @@ export class PolicyError extends Error {
   override name = 'PolicyError';
 }
 
-export function normalizeOperation(operation: string): string {
+function normalizeOperation(operation: string): string {
   return operation.trim().replace(/\s+/g, ' ').toLowerCase();
 }
 
@@ -147,7 +147,7 @@ function compileEnvironments(
   return { environments, byName };
 }
 
-export function compilePolicy(doc: PolicyDocument, source: string): Policy {
+function compilePolicy(doc: PolicyDocument, source: string): Policy {
   const fail = (key: string, problem: string): never => {
     throw new PolicyError(`${source}: ${key}: ${problem}`);
   };

@@ -9,7 +9,7 @@
 export const MAX_TABLE_PART_LENGTH = 128;
 /** Three full parts and their quotes and dots. */
 export const MAX_TABLE_NAME_LENGTH = 400;
-export const MAX_TABLE_PARTS = 3;
+const MAX_TABLE_PARTS = 3;
 
 export const TABLE_NAME_RULES =
   `table_name must be empty (an operation on no table) or a table name of 1 to ${MAX_TABLE_PARTS} dot-separated parts, ` +

@@ -1,5 +1,6 @@
-// Confirmation tokens: HS256 JWTs bound to one operation, table, environment and requester, and to the deployment
-// and environment that issued them (the audience).
+// Confirmation tokens: HS256 JWTs bound to one operation, table, environment and requester (and, for a request the
+// proxy held, to its body's fingerprint and its credentials' hash), and to the deployment and environment that
+// issued them (the audience).
 // Stateless on purpose: any replica holding TOKEN_SECRET can verify them; only single use needs memory.
 import { randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';

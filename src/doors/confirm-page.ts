@@ -12,7 +12,7 @@ import { BodyTooLargeError, readBodyAsync } from '../http/body.js';
 import { hasuraCredentialsOf } from '../http/credentials.js';
 import { personOf } from '../vocabulary/person.js';
 
-export const CONFIRM_PATH = '/guard/confirm';
+const CONFIRM_PATH = '/guard/confirm';
 const MAX_CONFIRM_BODY = 8 * 1024;
 
 export interface ConfirmDoorOptions {

@@ -109,7 +109,7 @@ function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string |
  * The page with the banner right after the opening <body> tag, every other byte as it was; undefined when the page has
  * no body tag. Searched as latin1 so that bytes in any encoding stay exactly as they were.
  */
-export function insertBanner(page: Buffer, banner: string): Buffer | undefined {
+function insertBanner(page: Buffer, banner: string): Buffer | undefined {
   const tag = /<body\b[^>]*>/i.exec(page.toString('latin1'));
   if (!tag) return undefined;
   const at = tag.index + tag[0].length;
@@ -120,7 +120,7 @@ export function insertBanner(page: Buffer, banner: string): Buffer | undefined {
  * The banner: an element with inline styles (Hasura's page sets no Content-Security-Policy, and already uses inline
  * styles itself), sticky at the top so it stays in view, above the console's own layers.
  */
-export function bannerHtml(environment: string, historyUrl: string): string {
+function bannerHtml(environment: string, historyUrl: string): string {
   const production = environment === 'production';
   const colours = production ? 'background:#b3001b;color:#fff' : 'background:#e7f0f7;color:#17324d';
   const style = `position:sticky;top:0;z-index:2147483647;${colours};font:600 14px/1.4 system-ui,sans-serif;padding:6px 12px;text-align:center`;

@@ -35,7 +35,7 @@ function sessionOf(ctx: Context): RequesterResult {
   return requesterFrom((name) => ctx.req?.headersDistinct[name] ?? ctx.request?.headers.get(name) ?? undefined);
 }
 
-export function createGuardSchema(guard: Guard) {
+function createGuardSchema(guard: Guard) {
   const requester = (ctx: Context): Requester => {
     const session = sessionOf(ctx);
     if (!session.ok) throw createGraphQLError(session.message, { extensions: { code: 'INVALID_SESSION' } });
@@ -177,7 +177,7 @@ function useInputErrorCode(): Plugin {
  * GraphiQL's first tab: both steps, so a person sees the whole flow: run Validate, paste the token, run Confirm.
  * The values are inline rather than in variables: GraphiQL 5 drops a default tab's variables on the first visit.
  */
-export const EXAMPLE_QUERY = `# Ask the guard about a change, then confirm it. Press run and pick Validate: in production a critical change
+const EXAMPLE_QUERY = `# Ask the guard about a change, then confirm it. Press run and pick Validate: in production a critical change
 # returns a confirmation_token. Paste it into Confirm below, then run Confirm.
 # level says what the policy decided: allow, confirm or deny (success is true for both allow and confirm).
 # The session is under Headers: tokens are bound to x-hasura-user-id, and four-eyes mode needs another user.
@@ -200,7 +200,7 @@ mutation Confirm {
 `;
 
 /** The session GraphiQL sends: Hasura's own headers, and the action secret's header when one is configured. */
-export function exampleHeaders(secretHeader?: string): string {
+function exampleHeaders(secretHeader?: string): string {
   const headers: Record<string, string> = { 'x-hasura-user-id': 'alice', 'x-hasura-role': 'developer' };
   if (secretHeader) headers[secretHeader] = 'paste the ACTION_SECRET value';
   return JSON.stringify(headers, null, 2);

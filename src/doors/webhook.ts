@@ -1,5 +1,5 @@
 // The REST adapter: Hasura action webhooks over the same guard. It parses Hasura's payload, calls the guard
-// and shapes the answer the way Hasura validates it (see shared/hasura/CONTRACT.md). It decides nothing.
+// and shapes the answer the way Hasura validates it (docs/hasura.md, Action webhooks). It decides nothing.
 import * as z from '../vocabulary/zod.js';
 import type { Code } from '../core/codes.js';
 import { isObject } from '../vocabulary/json.js';

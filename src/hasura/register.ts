@@ -7,7 +7,7 @@ import { Kind, parse, print, type FieldDefinitionNode, type InputValueDefinition
 import { load as parseYaml } from 'js-yaml';
 import { packageFile } from '../vocabulary/paths.js';
 
-export const METADATA_DIR = packageFile('hasura', 'metadata');
+const METADATA_DIR = packageFile('hasura', 'metadata');
 
 export interface MetadataRequest {
   type: string;
@@ -29,7 +29,7 @@ interface ActionYaml {
 }
 
 /** The guard's actions, custom types and remote schema, as the metadata API wants them. */
-export function loadGuardMetadata(dir = METADATA_DIR) {
+function loadGuardMetadata(dir = METADATA_DIR) {
   const sdl = parse(readFileSync(join(dir, 'actions.graphql'), 'utf8'));
   const actionsYaml = parseYaml(readFileSync(join(dir, 'actions.yaml'), 'utf8')) as { actions: ActionYaml[] };
   const remoteSchemas = parseYaml(readFileSync(join(dir, 'remote_schemas.yaml'), 'utf8')) as Record<string, unknown>[];
@@ -63,7 +63,7 @@ export function loadGuardMetadata(dir = METADATA_DIR) {
 }
 
 /** Merges our custom types into the instance's: set_custom_types replaces them all, and others may be in use. */
-export function mergeCustomTypes(existing: Partial<CustomTypes> | undefined, ours: CustomTypes): CustomTypes {
+function mergeCustomTypes(existing: Partial<CustomTypes> | undefined, ours: CustomTypes): CustomTypes {
   const merge = <T extends { name: string }>(theirs: T[] = [], mine: T[]) => [
     ...theirs.filter((t) => !mine.some((m) => m.name === t.name)),
     ...mine,
@@ -82,7 +82,7 @@ export interface Existing {
   remoteSchemas: Set<string>;
 }
 
-export function existingFrom(exported: any): Existing {
+function existingFrom(exported: any): Existing {
   const actions = new Map<string, Set<string>>();
   for (const a of Array.isArray(exported?.actions) ? exported.actions : []) {
     if (typeof a?.name === 'string') actions.set(a.name, new Set((a.permissions ?? []).map((p: { role: string }) => p.role)));
@@ -94,7 +94,7 @@ export function existingFrom(exported: any): Existing {
 const NOTHING: Existing = { actions: new Map(), remoteSchemas: new Set() };
 
 /** Every request, in order: custom types first (the actions refer to them), each action, its permissions, the remote schema. */
-export function planRegistration(meta: ReturnType<typeof loadGuardMetadata>, customTypes: CustomTypes, existing: Existing = NOTHING): MetadataRequest[] {
+function planRegistration(meta: ReturnType<typeof loadGuardMetadata>, customTypes: CustomTypes, existing: Existing = NOTHING): MetadataRequest[] {
   const requests: MetadataRequest[] = [{ type: 'set_custom_types', args: { ...customTypes } }];
   for (const a of meta.actions) {
     const args = { name: a.name, definition: a.definition, ...(a.comment ? { comment: a.comment } : {}) };
@@ -111,7 +111,7 @@ export function planRegistration(meta: ReturnType<typeof loadGuardMetadata>, cus
 }
 
 /** The variables of Hasura's own environment the metadata refers to: {{VAR}} templates, value_from_env, url_from_env. */
-export function requiredHasuraEnv(meta: ReturnType<typeof loadGuardMetadata>): string[] {
+function requiredHasuraEnv(meta: ReturnType<typeof loadGuardMetadata>): string[] {
   const names = new Set<string>();
   const walk = (value: unknown, key?: string): void => {
     if (typeof value === 'string') {

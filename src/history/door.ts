@@ -9,10 +9,10 @@ import { hasuraCodeOf } from '../core/codes.js';
 import { decodeCursor, encodeCursor, failureReason, type History } from './history.js';
 import type { ViewerCheck } from './viewer.js';
 
-export const HISTORY_API_PATH = '/guard/api/changes';
+const HISTORY_API_PATH = '/guard/api/changes';
 export const HISTORY_PAGE_PATH = '/guard/changes';
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 200;
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 200;
 
 export interface HistoryDoor {
   handles(path: string): boolean;

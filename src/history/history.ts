@@ -114,11 +114,11 @@ export function decodeCursor(text: string): HistoryCursor | undefined {
 }
 
 /** Newest first, as every store lists. */
-export function newestFirst(a: ChangeRecord, b: ChangeRecord): number {
+function newestFirst(a: ChangeRecord, b: ChangeRecord): number {
   return b.heldAt - a.heldAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 }
 
-export const isBefore = (record: ChangeRecord, cursor: HistoryCursor) =>
+const isBefore = (record: ChangeRecord, cursor: HistoryCursor) =>
   record.heldAt < cursor.heldAt || (record.heldAt === cursor.heldAt && record.id < cursor.id);
 
 /** In memory, for one process; at most maxRecords (the oldest are forgotten first). */

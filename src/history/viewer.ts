@@ -20,7 +20,7 @@ export type ViewerCheck = (req: IncomingMessage) => Promise<ViewerVerdict>;
 const REMEMBER_MS = 60_000;
 const MAX_REMEMBERED = 1000;
 
-export const NO_CREDENTIALS = {
+const NO_CREDENTIALS = {
   ok: false,
   status: 401,
   code: hasuraCodeOf('HISTORY_UNAUTHORIZED'),

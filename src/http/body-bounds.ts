@@ -32,7 +32,7 @@ export const DEFAULT_MAX_BULK_REQUESTS = 100_000;
  * whatever its headers (hasura/graphql-engine server/src-lib/Hasura/Server/Auth.hs, `AMNoAuth ->
  * mkUserInfoFallbackAdminRole`), so a bigger body still passes there with any x-hasura-admin-secret.
  */
-export const NO_CREDENTIALS_BOUNDS = { maxBytes: 1024 * 1024, maxValues: 100_000, maxBulkRequests: 1_000 };
+const NO_CREDENTIALS_BOUNDS = { maxBytes: 1024 * 1024, maxValues: 100_000, maxBulkRequests: 1_000 };
 
 /** The bounds for a request without credentials: the lower of each pair. */
 export function withoutCredentials(bounds: BodyBounds): BodyBounds {

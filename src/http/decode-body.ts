@@ -17,7 +17,7 @@ export class BodyDecodeError extends Error {
 }
 
 /** Bodies decoding to this size or less may have any compression ratio (a few KB of JSON often compress 20:1 or more). */
-export const RATIO_FREE_BYTES = 1024 * 1024;
+const RATIO_FREE_BYTES = 1024 * 1024;
 
 /**
  * Decoded bytes per compressed byte, past RATIO_FREE_BYTES. Neither the console nor the CLI compresses request
@@ -25,7 +25,7 @@ export const RATIO_FREE_BYTES = 1024 * 1024;
  * makes (bench/crash-bodies.ts prints both). Zip bombs are near 1,000:1, gzip's ceiling. Decoding stops at the bound,
  * so a bomb costs what its first decoded megabytes do.
  */
-export const MAX_COMPRESSION_RATIO = 200;
+const MAX_COMPRESSION_RATIO = 200;
 
 const decoders = {
   gzip: promisify(gunzip),

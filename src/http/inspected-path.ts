@@ -79,7 +79,7 @@ function joinedUnder(prefix: string, resolved: string): string {
  * `Spock.post "v1/metadata"`, "v2/query", "v1/query"). The match here is more generous than Hasura's (case folded,
  * `;params` and spaces trimmed from segments): a false match only costs an inspection.
  */
-export function hasuraEndpointOf(resolved: string): InspectedEndpoint | undefined {
+function hasuraEndpointOf(resolved: string): InspectedEndpoint | undefined {
   const segments = resolved
     .split(/[?#]/, 1)[0]!
     .split('/')

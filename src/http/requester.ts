@@ -2,7 +2,7 @@ import type { Requester } from '../core/guard.js';
 import { hasuraCredentialsOf } from './credentials.js';
 
 /** Longest identity value accepted. Longer is refused, never cut or replaced: the role is not the user. */
-export const MAX_IDENTITY_LENGTH = 256;
+const MAX_IDENTITY_LENGTH = 256;
 
 export type RequesterResult = { ok: true; requester: Requester } | { ok: false; message: string };
 

@@ -16,16 +16,16 @@ export interface AssertionSettings {
 }
 
 /** The signatures auth proxies use: Cloudflare Access and Pomerium sign RS256 or ES256, Google IAP ES256. */
-export const ASSERTION_ALGORITHMS = ['RS256', 'ES256'];
+const ASSERTION_ALGORITHMS = ['RS256', 'ES256'];
 /** Seconds of clock skew accepted between the auth proxy and the guard for exp, nbf and iat. */
-export const ASSERTION_CLOCK_TOLERANCE_SECONDS = 5;
+const ASSERTION_CLOCK_TOLERANCE_SECONDS = 5;
 /** At most one key set fetch per this many milliseconds for unknown kids (jose's default, named here). */
-export const JWKS_COOLDOWN_MS = 30_000;
+const JWKS_COOLDOWN_MS = 30_000;
 /** Keys are fetched again after this long even when every kid is known, so a revoked key leaves. */
-export const JWKS_MAX_AGE_MS = 10 * 60_000;
-export const JWKS_TIMEOUT_MS = 5_000;
+const JWKS_MAX_AGE_MS = 10 * 60_000;
+const JWKS_TIMEOUT_MS = 5_000;
 /** Assertions are a few hundred bytes to a couple of KB; far longer is refused before any parsing. */
-export const MAX_ASSERTION_LENGTH = 16 * 1024;
+const MAX_ASSERTION_LENGTH = 16 * 1024;
 
 export type AssertionFailure = 'ASSERTION_EXPIRED' | 'ASSERTION_WRONG_ISSUER' | 'ASSERTION_WRONG_AUDIENCE' | 'ASSERTION_UNKNOWN_KEY' | 'ASSERTION_BAD_SIGNATURE' | 'ASSERTION_MALFORMED' | 'ASSERTION_NO_EMAIL' | 'KEY_SET_UNAVAILABLE';
 

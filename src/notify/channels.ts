@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto';
 import type { ChangeOutcome } from '../history/changes.js';
 
-/** The event a webhook receives, as the issue fixes it: `{id, type, at, environment, requester, confirmer, summary, changes, link}`. */
+/** The event a webhook receives, as docs/history-and-notifications.md shows it: `{id, type, at, environment, requester, confirmer, summary, changes, link}`. */
 export interface ChangeEvent {
   /** One per event, the same on every retry: receivers drop repeats by it. */
   id: string;
@@ -39,7 +39,7 @@ const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
 const is2xx = (status: number) => status >= 200 && status < 300;
 
 /** `X-Guard-Signature: sha256=<hex HMAC-SHA256 of the raw body>`, keyed by GUARD_NOTIFY_WEBHOOK_SECRET. */
-export function signature(secret: string, body: string): string {
+function signature(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
 }
 
@@ -56,7 +56,7 @@ export function webhookChannel(url: string, secret: string): Channel {
 }
 
 /** One line a person reads first, per type. */
-export function headline(event: ChangeEvent): string {
+function headline(event: ChangeEvent): string {
   const who = event.requester ? `, requested by ${event.requester}` : '';
   const by = event.confirmer ? ` by ${event.confirmer}` : '';
   switch (event.type) {

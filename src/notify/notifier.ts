@@ -11,7 +11,7 @@ export interface Timers {
   clear(handle: unknown): void;
 }
 
-export const realTimers: Timers = {
+const realTimers: Timers = {
   set: (callback, ms) => setTimeout(callback, ms).unref(),
   clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
@@ -42,8 +42,8 @@ export interface Notifier {
   close(): void;
 }
 
-export const DEFAULT_MAX_ATTEMPTS = 6;
-export const DEFAULT_FIRST_RETRY_MS = 2000;
+const DEFAULT_MAX_ATTEMPTS = 6;
+const DEFAULT_FIRST_RETRY_MS = 2000;
 
 export function createNotifier(options: NotifierOptions): Notifier {
   const { channels, logger, timers = realTimers, maxAttempts = DEFAULT_MAX_ATTEMPTS, firstRetryMs = DEFAULT_FIRST_RETRY_MS, timeoutMs = 10_000, maxPending = 1000 } = options;

@@ -8,7 +8,7 @@ import { StoreUnavailableError, type GuardStore, type Remembered } from '../core
  * validate + confirm pairs took under a minute) would otherwise fill it, and every other user would be refused
  * until its tokens expired. A tenth of the default 50,000 is 5,000 live confirmations per identity and TTL.
  */
-export const OWNER_SHARE = 0.1;
+const OWNER_SHARE = 0.1;
 
 export interface MemoryStoreOptions {
   /** Bound on used token ids, and separately on approvals, alive at once. */

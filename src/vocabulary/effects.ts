@@ -4,7 +4,7 @@
 
 /**
  * What happens to the object. The policy matches `verb:object` (e.g. `drop:table`, `grant:*`), so these words are
- * part of the policy file's language: add one only with its row in the README's effect table.
+ * part of the policy file's language. docs/policy.md's verb table is generated from here (`npm run docs:policy`).
  */
 export const VERBS = {
   read: 'reads it; nothing changes',

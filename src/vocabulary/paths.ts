@@ -16,7 +16,7 @@ function findRoot(): string {
   return dir;
 }
 
-export const PACKAGE_ROOT = findRoot();
+const PACKAGE_ROOT = findRoot();
 
 /** A file shipped with the server: schema.graphql, policies/default.json, hasura/metadata. */
 export const packageFile = (...parts: string[]) => join(PACKAGE_ROOT, ...parts);

@@ -11,9 +11,9 @@ export interface Person {
 }
 
 /** Longest email or group name accepted; longer is refused (an email) or left out (a group, which only grants). */
-export const MAX_PERSON_TEXT = 256;
+const MAX_PERSON_TEXT = 256;
 /** Most groups kept for one person. */
-export const MAX_GROUPS = 200;
+const MAX_GROUPS = 200;
 
 const people = new WeakMap<IncomingMessage, Person>();
 

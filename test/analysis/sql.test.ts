@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeEffects, effectKey, type Effect } from '../../src/vocabulary/effects.js';
-import { analyzeSql, analyzeSqlAsync, loadSqlParser } from '../../src/analysis/sql.js';
+import { analyzeSql, loadSqlParser } from '../../src/analysis/sql.js';
 import { generateMigration } from '../fixtures/sql-migration.js';
 
 // Each effect in one line: `verb:object name [detail]`.
@@ -318,10 +318,6 @@ describe('analyzeSql: statements and positions', () => {
 
   it('reports a function called twice once per statement', () => {
     expect(lines('SELECT evil(1), evil(2); SELECT evil(3)')).toEqual([`run:function evil [${RUNS}]`, `run:function evil [${RUNS}]`]);
-  });
-
-  it('answers the same through analyzeSqlAsync', async () => {
-    expect((await analyzeSqlAsync('DROP SCHEMA public CASCADE')).map(line)).toEqual(['drop:schema public [CASCADE]']);
   });
 
   it('fails closed on SQL nested deeper than the parser goes', () => {

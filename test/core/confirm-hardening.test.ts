@@ -8,7 +8,7 @@ import jwt from 'jsonwebtoken';
 import { describe, expect, it } from 'vitest';
 import { analyzeChange } from '../../src/analysis/index.js';
 import type { Effect } from '../../src/vocabulary/effects.js';
-import { createGuard, type GuardOptions } from '../../src/core/guard.js';
+import { createEngine, type EngineOptions } from '../../src/core/engine.js';
 import { createRateLimits } from '../../src/core/limits.js';
 import { DEFAULT_POLICY_FILE, loadPolicy } from '../../src/core/policy.js';
 import { createMemoryStore } from '../../src/store/memory.js';
@@ -29,9 +29,9 @@ function laxPolicy() {
   return loadPolicy(file);
 }
 
-function guardWith(options: Partial<GuardOptions> & { deploymentId?: string } = {}, clock = manualClock()) {
+function guardWith(options: Partial<EngineOptions> & { deploymentId?: string } = {}, clock = manualClock()) {
   const tokens = createTokenService({ key, ttlSeconds: 300, clock, deploymentId: options.deploymentId });
-  const guard = createGuard({ policy: loadPolicy(), analyze: analyzeChange, tokens, store: createMemoryStore({ maxEntries: 1000, clock }), clock, fourEyes: false, ...options });
+  const guard = createEngine({ policy: loadPolicy(), analyze: analyzeChange, tokens, store: createMemoryStore({ maxEntries: 1000, clock }), clock, fourEyes: false, ...options });
   return { guard, clock, tokens };
 }
 

@@ -1,7 +1,8 @@
 import { createSecretKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { analyzeChange } from '../../src/analysis/index.js';
-import { createGuard, identityOf, type Decision, type GuardOptions } from '../../src/core/guard.js';
+import { createEngine, type EngineOptions } from '../../src/core/engine.js';
+import { identityOf, type Decision } from '../../src/core/guard.js';
 import { loadPolicy } from '../../src/core/policy.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { StoreUnavailableError, type GuardStore } from '../../src/core/store.js';
@@ -12,11 +13,11 @@ const policy = loadPolicy();
 const alice = { userId: 'alice', role: 'developer' };
 const bob = { userId: 'bob', role: 'developer' };
 
-function setup(options: Partial<GuardOptions> = {}) {
+function setup(options: Partial<EngineOptions> = {}) {
   const clock = manualClock();
   const decisions: Decision[] = [];
   const tokens = createTokenService({ key: createSecretKey(Buffer.from(TEST_SECRET)), ttlSeconds: 300, clock });
-  const guard = createGuard({ policy, analyze: analyzeChange, tokens, store: createMemoryStore({ maxEntries: 1000, clock }), clock, fourEyes: false, onDecision: (d) => decisions.push(d), ...options });
+  const guard = createEngine({ policy, analyze: analyzeChange, tokens, store: createMemoryStore({ maxEntries: 1000, clock }), clock, fourEyes: false, onDecision: (d) => decisions.push(d), ...options });
   return { guard, clock, decisions, tokens };
 }
 
@@ -127,7 +128,7 @@ describe('confirm', () => {
   });
 
 
-  async function issued(options: Partial<GuardOptions> = {}, requester = alice) {
+  async function issued(options: Partial<EngineOptions> = {}, requester = alice) {
     const s = setup(options);
     const token = (await s.guard.validate(change('DROP TABLE', 'production'), requester)).confirmation_token!;
     s.decisions.length = 0;

@@ -4,7 +4,7 @@ import { createSecretKey, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeChange } from '../../src/analysis/index.js';
-import { createGuard } from '../../src/core/guard.js';
+import { createEngine } from '../../src/core/engine.js';
 import { loadPolicy } from '../../src/core/policy.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { createTokenService, TOKEN_ISSUER, tokenAudience } from '../../src/core/tokens.js';
@@ -135,7 +135,7 @@ describe('replay and garbage', () => {
 
   it('a 100 kB token handed to the core directly is refused as malformed, cheaply', async () => {
     const clock = manualClock();
-    const guard = createGuard({ policy: loadPolicy(), analyze: analyzeChange, tokens: createTokenService({ key: createSecretKey(Buffer.from(TEST_SECRET)), ttlSeconds: 300, clock }), store: createMemoryStore({ maxEntries: 1000, clock }), clock, fourEyes: false });
+    const guard = createEngine({ policy: loadPolicy(), analyze: analyzeChange, tokens: createTokenService({ key: createSecretKey(Buffer.from(TEST_SECRET)), ttlSeconds: 300, clock }), store: createMemoryStore({ maxEntries: 1000, clock }), clock, fourEyes: false });
     expect(await guard.confirm('A'.repeat(100 * 1024), { userId: 'alice' })).toEqual({ success: false, code: 'TOKEN_MALFORMED', message: expect.stringMatching(/longer than 2048 characters/) });
   });
 });

@@ -3,7 +3,7 @@
 // the verbs. The real analysis (src/analysis/) and policy replace both when the lead wires them in.
 import type { Effect } from '../../src/vocabulary/effects.js';
 import type { EnforcementWiring } from '../../src/app.js';
-import type { Level } from '../../src/core/enforcement.js';
+import type { Level } from '../../src/core/policy.js';
 import { memoryApprovalStore } from './memory-approval-store.js';
 
 const EFFECTS: Record<string, Effect[]> = {

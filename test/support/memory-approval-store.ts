@@ -1,7 +1,7 @@
-// An in-memory ApprovalStore for tests: the contract the shared store implements, in a few lines.
-import type { ApprovalStore } from '../../src/core/enforcement.js';
+// An in-memory store for tests of the enforcing path: what the engine needs of a store (DecisionStore), in a few lines.
+import type { DecisionStore } from '../../src/core/engine.js';
 
-export function memoryApprovalStore(maxTokens = 10_000): ApprovalStore & { approvals: Map<string, number> } {
+export function memoryApprovalStore(maxTokens = 10_000): DecisionStore & { approvals: Map<string, number> } {
   const used = new Map<string, number>();
   const approvals = new Map<string, number>();
   return {
