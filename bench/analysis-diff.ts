@@ -3,7 +3,7 @@
 // changed. Prints the median of 10 runs. Target: ≤ 200 ms. Then the time to read a deeply nested 1 MB body.
 // Run: npx tsx bench/analysis-diff.ts
 import { performance } from 'node:perf_hooks';
-import { parseHasuraJson, SLICE_FROM_BYTES } from '../src/big-json/lazy-tables.js';
+import { parseHasuraJson, TABLES_IN_BYTES_FROM } from '../src/big-json/lazy-tables.js';
 import { diffMetadata } from '../src/analysis/metadata-diff.js';
 
 const TABLES = 1000;
@@ -63,7 +63,7 @@ console.log(`diffMetadata, ${TABLES} tables (${effects} effects), median of ${RU
 // so its cost must grow with the size of the body only. A 1 MB body nested 30,000 and 60,000 deep: read in one pass,
 // doubling the depth about doubles the time (a path copied at every value made it 7.9 s and four times that).
 for (const depth of [30_000, 60_000]) {
-  const deep = Buffer.from(`{"type":"replace_metadata","version":2,"args":{"metadata":${'['.repeat(depth)}${']'.repeat(depth)},"note":"${'x'.repeat(SLICE_FROM_BYTES)}"}}`);
+  const deep = Buffer.from(`{"type":"replace_metadata","version":2,"args":{"metadata":${'['.repeat(depth)}${']'.repeat(depth)},"note":"${'x'.repeat(TABLES_IN_BYTES_FROM)}"}}`);
   const started = performance.now();
   parseHasuraJson(deep, 'request');
   console.log(`a ${(deep.length / 1e6).toFixed(1)} MB body nested ${depth} deep, read: ${(performance.now() - started).toFixed(1)} ms`);

@@ -24,7 +24,7 @@ import { lazyStore } from './store/lazy.js';
 import type { GuardStore } from './core/store.js';
 import { createIdentify, type Identify } from './identity/identify.js';
 import type { EnforcementDecision } from './core/enforcement.js';
-import type { Decision } from './core/guard.js';
+import type { Decision } from './core/advisory.js';
 
 /** What enforcing mode decides with; by default the change analysis, the policy and the app's store. Tests may replace parts. */
 export type EnforcementWiring = Partial<Pick<EnforcingOptions, 'decide'>> & {

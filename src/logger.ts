@@ -1,5 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import type { Decision } from './core/guard.js';
+import type { Decision } from './core/advisory.js';
 
 /**
  * JSON lines on stdout, or on a given stream (tests). Header values are never logged anywhere. stdout is written

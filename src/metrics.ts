@@ -1,7 +1,7 @@
 // What /metrics shows (Prometheus): the engine's decisions from its audit records, HTTP requests by route, notification
 // tries, history failures, the store's state, and the process's own metrics.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Decision } from './core/guard.js';
+import type { Decision } from './core/advisory.js';
 
 export interface Metrics {
   registry: Registry;

@@ -1,6 +1,6 @@
 // The HTTP layer both doors share: action secret, body limit, health, readiness, metrics, error masking.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Guard } from '../src/core/guard.js';
+import type { Guard } from '../src/core/advisory.js';
 import { createGraphQLDoor, createGuardYoga } from '../src/doors/graphql.js';
 import { createLogger } from '../src/logger.js';
 import { createRequestListener, startServer } from '../src/server.js';

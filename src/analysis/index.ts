@@ -36,7 +36,11 @@ export async function analyzeChange(change: ChangeToAnalyse): Promise<Effect[]> 
   return effects;
 }
 
-/** The effects of a request body the enforcing proxy intercepted on its way to Hasura. */
+/**
+ * The effects of a request body the enforcing proxy intercepted on its way to Hasura. The endpoint it was sent to
+ * (in `context` for the audit record) does not change the reading: every request type is read the same wherever it
+ * is sent, which is never less strict than Hasura, who refuses some types on some endpoints.
+ */
 export async function analyzeHasuraBody(body: unknown, context: { endpoint: InspectedEndpoint; currentMetadata?: unknown }): Promise<Effect[]> {
   await loadSqlParser();
   return analyzeHasuraRequest(body, { analyzeSql, currentMetadata: context.currentMetadata });

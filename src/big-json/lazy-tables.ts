@@ -27,7 +27,7 @@ import {
 } from './bytes.js';
 
 /** From this size on, a replace_metadata or an export_metadata answer is read leaving its tables in its bytes. */
-export const SLICE_FROM_BYTES = 1024 * 1024;
+export const TABLES_IN_BYTES_FROM = 1024 * 1024;
 
 type Path = readonly (string | number)[];
 
@@ -36,8 +36,8 @@ type Path = readonly (string | number)[];
  * that a big replace_metadata or export keeps its tables in its bytes. Any other body is parsed whole.
  */
 export function parseHasuraJson(bytes: Buffer, what: 'request' | 'export'): unknown {
-  if (bytes.length >= SLICE_FROM_BYTES) {
-    const found = parseLeavingSlices(bytes, what === 'export' ? isExportTableList : isRequestTableList);
+  if (bytes.length >= TABLES_IN_BYTES_FROM) {
+    const found = parseLeavingTables(bytes, what === 'export' ? isExportTableList : isRequestTableList);
     if (what === 'export' || (isObject(found) && found.type === 'replace_metadata')) return found ?? JSON.parse(bytes.toString('utf8'));
   }
   return JSON.parse(bytes.toString('utf8'));
@@ -49,7 +49,7 @@ export function parseHasuraJson(bytes: Buffer, what: 'request' | 'export'): unkn
  * hold more values than it would build into one tree (src/http/body-bounds.ts).
  */
 export function parseReplacementLeavingTables(bytes: Buffer): unknown {
-  const found = parseLeavingSlices(bytes, isRequestTableList);
+  const found = parseLeavingTables(bytes, isRequestTableList);
   return isObject(found) && found.type === 'replace_metadata' ? found : undefined;
 }
 
@@ -69,7 +69,7 @@ export const tablesUnder = (...prefix: string[]): ((path: Path) => boolean) => m
  * a JSON document this reader follows (invalid JSON among them, or something other than an array at such a path):
  * the caller then uses JSON.parse, which says why or gives the document whole.
  */
-export function parseLeavingSlices(bytes: Buffer, leftInBytes: (path: Path) => boolean): unknown {
+export function parseLeavingTables(bytes: Buffer, leftInBytes: (path: Path) => boolean): unknown {
   const scanned = new Scanner(bytes, leftInBytes).scan();
   if (!scanned) return undefined;
   try {

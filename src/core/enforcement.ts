@@ -3,7 +3,7 @@
 import { effectKey, type Effect } from '../vocabulary/effects.js';
 import { BULK_TYPES } from '../vocabulary/bulk.js';
 import type { Code } from './codes.js';
-import type { Decision } from './guard.js';
+import type { Decision } from './advisory.js';
 import { isObject } from '../vocabulary/json.js';
 import type { Person } from '../vocabulary/person.js';
 import type { InspectedEndpoint } from '../analysis/index.js';
@@ -50,13 +50,13 @@ export type EnforcementDecision = Decision & { action: 'judge' | 'confirm'; envi
 const WHOLE_REPLACEMENTS = new Set(['replace_metadata', 'set_custom_types']);
 
 /** True when the body replaces something wholesale (only a diff with the current metadata shows what goes). */
-export function needsCurrentMetadataByDefault(body: unknown): boolean {
-  if (Array.isArray(body)) return body.some(needsCurrentMetadataByDefault);
+export function needsCurrentMetadata(body: unknown): boolean {
+  if (Array.isArray(body)) return body.some(needsCurrentMetadata);
   if (!isObject(body) || typeof body.type !== 'string') return false;
   // Hasura matches types exactly; comparing case-insensitively only ever fetches more, never less.
   const type = body.type.toLowerCase();
   if (WHOLE_REPLACEMENTS.has(type)) return true;
-  return BULK_TYPES.has(type) && Array.isArray(body.args) && body.args.some(needsCurrentMetadataByDefault);
+  return BULK_TYPES.has(type) && Array.isArray(body.args) && body.args.some(needsCurrentMetadata);
 }
 
 export const credentialsSubject = (crd: string) => `credentials:${crd.slice(0, 12)}`;

@@ -10,7 +10,7 @@ import type { Clock } from '../vocabulary/clock.js';
 import type { Code } from './codes.js';
 import {
   mostTellingFirst,
-  needsCurrentMetadataByDefault,
+  needsCurrentMetadata,
   objectsClaim,
   summary,
   touchedObjects,
@@ -35,7 +35,7 @@ import {
   type ReportedChange,
   type Requester,
   type ValidateResult,
-} from './guard.js';
+} from './advisory.js';
 import { NO_LIMITS, type LimitedAction, type RateLimits } from './limits.js';
 import type { Environment, Level, Policy } from './policy.js';
 import { printable } from '../vocabulary/text.js';
@@ -193,7 +193,7 @@ interface Checked {
   instead?: string;
 }
 
-/** Validate's and preview's path: the input checks (guard.ts), the analysis, the policy; or the input's refusal. */
+/** Validate's and preview's path: the input checks (advisory.ts), the analysis, the policy; or the input's refusal. */
 async function checked(ctx: Context, request: ChangeRequest): Promise<Checked | InputRefusal> {
   const input = checkInput(request, { policy: ctx.policy, guardEnvironment: ctx.guardEnvironment });
   if (!input.ok) return input;
@@ -238,42 +238,42 @@ async function validate(ctx: Context, change: ChangeRequest, requester: Requeste
     return refusedInput(c.code, c.message);
   }
   const subject: Subject = { ...requesterSubject(requester), operation: label(c.operation), table: c.table, environment: c.environment.name };
-  const changes = report(ctx, c);
-  const answer = (code: Code, outcome: Outcome, message: string, token: string | null = null): ValidateResult => {
-    record(ctx, 'validate', outcome, code, subject);
-    return { success: outcome === 'allowed' || outcome === 'confirmation_required', code, message, confirmation_token: token, level: c.level, changes };
-  };
-  if (c.level === 'deny') {
-    const instead = c.instead ? ` Instead, ${c.instead}` : '';
-    return answer('DENIED_BY_POLICY', 'denied', `Refused: ${describeChecked(c)}; ${c.environment.name} does not allow it.${instead}`);
-  }
-  if (c.level === 'allow') {
-    return answer('ALLOWED', 'allowed', `Validated automatically: ${describeChecked(c)}; ${c.environment.name} allows it without confirmation.`);
-  }
-  return issueAdvisoryToken(ctx, c, requester, subject, answer);
+  const verdict = advisoryVerdict(ctx, c, requester);
+  // The audit record names the token it issued, if any.
+  record(ctx, 'validate', verdict.outcome, verdict.code, verdict.tokenId ? { ...subject, tokenId: verdict.tokenId } : subject);
+  const success = verdict.outcome === 'allowed' || verdict.outcome === 'confirmation_required';
+  return { success, code: verdict.code, message: verdict.message, confirmation_token: verdict.token ?? null, level: c.level, changes: report(ctx, c) };
 }
 
-/** The answer to a change that needs a confirmation: a token bound to the requester, or why none can be issued. */
-function issueAdvisoryToken(
-  ctx: Context,
-  c: Checked,
-  requester: Requester,
-  subject: Subject,
-  answer: (code: Code, outcome: Outcome, message: string, token?: string | null) => ValidateResult,
-): ValidateResult {
+interface AdvisoryVerdict {
+  code: Code;
+  outcome: Outcome;
+  message: string;
+  token?: string;
+  tokenId?: string;
+}
+
+/** A checked change's answer: denied, allowed, or a token bound to the requester (or why none can be issued). */
+function advisoryVerdict(ctx: Context, c: Checked, requester: Requester): AdvisoryVerdict {
+  if (c.level === 'deny') {
+    const instead = c.instead ? ` Instead, ${c.instead}` : '';
+    return { code: 'DENIED_BY_POLICY', outcome: 'denied', message: `Refused: ${describeChecked(c)}; ${c.environment.name} does not allow it.${instead}` };
+  }
+  if (c.level === 'allow') {
+    return { code: 'ALLOWED', outcome: 'allowed', message: `Validated automatically: ${describeChecked(c)}; ${c.environment.name} allows it without confirmation.` };
+  }
   // A token is only as good as its requester's identity: four-eyes compares two users, so both must be known.
   if (ctx.fourEyes && !isIdentified(requester)) {
-    return answer('REQUESTER_UNIDENTIFIED', 'invalid', 'Refused: four-eyes mode issues confirmation tokens to identified users only; send the change as a signed-in user (x-hasura-user-id).');
+    return { code: 'REQUESTER_UNIDENTIFIED', outcome: 'invalid', message: 'Refused: four-eyes mode issues confirmation tokens to identified users only; send the change as a signed-in user (x-hasura-user-id).' };
   }
   const fx = [...new Set(c.effects.map(effectKey))];
   if (fx.length > MAX_TOKEN_EFFECTS) {
-    return answer('TOO_MANY_EFFECTS', 'invalid', `Refused: the change has ${fx.length} kinds of effect, more than the ${MAX_TOKEN_EFFECTS} a confirmation token can carry. Split it into smaller changes.`);
+    return { code: 'TOO_MANY_EFFECTS', outcome: 'invalid', message: `Refused: the change has ${fx.length} kinds of effect, more than the ${MAX_TOKEN_EFFECTS} a confirmation token can carry. Split it into smaller changes.` };
   }
   const { token, jti } = ctx.tokens.issue({ op: label(c.operation), tbl: c.table, env: c.environment.name, sub: identityOf(requester), fx });
-  subject.tokenId = jti; // `answer` records this subject: the audit record names the token it issued
   const who = ctx.fourEyes ? 'another user must confirm it' : 'confirm it';
   const message = `${describeChecked(c)}. In ${c.environment.name} it needs a confirmation: ${who} with confirmMetadataChange and this confirmation_token within ${ctx.tokens.ttlSeconds} seconds.`;
-  return answer('CONFIRMATION_REQUIRED', 'confirmation_required', message, token);
+  return { code: 'CONFIRMATION_REQUIRED', outcome: 'confirmation_required', message, token, tokenId: jti };
 }
 
 async function preview(ctx: Context, change: ChangeRequest): Promise<PreviewResult> {
@@ -505,7 +505,7 @@ async function effectsOf(ctx: Context, request: JudgeRequest, subject: Subject):
   const enforcing = ctx.enforcing!;
   const notSent = `Not sent to Hasura by ${whereOf(enforcing.environment)}`;
   let currentMetadata: unknown;
-  if (needsCurrentMetadataByDefault(request.body)) {
+  if (needsCurrentMetadata(request.body)) {
     try {
       currentMetadata = await request.fetchCurrentMetadata();
     } catch (err) {

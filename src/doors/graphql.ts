@@ -11,7 +11,7 @@ import { GraphQLError, type ValidationRule } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Code } from '../core/codes.js';
-import type { ChangeRequest, Guard, Requester } from '../core/guard.js';
+import type { ChangeRequest, Guard, Requester } from '../core/advisory.js';
 import { requesterFrom, type RequesterResult } from '../http/requester.js';
 import { personOf } from '../vocabulary/person.js';
 import { packageFile } from '../vocabulary/paths.js';

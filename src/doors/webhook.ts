@@ -3,7 +3,7 @@
 import * as z from '../vocabulary/zod.js';
 import type { Code } from '../core/codes.js';
 import { isObject } from '../vocabulary/json.js';
-import type { Guard } from '../core/guard.js';
+import type { Guard } from '../core/advisory.js';
 import { requesterFrom } from '../http/requester.js';
 import type { Person } from '../vocabulary/person.js';
 

@@ -5,9 +5,7 @@
 // src/big-json/measure.ts), and a body past a bound is refused with the bound named (checkBounds). Pure: bytes and
 // bounds in, a measure or a refusal out. docs/security.md ("Bounded work per request") says why each default is where it is.
 
-import { MAX_JSON_DEPTH, measureJson, type JsonMeasure } from '../big-json/measure.js';
-
-export { MAX_JSON_DEPTH, measureJson, type JsonMeasure };
+import { MAX_JSON_DEPTH, type JsonMeasure } from '../big-json/measure.js';
 
 export interface BodyBounds {
   /** Decoded bytes (PROXY_MAX_BODY_BYTES). */

@@ -1,4 +1,4 @@
-import type { Requester } from '../core/guard.js';
+import type { Requester } from '../core/advisory.js';
 import { hasuraCredentialsOf } from './credentials.js';
 
 /** Longest identity value accepted. Longer is refused, never cut or replaced: the role is not the user. */

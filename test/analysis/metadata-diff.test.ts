@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Effect } from '../../src/vocabulary/effects.js';
 import { analyzeHasuraRequest } from '../../src/analysis/hasura.js';
-import { parseLeavingSlices, tablesUnder } from '../../src/big-json/lazy-tables.js';
+import { parseLeavingTables, tablesUnder } from '../../src/big-json/lazy-tables.js';
 import { elementText } from '../../src/vocabulary/json.js';
 import { diffCustomTypes, diffMetadata, MAX_LISTED_EFFECTS } from '../../src/analysis/metadata-diff.js';
 import { DEFAULT_POLICY_FILE, loadPolicy } from '../../src/core/policy.js';
@@ -219,7 +219,7 @@ const tableOf = (t: typeof tableFrom extends fc.Arbitrary<infer T> ? T : never) 
 };
 const metadataFrom = fc.array(tableFrom, { maxLength: 5 }).map((tables) => ({ version: 3, sources: [{ name: 'default', kind: 'postgres', tables: tables.map(tableOf) }] }));
 /** The metadata as export_metadata's answer read by the proxy: every table left in the bytes. */
-const sliced = (metadata: unknown) => (parseLeavingSlices(Buffer.from(JSON.stringify({ metadata })), tablesUnder('metadata')) as { metadata: unknown }).metadata;
+const sliced = (metadata: unknown) => (parseLeavingTables(Buffer.from(JSON.stringify({ metadata })), tablesUnder('metadata')) as { metadata: unknown }).metadata;
 
 describe('diffMetadata over tables left in their bytes (a big apply, a big export)', () => {
   it('says exactly what it says over parsed tables, whichever side is sliced', () => {

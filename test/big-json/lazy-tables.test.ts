@@ -2,7 +2,7 @@
 // plain twin, JSON.parse: the same value, or no value when the bytes are not valid JSON.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { materialise, parseHasuraJson, parseLeavingSlices, SLICE_FROM_BYTES, tablesUnder } from '../../src/big-json/lazy-tables.js';
+import { materialise, parseHasuraJson, parseLeavingTables, TABLES_IN_BYTES_FROM, tablesUnder } from '../../src/big-json/lazy-tables.js';
 import { fingerprintOf } from '../../src/core/fingerprint.js';
 import { ELEMENT_TEXT, elementText } from '../../src/vocabulary/json.js';
 
@@ -10,7 +10,7 @@ import { ELEMENT_TEXT, elementText } from '../../src/vocabulary/json.js';
 const keptInBytes = (list: unknown) => Array.isArray(list) && typeof (list as { [ELEMENT_TEXT]?: unknown })[ELEMENT_TEXT] === 'function';
 
 const inReplaceMetadata = tablesUnder('args', 'metadata');
-const read = (text: string) => parseLeavingSlices(Buffer.from(text, 'utf8'), inReplaceMetadata);
+const read = (text: string) => parseLeavingTables(Buffer.from(text, 'utf8'), inReplaceMetadata);
 
 /** What JSON.parse says of `text`: its value, or that it throws. */
 function plain(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -35,7 +35,7 @@ const body = fc.record({
   extra: fc.jsonValue(),
 });
 
-describe('parseLeavingSlices, held to JSON.parse', () => {
+describe('parseLeavingTables, held to JSON.parse', () => {
   it('gives back what JSON.parse gives, with the tables of every source left in the bytes', () => {
     fc.assert(
       fc.property(body, fc.constantFrom(undefined, 1, 2, '\t'), (value, indent) => {
@@ -167,7 +167,7 @@ describe('where the guard reads big bodies this way', () => {
   });
 
   const big = (type: string) => {
-    const tables = Array.from({ length: Math.ceil(SLICE_FROM_BYTES / 30) }, (_, i) => ({ table: { schema: 'public', name: `t${i}` } }));
+    const tables = Array.from({ length: Math.ceil(TABLES_IN_BYTES_FROM / 30) }, (_, i) => ({ table: { schema: 'public', name: `t${i}` } }));
     return Buffer.from(JSON.stringify({ type, version: 2, args: { metadata: { version: 3, sources: [{ name: 'default', tables }] } } }));
   };
 

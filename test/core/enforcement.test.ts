@@ -2,9 +2,9 @@
 import { createHmac, createSecretKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { analyzeChange } from '../../src/analysis/index.js';
-import { needsCurrentMetadataByDefault } from '../../src/core/enforcement.js';
+import { needsCurrentMetadata } from '../../src/core/enforcement.js';
 import { createEngine, type DecisionStore, type EnforcingOptions } from '../../src/core/engine.js';
-import type { Decision } from '../../src/core/guard.js';
+import type { Decision } from '../../src/core/advisory.js';
 import { loadPolicy } from '../../src/core/policy.js';
 import { fingerprintOf, sha256Hex } from '../../src/core/fingerprint.js';
 import { createTokenService } from '../../src/core/tokens.js';
@@ -35,7 +35,7 @@ describe('fingerprintOf', () => {
   });
 });
 
-describe('needsCurrentMetadataByDefault', () => {
+describe('needsCurrentMetadata', () => {
   it.each([
     [{ type: 'replace_metadata', args: {} }, true],
     [{ type: 'set_custom_types', args: {} }, true],
@@ -46,7 +46,7 @@ describe('needsCurrentMetadataByDefault', () => {
     ['replace_metadata', false],
     [null, false],
   ])('%j → %s', (body, expected) => {
-    expect(needsCurrentMetadataByDefault(body)).toBe(expected);
+    expect(needsCurrentMetadata(body)).toBe(expected);
   });
 });
 

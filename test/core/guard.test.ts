@@ -2,7 +2,7 @@ import { createSecretKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { analyzeChange } from '../../src/analysis/index.js';
 import { createEngine, type EngineOptions } from '../../src/core/engine.js';
-import { identityOf, type Decision } from '../../src/core/guard.js';
+import { identityOf, type Decision } from '../../src/core/advisory.js';
 import { loadPolicy } from '../../src/core/policy.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { StoreUnavailableError, type GuardStore } from '../../src/core/store.js';

@@ -2,7 +2,7 @@
 // metadata diff), the default policy and the app's store, in front of a stand-in Hasura that records what reaches it.
 // The bodies are the console's and the CLI's own (test/fixtures/console/bodies.ts cites where each comes from).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SLICE_FROM_BYTES } from '../../src/big-json/lazy-tables.js';
+import { TABLES_IN_BYTES_FROM } from '../../src/big-json/lazy-tables.js';
 import * as bodies from '../fixtures/console/bodies.js';
 import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 
@@ -156,14 +156,14 @@ describe('hasura metadata apply (replace_metadata), diffed against the metadata 
 });
 
 describe('a big project: the apply and the export are read leaving their tables in their bytes', () => {
-  // Past SLICE_FROM_BYTES both sides take the memory-lean path (src/big-json/lazy-tables.ts); what the user sees must not change.
+  // Past TABLES_IN_BYTES_FROM both sides take the memory-lean path (src/big-json/lazy-tables.ts); what the user sees must not change.
   const BIG = metadataOf(['patients', 'doctors', 'visits', ...Array.from({ length: 12_000 }, (_, i) => `archive_${i}`)]);
   const apply = (metadata: ReturnType<typeof metadataOf>, resourceVersion: number) => ({ ...bodies.metadataApply(metadata), resource_version: resourceVersion });
   const withoutDoctors = { ...BIG, sources: [{ ...BIG.sources[0]!, tables: BIG.sources[0]!.tables.filter((t) => t.table.name !== 'doctors') }] };
 
   beforeEach(() => {
     guard.hasura.metadata = BIG;
-    expect(JSON.stringify(BIG).length).toBeGreaterThan(SLICE_FROM_BYTES);
+    expect(JSON.stringify(BIG).length).toBeGreaterThan(TABLES_IN_BYTES_FROM);
   });
 
   it('an apply that drops one table among 12,003 is held naming it; confirmed, the retry passes once, byte for byte', async () => {

@@ -3,15 +3,15 @@
 // of a stand-in Hasura that records what reaches it. Facts about Hasura are cited beside the code they shaped
 // (src/analysis/hasura.ts, src/analysis/metadata-diff.ts).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SLICE_FROM_BYTES } from '../../src/big-json/lazy-tables.js';
+import { TABLES_IN_BYTES_FROM } from '../../src/big-json/lazy-tables.js';
 import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 
 const permission = { role: 'user', permission: { columns: ['id'], filter: {} } };
 const table = (name: string) => ({ table: { schema: 'public', name }, select_permissions: [permission] });
 const PATIENTS = table('patients');
 const DOCTORS = table('doctors');
-/** Enough untouched tables to take a body past SLICE_FROM_BYTES. */
-const ARCHIVE = Array.from({ length: Math.ceil(SLICE_FROM_BYTES / 40) }, (_, i) => ({ table: { schema: 'archive', name: `t${i}` } }));
+/** Enough untouched tables to take a body past TABLES_IN_BYTES_FROM. */
+const ARCHIVE = Array.from({ length: Math.ceil(TABLES_IN_BYTES_FROM / 40) }, (_, i) => ({ table: { schema: 'archive', name: `t${i}` } }));
 const PASSWORD = 'Pw-s3cr3t-7f2c';
 const configuration = { connection_info: { database_url: { from_env: 'PG_DATABASE_URL' } } };
 const metadataOf = (tables: unknown[]) => ({ version: 3, sources: [{ name: 'default', kind: 'postgres', tables, configuration }] });
@@ -76,7 +76,7 @@ describe('replacements read as Hasura reads them, small bodies and big', () => {
     const inForce = metadataOf([PATIENTS, DOCTORS, ...extra]);
     const twice = { ...inForce, sources: [...inForce.sources, { ...inForce.sources[0]!, tables: [DOCTORS, ...extra] }] };
     const body = JSON.stringify(apply(twice));
-    expect(body.length > SLICE_FROM_BYTES).toBe(size === 'big');
+    expect(body.length > TABLES_IN_BYTES_FROM).toBe(size === 'big');
     const held = await heldAnswer('/v1/metadata', JSON.parse(body));
     expect(held.json.error).toMatch(/source default is listed twice/);
   });
@@ -86,7 +86,7 @@ describe('replacements read as Hasura reads them, small bodies and big', () => {
     // Hasura reads version 1 and 2 by their top-level tables (MetadataNoSources); the sources are ignored.
     const legacy = { ...metadataOf([PATIENTS, DOCTORS, ...extra]), version: 2, tables: [DOCTORS, ...extra] };
     const body = JSON.stringify(apply(legacy));
-    expect(body.length > SLICE_FROM_BYTES).toBe(size === 'big');
+    expect(body.length > TABLES_IN_BYTES_FROM).toBe(size === 'big');
     const held = await heldAnswer('/v1/metadata', JSON.parse(body));
     expect(held.json.error).toMatch(/untracks table default\.public\.patients/);
   });

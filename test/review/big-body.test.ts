@@ -1,11 +1,11 @@
 // An adversarial review of the big-body path (src/big-json/lazy-tables.ts and what reads its slices): bodies of
-// SLICE_FROM_BYTES or more, sent to the real proxy (real analysis, default policy) in front of a stand-in Hasura
+// TABLES_IN_BYTES_FROM or more, sent to the real proxy (real analysis, default policy) in front of a stand-in Hasura
 // that records what reaches it, and read by the real pieces directly, held to what JSON.parse of the same bytes
 // gives. Each case here broke something, or covers what the property tests in test/big-json/lazy-tables.test.ts
 // do not; the cases tried that held are listed in the review's report.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { analyzeHasuraBody } from '../../src/analysis/index.js';
-import { parseHasuraJson, SLICE_FROM_BYTES } from '../../src/big-json/lazy-tables.js';
+import { parseHasuraJson, TABLES_IN_BYTES_FROM } from '../../src/big-json/lazy-tables.js';
 import { loadPolicy } from '../../src/core/policy.js';
 import { ADMIN_SECRET, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 
@@ -14,8 +14,8 @@ const production = policy.findEnvironment('production')!;
 
 const permission = { role: 'user', permission: { columns: ['id'], filter: {} } };
 const patients = { table: { schema: 'public', name: 'patients' }, select_permissions: [permission] };
-/** Enough untouched tables to take a body past SLICE_FROM_BYTES. */
-const archive = Array.from({ length: Math.ceil(SLICE_FROM_BYTES / 40) }, (_, i) => ({ table: { schema: 'archive', name: `t${i}` } }));
+/** Enough untouched tables to take a body past TABLES_IN_BYTES_FROM. */
+const archive = Array.from({ length: Math.ceil(TABLES_IN_BYTES_FROM / 40) }, (_, i) => ({ table: { schema: 'archive', name: `t${i}` } }));
 const metadataOf = (tables: unknown[]) => ({ version: 3, sources: [{ name: 'default', kind: 'postgres', tables, configuration: {} }] });
 const IN_FORCE = metadataOf([patients, ...archive]);
 const WITHOUT_PATIENTS = metadataOf(archive);
@@ -45,7 +45,7 @@ describe('replace_metadata is judged on the metadata Hasura will apply', () => {
   it('without "version", args carrying "metadata" is read as Hasura reads it: dropping a table is held, not forwarded', async () => {
     // args looks like the metadata in force (what a v1 reading would compare), and its "metadata" drops a table.
     const body = Buffer.from(JSON.stringify({ type: 'replace_metadata', args: { ...IN_FORCE, metadata: WITHOUT_PATIENTS } }));
-    expect(body.length).toBeGreaterThan(SLICE_FROM_BYTES);
+    expect(body.length).toBeGreaterThan(TABLES_IN_BYTES_FROM);
     const answer = await send(body);
     expect(answer.status).toBe(400);
     expect(answer.json.error).toMatch(/untracks table default\.public\.patients/);
@@ -63,7 +63,7 @@ describe('a table listed twice in the new metadata', () => {
   // copy identical to the table in force followed by one without its permission takes the permission away.
   it('is not read as a harmless addition: the apply is held, and Hasura never sees it', async () => {
     const body = JSON.stringify({ type: 'replace_metadata', version: 2, args: { metadata: metadataOf([patients, ...archive, { table: patients.table }]) } });
-    expect(body.length).toBeGreaterThan(SLICE_FROM_BYTES);
+    expect(body.length).toBeGreaterThan(TABLES_IN_BYTES_FROM);
     const answer = await send(body);
     expect(answer.status).toBe(400);
     expect(guard.hasura.forwarded()).toEqual([]);
@@ -77,7 +77,7 @@ describe('bodies that cost the reader more than their size', () => {
   // the bench's (bench/analysis-diff.ts reads this body and prints how long it took); here, that it reads right.
   it('a big body nested 30,000 deep is read, and as JSON.parse reads it', () => {
     const depth = 30_000;
-    const text = `{"type":"replace_metadata","version":2,"args":{"metadata":${'['.repeat(depth)}${']'.repeat(depth)},"note":"${'x'.repeat(SLICE_FROM_BYTES)}"}}`;
+    const text = `{"type":"replace_metadata","version":2,"args":{"metadata":${'['.repeat(depth)}${']'.repeat(depth)},"note":"${'x'.repeat(TABLES_IN_BYTES_FROM)}"}}`;
     const bytes = Buffer.from(text);
     const found = parseHasuraJson(bytes, 'request');
     // Walked by hand: toEqual and materialise recurse, and this is deeper than their stack.
@@ -85,7 +85,7 @@ describe('bodies that cost the reader more than their size', () => {
     let reached = 0;
     for (let value = args.metadata; Array.isArray(value) && value.length > 0; value = value[0]) reached += 1;
     expect(reached).toBe(depth - 1);
-    expect(args.note).toHaveLength(SLICE_FROM_BYTES);
+    expect(args.note).toHaveLength(TABLES_IN_BYTES_FROM);
   });
 
   it('a held apply nested too deep to fingerprint is refused with a clear message, not a 500', async () => {
@@ -93,7 +93,7 @@ describe('bodies that cost the reader more than their size', () => {
     const filter = `${'{"_and":['.repeat(depth)}{}${']}'.repeat(depth)}`;
     const deepPermission = { table: patients.table, select_permissions: [{ role: 'user', permission: { columns: ['id'], filter: '@filter' } }] };
     const body = JSON.stringify({ type: 'replace_metadata', version: 2, args: { metadata: metadataOf([deepPermission, ...archive]) } }).replace('"@filter"', filter);
-    expect(body.length).toBeGreaterThan(SLICE_FROM_BYTES);
+    expect(body.length).toBeGreaterThan(TABLES_IN_BYTES_FROM);
     const answer = await send(body);
     // Since the bounds on work per request (src/http/body-bounds.ts), refused before it is parsed: 413, the depth named.
     expect(answer.status).toBe(413);
@@ -120,7 +120,7 @@ describe('spellings that held: the big path decides as JSON.parse of the same by
     ];
     for (const [what, text] of cases) {
       const bytes = Buffer.from(text);
-      expect(bytes.length, what).toBeGreaterThan(SLICE_FROM_BYTES);
+      expect(bytes.length, what).toBeGreaterThan(TABLES_IN_BYTES_FROM);
       expect(await levels(bytes, IN_FORCE), what).toEqual({ big: 'confirm', plain: 'confirm' });
     }
   });

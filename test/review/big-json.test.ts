@@ -1,10 +1,10 @@
 // An adversarial review of the memory-lean reader of big bodies (src/big-json/): a replace_metadata or an
-// export_metadata answer of SLICE_FROM_BYTES or more keeps each source's tables in its bytes, as an array whose
+// export_metadata answer of TABLES_IN_BYTES_FROM or more keeps each source's tables in its bytes, as an array whose
 // elements are parsed when read; the diff compares two such tables by their text, and the fingerprint walks them.
 // Everything here goes through the real door: the enforcing proxy, the real analysis and the default policy, in
 // front of a stand-in Hasura whose export is the metadata in force. Held or refused means Hasura saw nothing.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SLICE_FROM_BYTES } from '../../src/big-json/lazy-tables.js';
+import { TABLES_IN_BYTES_FROM } from '../../src/big-json/lazy-tables.js';
 import { ADMIN_SECRET, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 
 const headers = { 'content-type': 'application/json', 'x-hasura-admin-secret': ADMIN_SECRET };
@@ -12,7 +12,7 @@ const send = (guard: EnforcingServer, body: string, path = '/v1/metadata') => ra
 
 const permission = { role: 'user', permission: { columns: ['id', 'name'], filter: { owner_id: { _eq: 'X-Hasura-User-Id' } } } };
 const table = (i: number) => ({ table: { schema: 'public', name: `t${i}` }, select_permissions: [permission] });
-/** Enough tables for the export and the apply each to be past SLICE_FROM_BYTES. */
+/** Enough tables for the export and the apply each to be past TABLES_IN_BYTES_FROM. */
 const TABLES = Array.from({ length: 12_000 }, (_, i) => table(i));
 const source = (tables: unknown[]) => ({ name: 'default', kind: 'postgres', tables, configuration: { connection_info: { database_url: { from_env: 'PG_DATABASE_URL' } } } });
 const IN_FORCE = { version: 3, sources: [source(TABLES)] };
@@ -24,7 +24,7 @@ function applyWithTable5(table5: string, resourceVersion = 7): string {
   const metadata = JSON.stringify(IN_FORCE).replace(JSON.stringify(TABLES), `[${texts.join(',')}]`);
   expect(metadata).toContain(table5);
   const body = `{"type":"replace_metadata","version":2,"resource_version":${resourceVersion},"args":{"metadata":${metadata}}}`;
-  expect(body.length).toBeGreaterThan(SLICE_FROM_BYTES);
+  expect(body.length).toBeGreaterThan(TABLES_IN_BYTES_FROM);
   return body;
 }
 const SAME_TABLE_5 = JSON.stringify(table(5));
@@ -33,7 +33,7 @@ describe('big on both sides: each table compared by its text, then by its value'
   let guard: EnforcingServer;
   beforeAll(async () => {
     guard = await startEnforcingServer({});
-    expect(JSON.stringify(IN_FORCE).length).toBeGreaterThan(SLICE_FROM_BYTES);
+    expect(JSON.stringify(IN_FORCE).length).toBeGreaterThan(TABLES_IN_BYTES_FROM);
   });
   afterAll(() => guard.close());
   beforeEach(() => {
@@ -78,7 +78,7 @@ describe('big on both sides: each table compared by its text, then by its value'
     // Hasura stores a version 2 metadata as the default source in force with these tables (metadata-diff.ts cites it).
     const v2 = (tables: unknown[]) => JSON.stringify({ type: 'replace_metadata', version: 2, args: { metadata: { version: 2, tables, functions: [] } } });
     const same = v2(TABLES);
-    expect(same.length).toBeGreaterThan(SLICE_FROM_BYTES);
+    expect(same.length).toBeGreaterThan(TABLES_IN_BYTES_FROM);
     expect((await send(guard, same)).status).toBe(200);
     expect(guard.hasura.forwarded().map((r) => r.body.toString())).toEqual([same]);
     guard.hasura.requests.length = 0;

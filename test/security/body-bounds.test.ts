@@ -2,7 +2,8 @@
 // gives for the same text: the same values, depth, requests in bulks and values in a replace_metadata's table lists.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkBounds, MAX_JSON_DEPTH, measureJson, withoutCredentials, type BodyBounds, type JsonMeasure } from '../../src/http/body-bounds.js';
+import { MAX_JSON_DEPTH, measureJson, type JsonMeasure } from '../../src/big-json/measure.js';
+import { checkBounds, withoutCredentials, type BodyBounds } from '../../src/http/body-bounds.js';
 
 type Step = string | number;
 const TABLE_LISTS: Step[][] = [

@@ -4,8 +4,8 @@
 // nothing reaches Hasura, and the guard answers afterwards. How fast and how much memory: bench/crash-bodies.ts.
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SLICE_FROM_BYTES } from '../../src/big-json/lazy-tables.js';
-import { MAX_JSON_DEPTH } from '../../src/http/body-bounds.js';
+import { TABLES_IN_BYTES_FROM } from '../../src/big-json/lazy-tables.js';
+import { MAX_JSON_DEPTH } from '../../src/big-json/measure.js';
 import { ADMIN_SECRET, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 
 /** The crash body of the issue: `{"type":"bulk","args":[{},{},…]}` with this many empty requests. */
@@ -110,7 +110,7 @@ describe('each bound, set low: refused past it, judged as before within it', () 
   const trackTables = (n: number) => JSON.stringify({ type: 'pg_track_tables', args: { tables: Array.from({ length: n }, (_, i) => ({ table: `t${i}` })) } });
   const bulkOf = (n: number) => JSON.stringify({ type: 'bulk', args: Array.from({ length: n }, () => ({ type: 'get_inconsistent_metadata', args: {} })) });
 
-  // Enough tables to take a replace_metadata past SLICE_FROM_BYTES, and their values far past the bound of 1,000; fewer
+  // Enough tables to take a replace_metadata past TABLES_IN_BYTES_FROM, and their values far past the bound of 1,000; fewer
   // tables than the bound, each of a few values, as each table counts once, and the values of the largest one.
   const archive = Array.from({ length: 800 }, (_, i) => ({ table: { schema: 'archive', name: `t${i}` }, configuration: { comment: 'x'.repeat(1400) }, select_permissions: [{ role: 'user', permission: { columns: ['id'], filter: {} } }] }));
   const source = (tables: unknown) => ({ name: 'default', kind: 'postgres', tables, configuration: {} });
@@ -139,7 +139,7 @@ describe('each bound, set low: refused past it, judged as before within it', () 
 
   it('a big replace_metadata: its tables are read one at a time, so only one table\'s values count; the same values elsewhere do', async () => {
     const same = apply(IN_FORCE);
-    expect(same.length).toBeGreaterThan(SLICE_FROM_BYTES);
+    expect(same.length).toBeGreaterThan(TABLES_IN_BYTES_FROM);
     const answer = await post(guard, admin, same);
     expect(answer.status).toBe(200); // nothing changes: forwarded
     expect(guard.hasura.forwarded()).toHaveLength(1);
