@@ -379,7 +379,8 @@ const DECODE_FAILURE: Record<BodyDecodeError['reason'], [number, Code]> = {
  * Throws as JSON.parse does on text that is not JSON.
  */
 function parseWithinBounds(decoded: Buffer, measure: JsonMeasure, bounds: BodyBounds): unknown {
-  if (measure.tableValues === 0) return JSON.parse(decoded.toString('utf8')); // no table list: nothing to leave in the bytes
+  // Nothing counted as staying in the bytes (no table list, or one table only): within the bound parsed whole.
+  if (measure.tableValues === 0) return JSON.parse(decoded.toString('utf8'));
   if (measure.values <= bounds.maxValues) return parseHasuraJson(decoded, 'request'); // within bounds even if parsed whole
   return parseReplacementLeavingTables(decoded);
 }
