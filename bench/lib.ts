@@ -7,10 +7,28 @@ import autocannon from 'autocannon';
 
 export const ROOT = join(import.meta.dirname, '..');
 
+const IMAGE_STAGE = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').split(/^FROM /m).at(-1)!;
 /** The project's server as the image starts it: the Dockerfile's CMD, so the benchmark runs what ships. */
-export const PROJECT_COMMAND: string[] = JSON.parse(/^CMD (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))![1]!);
+export const PROJECT_COMMAND: string[] = JSON.parse(/^CMD (\[.*\])$/m.exec(IMAGE_STAGE)![1]!);
+/**
+ * The image's environment for it (the Dockerfile's ENV lines, GLIBC_TUNABLES among them), but for PORT and HOST, which
+ * each measurement sets. BENCH_IMAGE_ENV (JSON) changes entries, to measure without one:
+ * `BENCH_IMAGE_ENV='{"GLIBC_TUNABLES":""}'`.
+ */
+export const PROJECT_IMAGE_ENV: Record<string, string> = {
+  ...Object.fromEntries(
+    [...IMAGE_STAGE.matchAll(/^ENV (.*)$/gm)]
+      .flatMap((line) => [...line[1]!.matchAll(/(\w+)=(\S+)/g)])
+      .map((m) => [m[1]!, m[2]!])
+      .filter(([name]) => name !== 'PORT' && name !== 'HOST'),
+  ),
+  ...(JSON.parse(process.env.BENCH_IMAGE_ENV ?? '{}') as Record<string, string>),
+};
 export const PROJECT = PROJECT_COMMAND.at(-1)!;
 const nodeArgsFor = (file: string) => (file === PROJECT ? PROJECT_COMMAND.slice(1, -1) : []);
+const imageEnvFor = (file: string) => (file === PROJECT ? PROJECT_IMAGE_ENV : {});
+/** Node flags a measurement adds to the command (`NODE_ARGS` in its env), to compare a flag before it ships. */
+const extraNodeArgs = (env: Record<string, string>) => (env.NODE_ARGS ? env.NODE_ARGS.split(' ') : []);
 export const SECRET = 'benchmark-secret-that-is-long-enough-0123456789';
 
 export interface ServerProcess {
@@ -56,9 +74,9 @@ export const BENCH_ENV = {
 /** Spawns `node FILE` on a free port of 127.0.0.1 and resolves once it is ready (the project: GraphQL loaded too). */
 export async function startNode(file: string, env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgsFor(file), ...(env.NODE_ARGS ? env.NODE_ARGS.split(' ') : []), file], {
+  const child = spawn(process.execPath, [...nodeArgsFor(file), ...extraNodeArgs(env), file], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', TOKEN_SECRET: SECRET, ...BENCH_ENV, ...env },
+    env: { PATH: process.env.PATH, ...imageEnvFor(file), PORT: String(port), HOST: '127.0.0.1', TOKEN_SECRET: SECRET, ...BENCH_ENV, ...env },
     // The audit log is drained and dropped, as a log collector would take it.
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -85,9 +103,9 @@ export async function startNode(file: string, env: Record<string, string>): Prom
 export async function coldStartMs(file: string, path: string, env: Record<string, string> = {}): Promise<number> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeArgsFor(file), file], {
+  const child = spawn(process.execPath, [...nodeArgsFor(file), ...extraNodeArgs(env), file], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', TOKEN_SECRET: SECRET, ...BENCH_ENV, ...env },
+    env: { PATH: process.env.PATH, ...imageEnvFor(file), PORT: String(port), HOST: '127.0.0.1', TOKEN_SECRET: SECRET, ...BENCH_ENV, ...env },
     stdio: 'ignore',
   });
   try {

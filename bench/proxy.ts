@@ -1,7 +1,7 @@
 // Enforcing mode's cost: `npx tsx bench/proxy.ts` (BENCH_PROXY=latency: part 0 only).
 // 0. What a person feels: the latency one connection sees, requests one after another, for a pass-through
 //    POST /v1/graphql, an inspected routine metadata call and an inspected console SQL bulk, straight to the
-//    stand-in upstream, through the guard as the image runs it (the compiled bundle, the Dockerfile's CMD, default
+//    stand-in upstream, through the guard as the image runs it (the compiled bundle, the Dockerfile's CMD and ENV, default
 //    log level: one audit line per inspected request), through http-proxy-3 alone and through nginx; interleaved
 //    in rounds, so that other load on the machine falls on all of them alike. Beside the latencies, each proxy's
 //    CPU time and time spent waiting for a CPU (the kernel's run-queue delay), per request.
@@ -17,7 +17,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { freePort, PROJECT_COMMAND, ROOT, SECRET } from './lib.js';
+import { freePort, PROJECT_COMMAND, PROJECT_IMAGE_ENV, ROOT, SECRET } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 32;
@@ -43,9 +43,9 @@ async function startProcess(command: string, args: string[], env: Record<string,
 
 const startUpstream = (env: Record<string, string> = {}) => startProcess(process.execPath, ['bench/proxy-upstream.mjs'], env);
 const startBare = (upstream: string) => startProcess(process.execPath, ['bench/proxy-bare.mjs'], { HASURA_URL: upstream });
-/** The guard as the image runs it: the bundle (`npm run build`), node with the Dockerfile CMD's arguments, its default log level. */
-const startImageGuard = (upstream: string) =>
-  startProcess(process.execPath, PROJECT_COMMAND.slice(1), { HASURA_URL: upstream, HOST: '127.0.0.1', NODE_ENV: 'production', ACTION_SECRET: SECRET, GUARD_ENVIRONMENT: 'production', TOKEN_SECRET: SECRET });
+/** The guard as the image runs it: the bundle (`npm run build`), node with the Dockerfile CMD's arguments and its ENV, its default log level. */
+const startImageGuard = (upstream: string, extraNodeArgs: string[] = []) =>
+  startProcess(process.execPath, [...PROJECT_COMMAND.slice(1, -1), ...extraNodeArgs, PROJECT_COMMAND.at(-1)!], { ...PROJECT_IMAGE_ENV, HASURA_URL: upstream, HOST: '127.0.0.1', ACTION_SECRET: SECRET, GUARD_ENVIRONMENT: 'production', TOKEN_SECRET: SECRET });
 const startGuard = (upstream: string, extra: Record<string, string> = {}) =>
   startProcess(process.execPath, ['--import', 'tsx', 'bench/proxy-guard.ts'], { HASURA_URL: upstream, GUARD_ENVIRONMENT: 'production', TOKEN_SECRET: SECRET, ...extra });
 
@@ -318,13 +318,17 @@ execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' }); //
 const upstream = await startUpstream();
 const guard = await startGuard(upstream.url);
 const imageGuard = await startImageGuard(upstream.url);
+// BENCH_GUARD_NODE_ARGS: a second image guard with these node flags added, measured beside the first (part 0), to
+// weigh a flag before it goes into the Dockerfile's CMD.
+const flaggedArgs = process.env.BENCH_GUARD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+const flaggedGuard = flaggedArgs.length ? await startImageGuard(upstream.url, flaggedArgs) : undefined;
 const bare = await startBare(upstream.url);
 const nginx = await startNginx(upstream.url);
 try {
   console.log(`node ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s per run, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}${nginx ? `, ${spawnSync('nginx', ['-v']).stderr.toString().trim()}` : ''}`);
   if (!nginx) console.log('nginx is not installed here (apt-get install -y nginx-light): no nginx column.');
   const pidOf = (p: Proc) => ({ url: p.url, pid: p.child.pid });
-  await personPace({ direct: { url: upstream.url }, guard: pidOf(imageGuard), 'http-proxy-3 alone': pidOf(bare), ...(nginx ? { nginx: pidOf(nginx) } : {}) });
+  await personPace({ direct: { url: upstream.url }, guard: pidOf(imageGuard), ...(flaggedGuard ? { [`guard ${flaggedArgs.join(' ')}`]: pidOf(flaggedGuard) } : {}), 'http-proxy-3 alone': pidOf(bare), ...(nginx ? { nginx: pidOf(nginx) } : {}) });
   const onlyLatency = process.env.BENCH_PROXY === 'latency';
   for (const scenario of onlyLatency ? [] : SCENARIOS) {
     const direct = await load(upstream.url, scenario.path, scenario.body);
@@ -347,6 +351,7 @@ try {
 } finally {
   nginx?.stop();
   imageGuard.stop();
+  flaggedGuard?.stop();
   guard.stop();
   bare.stop();
   upstream.stop();

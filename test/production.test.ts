@@ -39,7 +39,7 @@ function imageFolder(): string {
 function imageStart() {
   const finalStage = dockerfile.split(/^FROM /m).at(-1)!;
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(finalStage)![1]!) as string[];
-  const env = Object.fromEntries([...(/^ENV (.*)$/m.exec(finalStage)![1]!.matchAll(/(\w+)=(\S+)/g))].map((m) => [m[1]!, m[2]!]));
+  const env = Object.fromEntries([...finalStage.matchAll(/^ENV (.*)$/gm)].flatMap((line) => [...line[1]!.matchAll(/(\w+)=(\S+)/g)]).map((m) => [m[1]!, m[2]!]));
   return { cmd, env, finalStage };
 }
 
@@ -76,6 +76,15 @@ describe('Dockerfile', () => {
     expect(finalStage).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
     const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n');
     for (const entry of ['node_modules', 'test', '.git']) expect(ignored).toContain(entry);
+  });
+
+  it("fixes glibc's malloc thresholds with tunables glibc accepts (it ignores a misspelt one without a word)", async () => {
+    const { env } = imageStart();
+    const wanted = env.GLIBC_TUNABLES!.split(':').map((entry) => entry.split('='));
+    expect(wanted.map(([name]) => name).sort()).toEqual(['glibc.malloc.mmap_threshold', 'glibc.malloc.trim_threshold']);
+    // The dynamic loader lists every tunable with the value it took from GLIBC_TUNABLES (the image's glibc is Debian's too).
+    const { stdout } = await run('/lib64/ld-linux-x86-64.so.2', ['--list-tunables'], { env: { GLIBC_TUNABLES: env.GLIBC_TUNABLES } });
+    for (const [name, value] of wanted) expect(stdout).toContain(`${name}: 0x${Number(value).toString(16)} `);
   });
 });
 
