@@ -19,8 +19,9 @@ FROM node:24.21.0-bookworm-slim
 ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0
 # glibc's malloc keeps freed memory in each thread's arena up to a threshold it raises by itself whenever a large
 # block is freed (start-up frees some): on Node 24 the arenas then held 30-50 MB more after load than they used.
-# The thresholds fixed at glibc's own starting values hand it back: RSS after 30 s of load 129-137 MB instead of
-# 156-180 (docs/performance.md, "Memory"). An environment variable costs no start-up time; a V8 flag would.
+# The thresholds fixed at glibc's own starting values hand it back: RSS after 30 s of load 132-151 MB (median 136)
+# instead of 156-180 (median 171) (docs/performance.md, "Memory after load"). An environment variable costs no
+# start-up time; a V8 flag would.
 ENV GLIBC_TUNABLES=glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072
 WORKDIR /app
 COPY --from=build /app/dist ./dist
@@ -34,5 +35,5 @@ EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node runs as PID 1 and handles SIGTERM itself (graceful shutdown in src/index.ts). No V8 flags: any flag
-# costs ~20 ms of start-up, because node can no longer use its built-in start-up snapshot (docs/performance.md).
+# costs 20-50 ms of start-up, because node can no longer use its built-in start-up snapshot (docs/performance.md).
 CMD ["node", "dist/index.js"]

@@ -125,9 +125,9 @@ describe('the checks refuse what they are there to refuse', () => {
   });
 
   it('a memory limit that a 100 MB replace_metadata would exceed; a body cap raised past the limit; a short grace period', () => {
-    expect(resourceProblems(broken((objects) => (containerOf(objects).resources.limits.memory = '512Mi')))).toEqual(['the memory limit 512Mi is under 556 MB']);
+    expect(resourceProblems(broken((objects) => (containerOf(objects).resources.limits.memory = '512Mi')))).toEqual(['the memory limit 512Mi is under 572 MB']);
     const bigger = broken((objects) => containerOf(objects).env.push({ name: 'PROXY_MAX_BODY_BYTES', value: String(200 * 2 ** 20) }));
-    expect(resourceProblems(bigger)).toEqual(['the memory limit 768Mi is under 976 MB']);
+    expect(resourceProblems(bigger)).toEqual(['the memory limit 768Mi is under 992 MB']);
     expect(bodySizeProblems(bigger, ADMIN_HOST)).toHaveLength(2);
     expect(shutdownProblems(broken((objects) => (guardOf(objects).spec.template.spec.terminationGracePeriodSeconds = 15)))).toEqual([
       'terminationGracePeriodSeconds 15 is not longer than 15 s (preStop + SHUTDOWN_TIMEOUT_MS)',
