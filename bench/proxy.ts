@@ -13,15 +13,15 @@
 // Each server is its own process; autocannon runs here. Everything on 127.0.0.1, bounded, stopping by itself.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { freePort, PROJECT_COMMAND, PROJECT_IMAGE_ENV, ROOT, SECRET } from './lib.js';
+import { ADMIN, ONE_CONNECTION_SCENARIOS, oneAfterAnother, SCENARIOS } from './proxy-scenarios.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 32;
-const ADMIN = { 'content-type': 'application/json', 'x-hasura-admin-secret': 'bench-admin-secret' };
 
 interface Proc {
   url: string;
@@ -103,67 +103,6 @@ async function load(url: string, path: string, body: string): Promise<Figures> {
   const result = await autocannon({ ...options, duration: SECONDS });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}${path}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return { p50: result.latency.p50, p99: result.latency.p99, rps: result.requests.average };
-}
-
-const SCENARIOS = [
-  { name: 'pass-through POST /v1/graphql', path: '/v1/graphql', body: JSON.stringify({ query: 'query { patients(limit: 1) { id name } }' }) },
-  { name: 'inspected POST /v1/metadata', path: '/v1/metadata', body: JSON.stringify({ type: 'get_inconsistent_metadata', args: {} }) },
-];
-
-/** At a person's pace: what the console sends when someone tracks a table, and runs SQL on the Raw SQL page. */
-const ONE_CONNECTION_SCENARIOS = [
-  SCENARIOS[0]!,
-  {
-    name: 'inspected routine metadata call (console "Track table", /v1/metadata bulk)',
-    path: '/v1/metadata',
-    body: JSON.stringify({ type: 'bulk', source: 'default', resource_version: 12, args: [{ type: 'pg_track_table', args: { source: 'default', table: { schema: 'public', name: 'orders' } } }] }),
-  },
-  {
-    name: 'inspected console SQL bulk (Raw SQL page, /v2/query: statement_timeout + CREATE TABLE + CREATE INDEX)',
-    path: '/v2/query',
-    body: JSON.stringify({
-      type: 'bulk',
-      source: 'default',
-      args: [
-        { type: 'run_sql', args: { source: 'default', sql: 'SET LOCAL statement_timeout = 10000;', cascade: false, read_only: false } },
-        {
-          type: 'run_sql',
-          args: {
-            source: 'default',
-            sql: 'CREATE TABLE public.order_notes (id serial PRIMARY KEY, order_id integer NOT NULL REFERENCES public.orders (id), note text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());\nCREATE INDEX order_notes_order_id ON public.order_notes (order_id);',
-            cascade: false,
-            read_only: false,
-          },
-        },
-      ],
-    }),
-  },
-];
-
-/** Sends `count` requests one after another on one keep-alive connection; the milliseconds each took. */
-async function oneAfterAnother(url: string, path: string, body: string, count: number): Promise<number[]> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const { hostname, port } = new URL(url);
-  const headers = { ...ADMIN, 'content-length': Buffer.byteLength(body) };
-  const times: number[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const started = performance.now();
-      const status = await new Promise<number>((resolve, reject) => {
-        const req = request({ host: hostname, port, method: 'POST', path, headers, agent }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
-        req.on('error', reject);
-        req.end(body);
-      });
-      times.push(performance.now() - started);
-      if (status !== 200) throw new Error(`${url}${path}: answered ${status}`);
-    }
-  } finally {
-    agent.destroy();
-  }
-  return times;
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;

@@ -1,0 +1,116 @@
+// npx tsx bench/proxy-profile.ts <pass|track|sql> [cpu|alloc]: where the guard's work goes for one request of the
+// latency bench (bench/proxy.ts, part 0), per request. The guard runs as the image runs it (the bundle, the
+// Dockerfile's CMD and ENV) in front of the stand-in Hasura; one connection sends the request 1,000 times to warm up,
+// then 4,000 times measured, one after another.
+//   cpu:   a V8 CPU profile (100 µs sampling); the busy time per request and the functions by self time.
+//   alloc: V8's sampling heap profiler, objects already collected included (bench/heap-sampler.mjs): the bytes
+//          allocated per request and where. Fewer bytes per request means young collections come less often.
+// Writes its profile into ./profiles. Everything on 127.0.0.1; the processes stop when it ends.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, PROJECT_COMMAND, PROJECT_IMAGE_ENV, ROOT, SECRET } from './lib.js';
+import { ONE_CONNECTION_SCENARIOS, oneAfterAnother } from './proxy-scenarios.js';
+
+const WARM_UP = 1000;
+const MEASURED = 4000;
+const SCENARIO_BY_NAME = { pass: ONE_CONNECTION_SCENARIOS[0]!, track: ONE_CONNECTION_SCENARIOS[1]!, sql: ONE_CONNECTION_SCENARIOS[2]! };
+
+const which = (process.argv[2] ?? 'sql') as keyof typeof SCENARIO_BY_NAME;
+const mode = process.argv[3] ?? 'cpu';
+const scenario = SCENARIO_BY_NAME[which];
+if (!scenario || (mode !== 'cpu' && mode !== 'alloc')) throw new Error('usage: npx tsx bench/proxy-profile.ts <pass|track|sql> [cpu|alloc]');
+const dir = join(ROOT, 'profiles');
+mkdirSync(dir, { recursive: true });
+const samplesFile = join(dir, `heap-${which}-${Date.now()}.heapprofile`);
+execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+
+/** Spawns `node ARGS` on a free port and resolves once `path` answers. */
+async function start(args: string[], env: Record<string, string>, path: string): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH, ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; !(await fetch(`${url}${path}`).then((r) => r.status < 500, () => false)); attempt++) {
+    if (attempt > 500) throw new Error(`${args.join(' ')} did not answer ${path}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { url, child };
+}
+
+const stopped = (child: ChildProcess, signal: NodeJS.Signals) =>
+  new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+
+const upstream = await start(['bench/proxy-upstream.mjs'], {}, '/');
+const profiling = mode === 'cpu' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100'] : ['--import', './bench/heap-sampler.mjs'];
+const guard = await start(
+  [...profiling, ...PROJECT_COMMAND.slice(1)],
+  { ...PROJECT_IMAGE_ENV, HASURA_URL: upstream.url, ACTION_SECRET: SECRET, GUARD_ENVIRONMENT: 'production', TOKEN_SECRET: SECRET, HEAP_SAMPLES_FILE: samplesFile },
+  '/ready',
+);
+const cpuProfilesBefore = new Set(readdirSync(dir));
+try {
+  await oneAfterAnother(guard.url, scenario.path, scenario.body, WARM_UP);
+  if (mode === 'alloc') await signalAndWaitFor(guard.child, `${samplesFile}.started`);
+  await oneAfterAnother(guard.url, scenario.path, scenario.body, MEASURED);
+  if (mode === 'alloc') await signalAndWaitFor(guard.child, samplesFile);
+} finally {
+  await stopped(guard.child, 'SIGINT'); // the guard's graceful exit writes the CPU profile
+  upstream.child.kill();
+  rmSync(`${samplesFile}.started`, { force: true });
+}
+
+console.log(`${scenario.name}, ${MEASURED} requests, node ${process.version}`);
+if (mode === 'cpu') summariseCpu(join(dir, readdirSync(dir).find((f) => !cpuProfilesBefore.has(f) && f.endsWith('.cpuprofile'))!));
+else summariseAllocations(samplesFile);
+
+/** Sends SIGUSR2 to the sampler in the guard and waits until it has written `file` (bench/heap-sampler.mjs). */
+async function signalAndWaitFor(child: ChildProcess, file: string): Promise<void> {
+  child.kill('SIGUSR2');
+  for (let attempt = 0; !existsSync(file); attempt++) {
+    if (attempt > 200) throw new Error(`the heap sampler did not write ${file}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+type CallFrame = { functionName: string; url: string; lineNumber: number };
+function where(f: CallFrame): string {
+  return `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${f.lineNumber}`;
+}
+
+/** The 25 largest totals, each per measured request. */
+function top(totals: Map<string, number>, unit: string): void {
+  for (const [key, value] of [...totals].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(value / MEASURED).toFixed(1).padStart(8)} ${unit}  ${key}`);
+}
+
+function summariseCpu(file: string): void {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: { id: number; callFrame: CallFrame }[]; samples: number[]; timeDeltas: number[] };
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<string, number>();
+  // The profile spans the whole process, start-up and warm-up included: a ceiling for the measured requests.
+  profile.samples.forEach((id, i) => {
+    const key = where(byId.get(id)!.callFrame);
+    if (key.startsWith('(idle)')) return;
+    self.set(key, (self.get(key) ?? 0) + profile.timeDeltas[i]!);
+  });
+  const busy = [...self.values()].reduce((a, b) => a + b, 0);
+  console.log(`busy ${(busy / (MEASURED + WARM_UP)).toFixed(0)} µs per request over the warm-up and the measured requests; profile: ${file}`);
+  top(new Map([...self].map(([key, us]) => [key, (us * MEASURED) / (MEASURED + WARM_UP)])), 'µs');
+}
+
+function summariseAllocations(file: string): void {
+  type HeapNode = { callFrame: CallFrame; selfSize: number; children: HeapNode[] };
+  const { head } = JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode };
+  const self = new Map<string, number>();
+  const walk = (node: HeapNode) => {
+    const key = where(node.callFrame);
+    self.set(key, (self.get(key) ?? 0) + node.selfSize / 1024);
+    node.children.forEach(walk);
+  };
+  walk(head);
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  console.log(`allocated ${(total / MEASURED).toFixed(1)} kB per request; profile: ${file}`);
+  top(self, 'kB');
+}
