@@ -18,7 +18,7 @@ RUN npm run build
 FROM node:24.21.0-bookworm-slim
 ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0
 # glibc's malloc keeps freed memory in each thread's arena up to a threshold it raises by itself whenever a large
-# block is freed (start-up frees some): on Node 24 the arenas then held 30-50 MB more after load than they used.
+# block is freed (start-up frees some): on Node 24 the process then held 25-45 MB more after load than it used.
 # The thresholds fixed at glibc's own starting values hand it back: RSS after 30 s of load 132-151 MB (median 136)
 # instead of 156-180 (median 171) (docs/performance.md, "Memory after load"). An environment variable costs no
 # start-up time; a V8 flag would.

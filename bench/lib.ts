@@ -4,24 +4,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import autocannon from 'autocannon';
+import { imageStart } from '../test/support/image-start.js';
 
 export const ROOT = join(import.meta.dirname, '..');
 
-const IMAGE_STAGE = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').split(/^FROM /m).at(-1)!;
+const IMAGE = imageStart(ROOT);
 /** The project's server as the image starts it: the Dockerfile's CMD, so the benchmark runs what ships. */
-export const PROJECT_COMMAND: string[] = JSON.parse(/^CMD (\[.*\])$/m.exec(IMAGE_STAGE)![1]!);
+export const PROJECT_COMMAND: string[] = IMAGE.cmd;
 /**
  * The image's environment for it (the Dockerfile's ENV lines, GLIBC_TUNABLES among them), but for PORT and HOST, which
  * each measurement sets. BENCH_IMAGE_ENV (JSON) changes entries, to measure without one:
  * `BENCH_IMAGE_ENV='{"GLIBC_TUNABLES":""}'`.
  */
 export const PROJECT_IMAGE_ENV: Record<string, string> = {
-  ...Object.fromEntries(
-    [...IMAGE_STAGE.matchAll(/^ENV (.*)$/gm)]
-      .flatMap((line) => [...line[1]!.matchAll(/(\w+)=(\S+)/g)])
-      .map((m) => [m[1]!, m[2]!])
-      .filter(([name]) => name !== 'PORT' && name !== 'HOST'),
-  ),
+  ...Object.fromEntries(Object.entries(IMAGE.env).filter(([name]) => name !== 'PORT' && name !== 'HOST')),
   ...(JSON.parse(process.env.BENCH_IMAGE_ENV ?? '{}') as Record<string, string>),
 };
 export const PROJECT = PROJECT_COMMAND.at(-1)!;
@@ -201,4 +197,20 @@ export function confirmPair(validatePath: string, confirmPath: string, counters 
       },
     ],
   };
+}
+
+/** Where a V8 profile's sample or allocation was made: `function file:line`, the file from node_modules/ or dist/. */
+export type CallFrame = { functionName: string; url: string; lineNumber: number };
+export const functionKey = (f: CallFrame): string => `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${f.lineNumber}`;
+
+/** A .cpuprofile's time by function (self time, µs), `(idle)` included. */
+export function selfTimeByFunction(file: string): Map<string, number> {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: { id: number; callFrame: CallFrame }[]; samples: number[]; timeDeltas: number[] };
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const key = functionKey(byId.get(id)!.callFrame);
+    self.set(key, (self.get(key) ?? 0) + profile.timeDeltas[i]!);
+  });
+  return self;
 }

@@ -1,10 +1,10 @@
 // npm run profile -- <rest|graphql|confirm>: a CPU profile of the compiled server under one benchmark scenario.
 // Writes a .cpuprofile into ./profiles (open it in Chrome DevTools) and prints the top functions by self time.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { BENCH_ENV, confirmPair, freePort, graphqlValidate, REST_VALIDATE, ROOT, SECRET } from './lib.js';
+import { BENCH_ENV, confirmPair, freePort, graphqlValidate, REST_VALIDATE, ROOT, SECRET, selfTimeByFunction } from './lib.js';
 import autocannon from 'autocannon';
 
 const which = process.argv[2] ?? 'rest';
@@ -31,14 +31,6 @@ await new Promise<void>((resolve) => {
 const file = readdirSync(dir).find((f) => !before.has(f) && f.endsWith('.cpuprofile'))!;
 console.log(`${scenario.name}: ${Math.round(result.rps)} req/s; profile: profiles/${file}`);
 
-type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] };
-const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
-const self = new Map<string, number>();
-const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-profile.samples.forEach((id, i) => {
-  const f = byId.get(id)!.callFrame;
-  const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${f.lineNumber}`;
-  self.set(key, (self.get(key) ?? 0) + profile.timeDeltas[i]!);
-});
+const self = selfTimeByFunction(join(dir, file));
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${key}`);

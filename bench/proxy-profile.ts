@@ -9,7 +9,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, PROJECT_COMMAND, PROJECT_IMAGE_ENV, ROOT, SECRET } from './lib.js';
+import { freePort, functionKey, PROJECT_COMMAND, PROJECT_IMAGE_ENV, ROOT, SECRET, selfTimeByFunction, type CallFrame } from './lib.js';
 import { ONE_CONNECTION_SCENARIOS, oneAfterAnother } from './proxy-scenarios.js';
 
 const WARM_UP = 1000;
@@ -75,26 +75,15 @@ async function signalAndWaitFor(child: ChildProcess, file: string): Promise<void
   }
 }
 
-type CallFrame = { functionName: string; url: string; lineNumber: number };
-function where(f: CallFrame): string {
-  return `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${f.lineNumber}`;
-}
-
 /** The 25 largest totals, each per measured request. */
 function top(totals: Map<string, number>, unit: string): void {
   for (const [key, value] of [...totals].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(value / MEASURED).toFixed(1).padStart(8)} ${unit}  ${key}`);
 }
 
 function summariseCpu(file: string): void {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: { id: number; callFrame: CallFrame }[]; samples: number[]; timeDeltas: number[] };
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const self = new Map<string, number>();
   // The profile spans the whole process, start-up and warm-up included: a ceiling for the measured requests.
-  profile.samples.forEach((id, i) => {
-    const key = where(byId.get(id)!.callFrame);
-    if (key.startsWith('(idle)')) return;
-    self.set(key, (self.get(key) ?? 0) + profile.timeDeltas[i]!);
-  });
+  const self = selfTimeByFunction(file);
+  self.delete('(idle) :-1');
   const busy = [...self.values()].reduce((a, b) => a + b, 0);
   console.log(`busy ${(busy / (MEASURED + WARM_UP)).toFixed(0)} µs per request over the warm-up and the measured requests; profile: ${file}`);
   top(new Map([...self].map(([key, us]) => [key, (us * MEASURED) / (MEASURED + WARM_UP)])), 'µs');
@@ -105,7 +94,7 @@ function summariseAllocations(file: string): void {
   const { head } = JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode };
   const self = new Map<string, number>();
   const walk = (node: HeapNode) => {
-    const key = where(node.callFrame);
+    const key = functionKey(node.callFrame);
     self.set(key, (self.get(key) ?? 0) + node.selfSize / 1024);
     node.children.forEach(walk);
   };

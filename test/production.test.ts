@@ -12,6 +12,7 @@ import { freePort } from './support/ports.js';
 import { spawnServer, type ServerProcess } from './support/server-process.js';
 import { postMetadata } from './support/enforcing-server.js';
 import { startStandInHasura } from './support/stand-in-hasura.js';
+import { imageStart as readImageStart } from './support/image-start.js';
 
 const root = join(import.meta.dirname, '..');
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
@@ -36,12 +37,7 @@ function imageFolder(): string {
 }
 
 /** The CMD and ENV of the Dockerfile's final stage. */
-function imageStart() {
-  const finalStage = dockerfile.split(/^FROM /m).at(-1)!;
-  const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(finalStage)![1]!) as string[];
-  const env = Object.fromEntries([...finalStage.matchAll(/^ENV (.*)$/gm)].flatMap((line) => [...line[1]!.matchAll(/(\w+)=(\S+)/g)]).map((m) => [m[1]!, m[2]!]));
-  return { cmd, env, finalStage };
-}
+const imageStart = () => readImageStart(root);
 
 async function startCompiled(env: Record<string, string>): Promise<ServerProcess> {
   const { cmd, env: imageEnv } = imageStart();
