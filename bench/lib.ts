@@ -21,8 +21,10 @@ export const PROJECT_IMAGE_ENV: Record<string, string> = {
   ...(JSON.parse(process.env.BENCH_IMAGE_ENV ?? '{}') as Record<string, string>),
 };
 export const PROJECT = PROJECT_COMMAND.at(-1)!;
-const nodeArgsFor = (file: string) => (file === PROJECT ? PROJECT_COMMAND.slice(1, -1) : []);
-const imageEnvFor = (file: string) => (file === PROJECT ? PROJECT_IMAGE_ENV : {});
+/** The references live in bench/; anything else is a build of the project (dist/index.js, or a copy for an A/B). */
+const isProject = (file: string) => !file.startsWith('bench/');
+const nodeArgsFor = (file: string) => (isProject(file) ? PROJECT_COMMAND.slice(1, -1) : []);
+const imageEnvFor = (file: string) => (isProject(file) ? PROJECT_IMAGE_ENV : {});
 /** Node flags a measurement adds to the command (`NODE_ARGS` in its env), to compare a flag before it ships. */
 const extraNodeArgs = (env: Record<string, string>) => (env.NODE_ARGS ? env.NODE_ARGS.split(' ') : []);
 export const SECRET = 'benchmark-secret-that-is-long-enough-0123456789';

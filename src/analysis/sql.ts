@@ -128,7 +128,7 @@ function parse(sql: string): Node[] | string {
   try {
     const statements: Node[] = [];
     const text = new SourceText(sql);
-    for (const raw of parseSql(sql).stmts ?? []) {
+    for (const raw of withoutStack(() => parseSql(sql)).stmts ?? []) {
       if (!raw.stmt) continue;
       statements.push(raw.stmt);
       if ('CreateFunctionStmt' in raw.stmt) {
@@ -139,6 +139,22 @@ function parse(sql: string): Node[] | string {
     return statements;
   } catch (error) {
     return parserMessage(error);
+  }
+}
+
+/**
+ * Runs the parser with no stack captured for the error it throws on SQL it refuses. A refusal is an answer here, not
+ * a fault, and its stack is never read; capturing one through the WebAssembly frames cost more than the parse did
+ * (the operation `DROP TABLE` is refused before it is read completed by the table: docs/performance.md). The limit is
+ * put back before anything else runs: the parser is synchronous.
+ */
+function withoutStack<T>(parse: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return parse();
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 
@@ -215,7 +231,7 @@ function bodyReader(scope: Scope): BodyReader {
     constantString,
     splitAssignment,
     sourceOf: (statement: CreateFunctionStmt) => functionSources.get(statement)?.(),
-    parsePlPgSql: (source) => parsePlPgSqlSync!(source),
+    parsePlPgSql: (source) => withoutStack(() => parsePlPgSqlSync!(source)),
     messageOf: parserMessage,
   };
 }

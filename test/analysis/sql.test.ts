@@ -320,6 +320,14 @@ describe('analyzeSql: statements and positions', () => {
     expect(lines('SELECT evil(1), evil(2); SELECT evil(3)')).toEqual([`run:function evil [${RUNS}]`, `run:function evil [${RUNS}]`]);
   });
 
+  it('gives every other error its stack back after reading SQL the parser refuses (read without one)', () => {
+    const limit = Error.stackTraceLimit;
+    expect(lines('DROP TABEL patients')).toEqual(['unknown:sql [does not parse: syntax error at or near "TABEL"]']);
+    expect(lines('CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN DROP TABLE x END $$')[1]).toMatch(/^unknown:function f \[PL\/pgSQL body does not parse: /);
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(new Error('after').stack).toContain('sql.test.ts');
+  });
+
   it('fails closed on SQL nested deeper than the parser goes', () => {
     const deep = `SELECT ${'('.repeat(10_000)}1${')'.repeat(10_000)}`;
     expect(lines(deep)).toEqual(['unknown:sql [does not parse: memory exhausted at or near "("]']);
