@@ -25,6 +25,8 @@ type OperationRow = [string, string, string, Level, string?];
 const OPERATIONS: OperationRow[] = [
   // --- the words people type (the old API) ---
   ['DROP TABLE', 'public.patients', 'drop:table', 'confirm', 'completed by table_name into SQL'],
+  ['DROP TABLE', 'a; DROP SCHEMA b', 'drop:schema drop:table', 'deny', 'SQL typed into table_name is read as SQL too'],
+  ['DELETE FROM', 'patients', 'delete:all_rows', 'confirm', 'completed into SQL: every row deleted, not the table dropped'],
   ['drop table', 'patients', 'drop:table', 'confirm'],
   ['DROP', 'public.patients', 'drop:table', 'confirm', 'a bare verb applies to the table named'],
   ['delete', 'public.patients', 'delete:all_rows', 'confirm', 'the /v1/query `delete` type with no where: every row'],
