@@ -1,10 +1,12 @@
-// npx tsx bench/proxy-profile.ts <pass|track|sql> [cpu|alloc]: where the guard's work goes for one request of the
+// npx tsx bench/proxy-profile.ts <pass|track|sql> [cpu|alloc|gc]: where the guard's work goes for one request of the
 // latency bench (bench/proxy.ts, part 0), per request. The guard runs as the image runs it (the bundle, the
 // Dockerfile's CMD and ENV) in front of the stand-in Hasura; one connection sends the request 1,000 times to warm up,
 // then 4,000 times measured, one after another.
 //   cpu:   a V8 CPU profile (100 µs sampling); the busy time per request and the functions by self time.
 //   alloc: V8's sampling heap profiler, objects already collected included (bench/heap-sampler.mjs): the bytes
 //          allocated per request and where. Fewer bytes per request means young collections come less often.
+//   gc:    V8's own trace of each collection (--trace-gc) during the measured requests: how often and how long.
+// PROFILE_NODE_ARGS='--flag …' adds node flags to the guard's command, to see what one changes.
 // Writes its profile into ./profiles. Everything on 127.0.0.1; the processes stop when it ends.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -19,7 +21,7 @@ const SCENARIO_BY_NAME = { pass: ONE_CONNECTION_SCENARIOS[0]!, track: ONE_CONNEC
 const which = (process.argv[2] ?? 'sql') as keyof typeof SCENARIO_BY_NAME;
 const mode = process.argv[3] ?? 'cpu';
 const scenario = SCENARIO_BY_NAME[which];
-if (!scenario || (mode !== 'cpu' && mode !== 'alloc')) throw new Error('usage: npx tsx bench/proxy-profile.ts <pass|track|sql> [cpu|alloc]');
+if (!scenario || !['cpu', 'alloc', 'gc'].includes(mode)) throw new Error('usage: npx tsx bench/proxy-profile.ts <pass|track|sql> [cpu|alloc|gc]');
 const dir = join(ROOT, 'profiles');
 mkdirSync(dir, { recursive: true });
 const samplesFile = join(dir, `heap-${which}-${Date.now()}.heapprofile`);
@@ -28,7 +30,8 @@ execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
 /** Spawns `node ARGS` on a free port and resolves once `path` answers. */
 async function start(args: string[], env: Record<string, string>, path: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH, ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH, ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  child.stdout!.resume();
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; !(await fetch(`${url}${path}`).then((r) => r.status < 500, () => false)); attempt++) {
     if (attempt > 500) throw new Error(`${args.join(' ')} did not answer ${path}`);
@@ -44,16 +47,24 @@ const stopped = (child: ChildProcess, signal: NodeJS.Signals) =>
   });
 
 const upstream = await start(['bench/proxy-upstream.mjs'], {}, '/');
-const profiling = mode === 'cpu' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100'] : ['--import', './bench/heap-sampler.mjs'];
+const PROFILING: Record<string, string[]> = {
+  cpu: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100'],
+  alloc: ['--import', './bench/heap-sampler.mjs'],
+  gc: ['--trace-gc'],
+};
+const profiling = PROFILING[mode]!;
 const guard = await start(
-  [...profiling, ...PROJECT_COMMAND.slice(1)],
+  [...profiling, ...(process.env.PROFILE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...PROJECT_COMMAND.slice(1)],
   { ...PROJECT_IMAGE_ENV, HASURA_URL: upstream.url, ACTION_SECRET: SECRET, GUARD_ENVIRONMENT: 'production', TOKEN_SECRET: SECRET, HEAP_SAMPLES_FILE: samplesFile },
   '/ready',
 );
 const cpuProfilesBefore = new Set(readdirSync(dir));
+let output = '';
 try {
   await oneAfterAnother(guard.url, scenario.path, scenario.body, WARM_UP);
   if (mode === 'alloc') await signalAndWaitFor(guard.child, `${samplesFile}.started`);
+  // --trace-gc writes one line per collection to stdout, among the audit lines.
+  if (mode === 'gc') guard.child.stdout!.on('data', (chunk: Buffer) => (output += String(chunk)));
   await oneAfterAnother(guard.url, scenario.path, scenario.body, MEASURED);
   if (mode === 'alloc') await signalAndWaitFor(guard.child, samplesFile);
 } finally {
@@ -64,7 +75,8 @@ try {
 
 console.log(`${scenario.name}, ${MEASURED} requests, node ${process.version}`);
 if (mode === 'cpu') summariseCpu(join(dir, readdirSync(dir).find((f) => !cpuProfilesBefore.has(f) && f.endsWith('.cpuprofile'))!));
-else summariseAllocations(samplesFile);
+else if (mode === 'alloc') summariseAllocations(samplesFile);
+else summariseCollections(output.split('\n').filter((line) => / ms: (Scavenge|Minor|Mark-Compact)/.test(line)));
 
 /** Sends SIGUSR2 to the sampler in the guard and waits until it has written `file` (bench/heap-sampler.mjs). */
 async function signalAndWaitFor(child: ChildProcess, file: string): Promise<void> {
@@ -102,4 +114,20 @@ function summariseAllocations(file: string): void {
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   console.log(`allocated ${(total / MEASURED).toFixed(1)} kB per request; profile: ${file}`);
   top(self, 'kB');
+}
+
+/** `[pid:0x…]  1234 ms: Scavenge 9.1 (12.3) -> 8.2 (12.3) MB, pooled: 0 MB, 0.85 / 0.00 ms  (average mu = …` */
+function summariseCollections(lines: string[]): void {
+  const byKind = new Map<string, number[]>();
+  for (const line of lines) {
+    const kind = /\] +[\d.]+ ms: ([A-Za-z-]+)/.exec(line)?.[1] ?? 'other';
+    const ms = Number(/MB,(?: pooled: [\d.]+ MB,)? ([\d.]+) \/ [\d.]+ ms/.exec(line)?.[1] ?? NaN);
+    byKind.set(kind, [...(byKind.get(kind) ?? []), ms]);
+  }
+  console.log(`collections during ${MEASURED} measured requests (the guard's main-thread pause of each; the last: ${lines.at(-1)?.replace(/^\[[^\]]*\] */, '').replace(/ \(average mu.*$/, '')}):`);
+  for (const [kind, pauses] of byKind) {
+    const sorted = pauses.filter((ms) => !Number.isNaN(ms)).sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]?.toFixed(2) ?? '–';
+    console.log(`  ${kind}: ${pauses.length} (one per ${Math.round(MEASURED / pauses.length)} requests), pause median ${at(0.5)} ms, max ${at(1)} ms`);
+  }
 }
