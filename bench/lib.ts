@@ -25,8 +25,12 @@ export const PROJECT = PROJECT_COMMAND.at(-1)!;
 const isProject = (file: string) => !file.startsWith('bench/');
 const nodeArgsFor = (file: string) => (isProject(file) ? PROJECT_COMMAND.slice(1, -1) : []);
 const imageEnvFor = (file: string) => (isProject(file) ? PROJECT_IMAGE_ENV : {});
+/** Node flags as an environment variable spells them, space-separated: `'--trace-gc --single-threaded-gc'`. */
+export const nodeFlags = (text: string | undefined): string[] => text?.split(' ').filter(Boolean) ?? [];
+/** node's arguments for the project as the image starts it, with `flags` added before the file. */
+export const projectArgs = (flags: string[] = []): string[] => [...PROJECT_COMMAND.slice(1, -1), ...flags, PROJECT];
 /** Node flags a measurement adds to the command (`NODE_ARGS` in its env), to compare a flag before it ships. */
-const extraNodeArgs = (env: Record<string, string>) => (env.NODE_ARGS ? env.NODE_ARGS.split(' ') : []);
+const extraNodeArgs = (env: Record<string, string>) => nodeFlags(env.NODE_ARGS);
 export const SECRET = 'benchmark-secret-that-is-long-enough-0123456789';
 
 export interface ServerProcess {

@@ -11,7 +11,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, functionKey, PROJECT_COMMAND, PROJECT_IMAGE_ENV, ROOT, SECRET, selfTimeByFunction, type CallFrame } from './lib.js';
+import { freePort, functionKey, nodeFlags, PROJECT_IMAGE_ENV, projectArgs, ROOT, SECRET, selfTimeByFunction, type CallFrame } from './lib.js';
 import { ONE_CONNECTION_SCENARIOS, oneAfterAnother } from './proxy-scenarios.js';
 
 const WARM_UP = 1000;
@@ -54,7 +54,7 @@ const PROFILING: Record<string, string[]> = {
 };
 const profiling = PROFILING[mode]!;
 const guard = await start(
-  [...profiling, ...(process.env.PROFILE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...PROJECT_COMMAND.slice(1)],
+  projectArgs([...profiling, ...nodeFlags(process.env.PROFILE_NODE_ARGS)]),
   { ...PROJECT_IMAGE_ENV, HASURA_URL: upstream.url, ACTION_SECRET: SECRET, GUARD_ENVIRONMENT: 'production', TOKEN_SECRET: SECRET, HEAP_SAMPLES_FILE: samplesFile },
   '/ready',
 );

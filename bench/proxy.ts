@@ -17,7 +17,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { freePort, PROJECT_COMMAND, PROJECT_IMAGE_ENV, ROOT, SECRET } from './lib.js';
+import { freePort, nodeFlags, PROJECT_IMAGE_ENV, projectArgs, ROOT, SECRET } from './lib.js';
 import { ADMIN, ONE_CONNECTION_SCENARIOS, oneAfterAnother, SCENARIOS } from './proxy-scenarios.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -45,7 +45,7 @@ const startUpstream = (env: Record<string, string> = {}) => startProcess(process
 const startBare = (upstream: string) => startProcess(process.execPath, ['bench/proxy-bare.mjs'], { HASURA_URL: upstream });
 /** The guard as the image runs it: the bundle (`npm run build`), node with the Dockerfile CMD's arguments and its ENV, its default log level. */
 const startImageGuard = (upstream: string, extraNodeArgs: string[] = []) =>
-  startProcess(process.execPath, [...PROJECT_COMMAND.slice(1, -1), ...extraNodeArgs, PROJECT_COMMAND.at(-1)!], { ...PROJECT_IMAGE_ENV, HASURA_URL: upstream, HOST: '127.0.0.1', ACTION_SECRET: SECRET, GUARD_ENVIRONMENT: 'production', TOKEN_SECRET: SECRET });
+  startProcess(process.execPath, projectArgs(extraNodeArgs), { ...PROJECT_IMAGE_ENV, HASURA_URL: upstream, HOST: '127.0.0.1', ACTION_SECRET: SECRET, GUARD_ENVIRONMENT: 'production', TOKEN_SECRET: SECRET });
 const startGuard = (upstream: string, extra: Record<string, string> = {}) =>
   startProcess(process.execPath, ['--import', 'tsx', 'bench/proxy-guard.ts'], { HASURA_URL: upstream, GUARD_ENVIRONMENT: 'production', TOKEN_SECRET: SECRET, ...extra });
 
@@ -259,12 +259,12 @@ const guard = await startGuard(upstream.url);
 const imageGuard = await startImageGuard(upstream.url);
 // BENCH_GUARD_NODE_ARGS: a second image guard with these node flags added, measured beside the first (part 0), to
 // weigh a flag before it goes into the Dockerfile's CMD.
-const flaggedArgs = process.env.BENCH_GUARD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+const flaggedArgs = nodeFlags(process.env.BENCH_GUARD_NODE_ARGS);
 const flaggedGuard = flaggedArgs.length ? await startImageGuard(upstream.url, flaggedArgs) : undefined;
 const bare = await startBare(upstream.url);
 const nginx = await startNginx(upstream.url);
 try {
-  console.log(`node ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s per run, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}${nginx ? `, ${spawnSync('nginx', ['-v']).stderr.toString().trim()}` : ''}`);
+  console.log(`node ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s per run, load average ${loadAverage()}${nginx ? `, ${spawnSync('nginx', ['-v']).stderr.toString().trim()}` : ''}`);
   if (!nginx) console.log('nginx is not installed here (apt-get install -y nginx-light): no nginx column.');
   const pidOf = (p: Proc) => ({ url: p.url, pid: p.child.pid });
   await personPace({ direct: { url: upstream.url }, guard: pidOf(imageGuard), ...(flaggedGuard ? { [`guard ${flaggedArgs.join(' ')}`]: pidOf(flaggedGuard) } : {}), 'http-proxy-3 alone': pidOf(bare), ...(nginx ? { nginx: pidOf(nginx) } : {}) });
