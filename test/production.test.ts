@@ -12,10 +12,12 @@ import { freePort } from './support/ports.js';
 import { spawnServer, type ServerProcess } from './support/server-process.js';
 import { postMetadata } from './support/enforcing-server.js';
 import { startStandInHasura } from './support/stand-in-hasura.js';
-import { imageStart as readImageStart } from './support/image-start.js';
+import { imageStart } from './support/image-start.js';
 
 const root = join(import.meta.dirname, '..');
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+/** The CMD and ENV of the Dockerfile's final stage: how the image starts the guard. */
+const image = imageStart(root);
 const run = promisify(execFile);
 
 /**
@@ -23,7 +25,7 @@ const run = promisify(execFile);
  * folder of its own: no node_modules, no sources. What the bundle needs and does not have fails here.
  */
 function imageFolder(): string {
-  const { finalStage } = imageStart();
+  const { finalStage } = image;
   const app = mkdtempSync(join(tmpdir(), 'guard-image-'));
   for (const [, from, args] of finalStage.matchAll(/^COPY (--from=\S+ )?(.+)$/gm)) {
     const parts = args!.split(/\s+/);
@@ -36,11 +38,8 @@ function imageFolder(): string {
   return app;
 }
 
-/** The CMD and ENV of the Dockerfile's final stage. */
-const imageStart = () => readImageStart(root);
-
 async function startCompiled(env: Record<string, string>): Promise<ServerProcess> {
-  const { cmd, env: imageEnv } = imageStart();
+  const { cmd, env: imageEnv } = image;
   // What a production start requires (src/config.ts): an action secret and the environment it guards.
   return spawnServer(cmd[0]!, cmd.slice(1), {
     cwd: appFolder,
@@ -62,7 +61,7 @@ describe('Dockerfile', () => {
   });
 
   it('is multi-stage, runs node on the compiled build as a non-root user, with a HEALTHCHECK', () => {
-    const { cmd, finalStage } = imageStart();
+    const { cmd, finalStage } = image;
     expect(dockerfile.match(/^FROM /gm)!.length).toBeGreaterThanOrEqual(2);
     expect(cmd[0]).toBe('node');
     expect(cmd.at(-1)).toBe('dist/index.js');
@@ -75,7 +74,7 @@ describe('Dockerfile', () => {
   });
 
   it("fixes glibc's malloc thresholds with tunables glibc accepts (it ignores a misspelt one without a word)", async () => {
-    const { env } = imageStart();
+    const { env } = image;
     const wanted = env.GLIBC_TUNABLES!.split(':').map((entry) => entry.split('='));
     expect(wanted.map(([name]) => name).sort()).toEqual(['glibc.malloc.mmap_threshold', 'glibc.malloc.trim_threshold']);
     // The dynamic loader lists every tunable with the value it took from GLIBC_TUNABLES (the image's glibc is Debian's too).
