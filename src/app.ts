@@ -143,7 +143,7 @@ function createDecisionEngine(
     ? {
         analyzeBody: wiring.analyze ?? (async (body, context) => (await analysis()).analyzeHasuraBody(body, context)),
         decide: wiring.decide,
-        credentialsKey: config.tokenKey,
+        credentialsKey: config.credentialsKey,
       }
     : undefined;
   return createEngine({
@@ -175,7 +175,7 @@ function createChangeLogFor(config: Config, parts: { clock: Clock; logger: Logge
     environment: environment.name,
     ...parts,
     store: createHistoryStore(config),
-    canView: hasuraAdminCheck({ hasuraUrl: config.hasuraUrl!, clock: parts.clock, credentialsKey: config.tokenKey }),
+    canView: hasuraAdminCheck({ hasuraUrl: config.hasuraUrl!, clock: parts.clock, credentialsKey: config.credentialsKey }),
   });
 }
 

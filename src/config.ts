@@ -1,6 +1,6 @@
 // All configuration is read and validated here, once, at start-up. Everything else receives a typed Config.
 // A bad value stops the start with one line naming the variable and the fix.
-import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import * as z from './vocabulary/zod.js';
 import { loadPolicy, PolicyError, type Policy } from './core/policy.js';
 import { printable } from './vocabulary/text.js';
@@ -15,6 +15,12 @@ export interface Config {
   production: boolean;
   /** HS256 key, built once: jsonwebtoken is many times slower when handed a string secret per call. */
   tokenKey: KeyObject;
+  /**
+   * Key of the credentials' hash (`crd` in held tokens, approvals, the history viewer's cache), derived from
+   * TOKEN_SECRET, never TOKEN_SECRET itself: the hash of a string the caller chooses is published in every held token,
+   * and with the signing key it would be an HS256 signature of that string (docs/security.md, "Forged tokens").
+   */
+  credentialsKey: KeyObject;
   tokenTtlSeconds: number;
   policy: Policy;
   /** Canonical environment name this instance guards, if pinned. */
@@ -263,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     production,
     tokenKey: createSecretKey(secret),
+    credentialsKey: derivedKey(secret, 'credentials hash'),
     tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
     policy,
     guardEnvironment,
@@ -305,6 +312,14 @@ function parseEnv(env: NodeJS.ProcessEnv): Env {
     throw new ConfigError(message);
   }
   return parsed.data;
+}
+
+/**
+ * A key for one use only, derived from TOKEN_SECRET (HKDF-SHA256, the use as its info): what one key computes of a
+ * caller's input can never serve as what another key signs.
+ */
+function derivedKey(secret: Buffer, use: string): KeyObject {
+  return createSecretKey(Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), `hasura-metadata-guard ${use}`, 32)));
 }
 
 /** TOKEN_SECRET's bytes: required in production, else a random development key with a warning. */

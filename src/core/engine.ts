@@ -446,7 +446,9 @@ async function confirmHeld(ctx: Context, claims: HeldClaims, confirmer: Requeste
   const notThisPerson = confirmerRefusal({ approvers: ctx.approvers, fourEyes: ctx.fourEyes }, claims.by, confirmer.person);
   // Its message is whole sentences; refuseConfirmation adds the closing full stop.
   if (notThisPerson) return refuse(notThisPerson.code, notThisPerson.message.replace(/\.$/, ''));
-  const spent = await spendToken(ctx, claims.jti, claims.exp);
+  // Remembered as long as any replica's verifier still accepts the token (exp plus the clock tolerance), not just
+  // until exp: else it confirms again in those seconds.
+  const spent = await spendToken(ctx, claims.jti, claims.exp + CLOCK_TOLERANCE_SECONDS);
   if (spent) return refuse(spent, HELD_SPENT[spent]);
   try {
     await ctx.store.approve(claims.fp, claims.crd, claims.exp);

@@ -104,26 +104,33 @@ export function slackChannel(url: string): Channel {
 
 const ATTENTION: Record<ChangeOutcome, string> = { held: 'Warning', confirmed: 'Accent', passed: 'Good', failed: 'Attention', denied: 'Attention' };
 
-/** A Workflows webhook takes a message whose attachment is an Adaptive Card (the MessageCard connectors are retired). */
+/** A line of plain text: a TextRun, which Teams never reads as Markdown (a TextBlock would render `[x](url)`). */
+const plain = (text: string, style: Record<string, string> = {}) => ({ type: 'TextRun', text, ...style });
+
+/**
+ * A Workflows webhook takes a message whose attachment is an Adaptive Card (the MessageCard connectors are retired).
+ * Names in a change are the requester's words (a table may be called `[Approve here](https://…)`), so the card holds
+ * only RichTextBlocks of TextRuns: no Markdown link, emphasis or list under the guard's name.
+ */
 export function teamsChannel(url: string): Channel {
   return {
     name: 'teams',
     url,
     message(event) {
-      const facts = [
-        { title: 'Environment', value: event.environment },
-        { title: 'Requested by', value: event.requester ?? 'unknown' },
-        ...(event.confirmer ? [{ title: 'Confirmed by', value: event.confirmer }] : []),
-        { title: 'At', value: event.at },
+      const facts: [string, string][] = [
+        ['Environment', event.environment],
+        ['Requested by', event.requester ?? 'unknown'],
+        ...(event.confirmer ? [['Confirmed by', event.confirmer] as [string, string]] : []),
+        ['At', event.at],
       ];
       const card = {
         type: 'AdaptiveCard',
         $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
         version: '1.4',
         body: [
-          { type: 'TextBlock', text: headline(event), wrap: true, weight: 'Bolder', color: ATTENTION[event.type] },
-          { type: 'FactSet', facts },
-          ...event.changes.slice(0, 20).map((change) => ({ type: 'TextBlock', text: `- ${change}`, wrap: true, spacing: 'None' })),
+          { type: 'RichTextBlock', inlines: [plain(headline(event), { weight: 'Bolder', color: ATTENTION[event.type] })] },
+          ...facts.map(([title, value]) => ({ type: 'RichTextBlock', spacing: 'None', inlines: [plain(`${title}: `, { weight: 'Bolder' }), plain(value)] })),
+          ...event.changes.slice(0, 20).map((change) => ({ type: 'RichTextBlock', spacing: 'None', inlines: [plain(`• ${change}`)] })),
         ],
         actions: isAbsolute(event.link) ? [{ type: 'Action.OpenUrl', title: 'Open in the history', url: event.link }] : [],
       };

@@ -70,7 +70,7 @@ describe('a held change is announced to every receiver', () => {
     expect(teams[2].type).toBe('message');
     expect(teams[2].attachments[0].contentType).toBe('application/vnd.microsoft.card.adaptive');
     expect(teams[2].attachments[0].content.type).toBe('AdaptiveCard');
-    expect(teams[2].attachments[0].content.body[0].text).toContain('Applied in production');
+    expect(teams[2].attachments[0].content.body[0].inlines[0].text).toContain('Applied in production');
     expect(teams[2].attachments[0].content.actions).toEqual([{ type: 'Action.OpenUrl', title: 'Open in the history', url: heldEvent.link }]);
   });
 

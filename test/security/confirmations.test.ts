@@ -1,0 +1,155 @@
+// Attacks on confirmations that an adversarial review found to work, each through a real door over HTTP, asserting the
+// safe behaviour: a token forged with the credentials' hash as an HMAC oracle (the hash now has its own key), a held
+// token confirmed again in the seconds of clock tolerance after exp, and a name that Teams would render as a link.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as bodies from '../fixtures/console/bodies.js';
+import { doubleWiring } from '../support/analysis-double.js';
+import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
+import { assertionEnv, startStandInKeySet, type StandInKeySet } from '../support/stand-in-key-set.js';
+import { createMemoryStore } from '../../src/store/memory.js';
+import { ACTION_SECRET, postJson, startTestServer, type TestServer } from '../helpers.js';
+
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+
+let keySet: StandInKeySet;
+beforeAll(async () => {
+  keySet = await startStandInKeySet();
+  await keySet.addKey('ES256', 'ec-1');
+});
+afterAll(() => keySet.close());
+
+const servers: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+describe('HS256 key reuse: the credentials HMAC in every held token is a signing oracle', () => {
+  const people = {
+    alice: { email: 'alice@example.com', groups: ['platform-admins'] },
+    bob: { email: 'bob@example.com', groups: ['platform-admins'] },
+  };
+
+  it('a requester cannot forge a held token (by: someone else) and confirm her own change under FOUR_EYES', async () => {
+    const guard = await startEnforcingServer(doubleWiring(), { ...assertionEnv(keySet), GUARD_APPROVERS: 'group:platform-admins', FOUR_EYES: 'true' });
+    servers.push(guard);
+    const as = async (who: keyof typeof people) => ({ 'cf-access-jwt-assertion': await keySet.sign('ec-1', people[who], Math.floor(guard.clock() / 1000)) });
+
+    // alice (an approver, and holder of the admin secret) sends a DROP TABLE: held for her.
+    const held = await postMetadata(guard.url, '/v2/query', bodies.dropTable(), ADMIN_SECRET, await as('alice'));
+    expect(held.status).toBe(400);
+    const real = claimsOf(held.json.guard.confirmation_token);
+    expect(real.by).toBe('alice@example.com');
+    // Control: four-eyes refuses her own confirmation.
+    const own = await rawRequest(guard.url, 'POST', '/guard/confirm', { 'content-type': 'application/json', 'x-hasura-admin-secret': ADMIN_SECRET, ...(await as('alice')) }, JSON.stringify({ token: held.json.guard.confirmation_token }));
+    expect(own.json.code).toBe('OWN_CHANGE');
+
+    // The same claims, held "for bob". The signing input is sent as the admin secret of another destructive request:
+    // the guard answers with a token whose crd claim is HMAC-SHA256(TOKEN_SECRET, signing input), i.e. an HS256 signature.
+    const signingInput = `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ ...real, by: 'bob@example.com', jti: 'forged-0001' })}`;
+    const oracle = await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable, signingInput, await as('alice'));
+    expect(oracle.status).toBe(400);
+    const signature = Buffer.from(String(claimsOf(oracle.json.guard.confirmation_token).crd), 'hex').toString('base64url');
+    const forged = `${signingInput}.${signature}`;
+
+    const confirmed = await rawRequest(guard.url, 'POST', '/guard/confirm', { 'content-type': 'application/json', 'x-hasura-admin-secret': ADMIN_SECRET, ...(await as('alice')) }, JSON.stringify({ token: forged }));
+    const retry = await postMetadata(guard.url, '/v2/query', bodies.dropTable(), ADMIN_SECRET, await as('alice'));
+
+    // SAFE: a token the guard did not issue does not verify, and alice's DROP never reaches Hasura without bob.
+    expect.soft(confirmed.json).toMatchObject({ success: false, code: 'TOKEN_BAD_SIGNATURE' });
+    expect.soft(retry.status).toBe(400);
+    expect.soft(guard.hasura.forwarded()).toEqual([]);
+  });
+
+  it('nor mint an advisory token for the GraphQL door (sub: someone else, any change) with no validation at all', async () => {
+    const guard = await startEnforcingServer(doubleWiring(), { ACTION_SECRET, FOUR_EYES: 'true', ...assertionEnv(keySet) });
+    servers.push(guard);
+    const now = Math.floor(guard.clock() / 1000);
+    const claims = {
+      op: 'DROP TABLE public.patients', tbl: 'public.patients', env: 'production', sub: 'user:bob', fx: ['drop:table'],
+      jti: 'forged-advisory-1', iat: now, exp: now + 300, aud: 'hasura-metadata-guard:default:production', iss: 'hasura-metadata-guard',
+    };
+    const signingInput = `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url(claims)}`;
+    const oracle = await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable, signingInput);
+    expect(oracle.status).toBe(400);
+    const forged = `${signingInput}.${Buffer.from(String(claimsOf(oracle.json.guard.confirmation_token).crd), 'hex').toString('base64url')}`;
+    const confirm = await postJson(
+      `${guard.url}/graphql`,
+      { query: 'mutation($t: String!) { confirmMetadataChange(input: {confirmation_token: $t}) { success code message } }', variables: { t: forged } },
+      { 'action_secret': ACTION_SECRET, 'x-hasura-user-id': 'alice' },
+    );
+    expect(confirm.json.data.confirmMetadataChange).toMatchObject({ success: false, code: 'TOKEN_BAD_SIGNATURE' });
+  });
+});
+
+describe('single use of a held token inside the accepted clock skew', () => {
+  async function confirm(guard: EnforcingServer, token: string) {
+    return rawRequest(guard.url, 'POST', '/guard/confirm', { 'content-type': 'application/json', 'x-hasura-admin-secret': ADMIN_SECRET }, JSON.stringify({ token }));
+  }
+
+  it('a held token confirmed once is refused again in the seconds after exp that it still verifies (real memory store)', async () => {
+    // store: undefined -> the app's own store (src/store/memory.ts), as a deployment without GUARD_DATABASE_URL runs.
+    const guard = await startEnforcingServer(doubleWiring({ store: undefined }));
+    servers.push(guard);
+    const held = await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable);
+    const token = held.json.guard.confirmation_token as string;
+    expect((await confirm(guard, token)).json.success).toBe(true);
+    expect((await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable)).status).toBe(200);
+
+    guard.clock.advance(300 + 2); // 2 s past exp: still within CLOCK_TOLERANCE_SECONDS, so the token verifies
+    const again = await confirm(guard, token);
+    // SAFE: single use. The used id was remembered only until exp (engine.ts confirmHeld: spendToken(…, claims.exp)).
+    expect(again.json).toMatchObject({ success: false });
+    expect(guard.logs.audits().filter((a) => a.action === 'confirm' && a.outcome === 'confirmed')).toHaveLength(1);
+  });
+
+  it('two replicas sharing one store, clocks 4 s apart (within the tolerance): a held change passes only once', async () => {
+    // One store shared by both, as GUARD_DATABASE_URL's PostgreSQL is (same useToken/approve/takeApproval semantics,
+    // and the same expiry rule: rows with expires_at < now are swept).
+    const shared = createMemoryStore({ maxEntries: 10_000 });
+    const a = await startEnforcingServer(doubleWiring({ store: shared }));
+    const b = await startEnforcingServer(doubleWiring({ store: shared }));
+    servers.push(a, b);
+    b.clock.advance(-4); // replica B's clock runs 4 s behind A's
+
+    const held = await postMetadata(a.url, '/v1/metadata', bodies.untrackTable);
+    const token = held.json.guard.confirmation_token as string;
+    expect((await confirm(a, token)).json.success).toBe(true);
+    expect((await postMetadata(a.url, '/v1/metadata', bodies.untrackTable)).status).toBe(200);
+
+    a.clock.advance(300 + 1);
+    b.clock.advance(300 + 1);
+    await confirm(a, token); // replayed on A: 1 s past exp by A's clock
+    const second = await postMetadata(b.url, '/v1/metadata', bodies.untrackTable); // B: 3 s before exp by its clock
+
+    // SAFE: one confirmation, one pass in total.
+    expect(second.status).toBe(400);
+    expect(a.hasura.forwarded().length + b.hasura.forwarded().length).toBe(1);
+  });
+});
+
+
+
+describe('notifications carry attacker-chosen names into the team\'s channel', () => {
+  it('a table name written as a Markdown link reaches the Teams card as text, not as a link (sent with no credentials at all)', async () => {
+    const { startReceivers, manualTimers } = await import('../support/receivers.js');
+    const receivers = await startReceivers();
+    // The real analysis and policy (no doubles): names come from the SQL as sent.
+    const guard = await startEnforcingServer(doubleWiring({ analyze: undefined, decide: undefined, store: undefined }), receivers.env, { notifyTimers: manualTimers() });
+    servers.push(guard, receivers);
+    const sql = 'DROP TABLE "[Approve it here](https://evil.example/confirm)"';
+    const sent = await postMetadata(guard.url, '/v2/query', { type: 'run_sql', args: { source: 'default', sql } }, null);
+    expect(sent.status).toBe(400);
+    await guard.app.changeLog!.settled();
+    await guard.app.changeLog!.notifier!.idle();
+    const card = receivers.of('teams')[0]!.json.attachments[0].content;
+    // What Teams renders as Markdown: a TextBlock's text and a FactSet's values. What it shows as typed: TextRuns.
+    type Block = { type: string; text?: string; facts?: { value: string }[]; inlines?: { type: string; text: string }[] };
+    const blocks: Block[] = card.body;
+    const markdown = blocks.flatMap((b) => (b.type === 'TextBlock' ? [b.text!] : b.type === 'FactSet' ? b.facts!.map((f) => f.value) : []));
+    const typed = blocks.flatMap((b) => (b.inlines ?? []).filter((i) => i.type === 'TextRun').map((i) => i.text));
+    expect(typed.join('\n')).toContain('[Approve it here](https://evil.example/confirm)'); // the name is there, as typed...
+    // SAFE: ...but nowhere a Teams client renders it as a link under the guard's own name.
+    expect(markdown.join('\n')).not.toContain('evil.example');
+  });
+});
