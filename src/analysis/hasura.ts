@@ -240,7 +240,7 @@ function analyzeRows(call: Call, args: unknown, at: string | undefined): Effect[
   const everyRow = isEmptyWhere(args.where);
   switch (call.command) {
     case 'insert':
-      return [effect({ verb: 'add', object: 'rows', name, at })];
+      return [effect({ verb: 'add', object: 'rows', name, at }), ...upsertEffects(args.on_conflict, name, at)];
     case 'update':
       return [effect({ verb: 'rewrite', object: everyRow ? 'all_rows' : 'rows', name, at })];
     case 'delete':
@@ -248,6 +248,18 @@ function analyzeRows(call: Call, args: unknown, at: string | undefined): Effect[
     default: // select, count
       return [effect({ verb: 'read', object: 'rows', name, at })];
   }
+}
+
+/**
+ * An insert's `on_conflict`: `"action": "update"` is Hasura's upsert (INSERT … ON CONFLICT DO UPDATE), which
+ * overwrites the rows already there, as its SQL spelling says; `"ignore"` adds only. Anything else is not understood.
+ */
+function upsertEffects(onConflict: unknown, name: string | undefined, at: string | undefined): Effect[] {
+  if (onConflict === undefined || onConflict === null) return [];
+  const action = isObject(onConflict) ? onConflict.action : undefined;
+  if (action === 'ignore') return [];
+  if (action === 'update') return [effect({ verb: 'rewrite', object: 'rows', name, at, detail: 'on_conflict update' })];
+  return [unknownEffect('"on_conflict" of "insert" is neither an "ignore" nor an "update"', at)];
 }
 
 // ---- replacements ---------------------------------------------------------------------------------------------

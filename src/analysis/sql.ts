@@ -360,7 +360,8 @@ function refusedInReadOnly(type: string, payload: object, facts: StatementFacts)
  */
 function leavesReadOnlyTransaction(statement: Node): boolean {
   if ('TransactionStmt' in statement) {
-    return ['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_PREPARE', 'TRANS_STMT_COMMIT_PREPARED', 'TRANS_STMT_ROLLBACK_PREPARED'].includes(
+    // BEGIN or START TRANSACTION inside Hasura's READ ONLY transaction only warns, yet applies its READ WRITE.
+    return ['TRANS_STMT_BEGIN', 'TRANS_STMT_START', 'TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_PREPARE', 'TRANS_STMT_COMMIT_PREPARED', 'TRANS_STMT_ROLLBACK_PREPARED'].includes(
       statement.TransactionStmt.kind ?? '',
     );
   }

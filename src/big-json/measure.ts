@@ -1,5 +1,6 @@
 // Counts what building and analysing a body as JSON would cost, in one linear pass over its bytes that allocates
-// nothing per byte or per value: src/http/body-bounds.ts refuses a body past a bound before any tree is built.
+// nothing per byte or per value (only each key's text, while its object is open, to find a key said twice):
+// src/http/body-bounds.ts refuses a body past a bound before any tree is built.
 
 import { afterString, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, ELEMENT, OPEN_ARRAY, OPEN_OBJECT, QUOTE, REQUEST_TABLE_LISTS } from './bytes.js';
 
@@ -24,6 +25,11 @@ export interface JsonMeasure {
   bulkRequests: number;
   /** The deepest nesting of objects and arrays, counted up to MAX_JSON_DEPTH + 1 (the scan stops there). */
   depth: number;
+  /**
+   * The first key an object repeats (`{"sql": "DROP …", "sql": "SELECT 1"}`), decoded, and the scan stops there.
+   * JSON.parse keeps the last, Hasura's aeson the first: the guard would judge one request and forward another.
+   */
+  repeatedKey?: string;
 }
 
 /** Counts past which the rest of a body cannot change the answer (src/http/body-bounds.ts's bounds). */
@@ -60,6 +66,7 @@ export function measureJson(bytes: Uint8Array, stopPast?: MeasureStop): JsonMeas
   let tableListAt = 0;
   let expectKey = false;
   const tables = new TableValues();
+  const keys = new KeysSeen(bytes);
 
   const countValue = () => {
     values += 1;
@@ -84,6 +91,7 @@ export function measureJson(bytes: Uint8Array, stopPast?: MeasureStop): JsonMeas
       if (expectKey) {
         step[depth] = keyCode(bytes, start, at);
         expectKey = false;
+        if (keys.repeats(depth, start, at)) return { values, tableValues: tables.keptInBytes(), bulkRequests, depth: deepest, repeatedKey: keys.last };
       } else countValue();
       if (pastBounds()) break;
     } else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
@@ -98,6 +106,7 @@ export function measureJson(bytes: Uint8Array, stopPast?: MeasureStop): JsonMeas
       deepest = Math.max(deepest, depth);
       isObject[depth] = byte === OPEN_OBJECT ? 1 : 0;
       step[depth] = byte === OPEN_OBJECT ? OTHER_KEY : ELEMENT_STEP;
+      keys.open(depth);
       expectKey = byte === OPEN_OBJECT;
     } else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
       if (depth === tableListAt) tableListAt = 0;
@@ -113,6 +122,44 @@ export function measureJson(bytes: Uint8Array, stopPast?: MeasureStop): JsonMeas
     }
   }
   return { values, tableValues: tables.keptInBytes(), bulkRequests, depth: deepest };
+}
+
+/**
+ * The keys of each open object, to find one said twice. Keys are compared decoded, as JSON.parse and Hasura compare
+ * them: `"s\u0071l"` is `"sql"`. Each object's keys are dropped when the next object opens at its depth, so what is
+ * kept is at most the keys along one path.
+ */
+class KeysSeen {
+  private readonly text: Buffer;
+  private readonly seen: (Set<string> | undefined)[] = [];
+  last = '';
+
+  constructor(bytes: Uint8Array) {
+    this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  open(depth: number): void {
+    this.seen[depth] = undefined;
+  }
+
+  /** Whether the key between the quotes at `start` and `end` was already said in the object open at `depth`. */
+  repeats(depth: number, start: number, end: number): boolean {
+    const raw = this.text.toString('utf8', start, end);
+    this.last = raw.includes('\\') ? decodeKey(raw) : raw;
+    const keys = (this.seen[depth] ??= new Set());
+    if (keys.has(this.last)) return true;
+    keys.add(this.last);
+    return false;
+  }
+}
+
+/** An escaped key as JSON.parse reads it; a key that does not parse stays as it is (JSON.parse refuses the body next). */
+function decodeKey(raw: string): string {
+  try {
+    return JSON.parse(`"${raw}"`) as string;
+  } catch {
+    return raw;
+  }
 }
 
 /**

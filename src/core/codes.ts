@@ -83,6 +83,7 @@ export const CODES = {
   INVALID_JSON: { meaning: 'The body is not valid JSON.', hasura: 'guard-refused' },
   INVALID_ENCODING: { meaning: 'The body does not decode in its declared content encoding.', hasura: 'guard-refused' },
   PATH_AMBIGUOUS: { meaning: 'Enforcing mode: the request path could be read as another path upstream.', hasura: 'guard-refused' },
+  JSON_AMBIGUOUS: { meaning: 'Enforcing mode: an object in the body repeats a key, which Hasura (first wins) and the guard would read differently.', hasura: 'guard-refused' },
   INVALID_PAYLOAD: { meaning: 'The body is not a Hasura action payload.' },
   INVALID_INPUT: { meaning: "The action's input does not fit its type." },
   INVALID_SESSION: { meaning: 'A session variable (x-hasura-user-id, x-hasura-role) is repeated or not a valid value.' },

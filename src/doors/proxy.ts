@@ -22,6 +22,7 @@ import { sendHasuraError } from '../http/hasura-error.js';
 import { hasuraCredentialsOf, HASURA_CREDENTIAL_HEADERS } from '../http/credentials.js';
 import { upstreamRouteOf } from '../http/inspected-path.js';
 import { personOf } from '../vocabulary/person.js';
+import { printable } from '../vocabulary/text.js';
 
 /**
  * How many effects a held answer lists (`guard.changes`), and how many objects (`guard.objects`);
@@ -277,6 +278,10 @@ async function readInspectedBody(door: Door, req: IncomingMessage, res: ServerRe
   if (refusal) {
     door.logger.warn({ refused: refusal.bound, credentials: credentialed, bytes: decoded.length }, 'inspected body past a bound');
     return refuse(413, 'PAYLOAD_TOO_LARGE', `${refusal.message}, more than the metadata guard inspects${credentialed ? '' : '. Send it with its credentials'}`);
+  }
+  if (measure.repeatedKey !== undefined) {
+    door.logger.warn({ refused: 'repeated-key', credentials: credentialed }, 'inspected body repeats a key');
+    return refuse(400, 'JSON_AMBIGUOUS', `an object in the body says the key "${printable(measure.repeatedKey)}" twice; Hasura reads the first and the metadata guard would read the last, so send each key once`);
   }
   let body: unknown;
   try {
