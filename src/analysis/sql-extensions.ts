@@ -37,6 +37,16 @@ const REACHING_OUT: Readonly<Record<string, string>> = {
   pg_task: 'schedules SQL to run later, as tasks',
 };
 
+/**
+ * Names that say what they are: a foreign data wrapper (`ogr_fdw`, `sqlite_fdw`: data outside the database), and a
+ * transform for an untrusted language (`jsonb_plpython3u`), which requires that language and, with CASCADE,
+ * installs it.
+ */
+const REACHING_OUT_BY_NAME: ReadonlyArray<[RegExp, string]> = [
+  [/_fdw$/, 'a foreign data wrapper: reads and writes data outside the database'],
+  [/_pl(?:python[23]?|perl|tcl)u$/, 'a transform for an untrusted language, which it requires (and CASCADE installs)'],
+];
+
 /** Why installing this extension widens what SQL can do, or undefined for an extension that only computes. */
 export const reachesOutside = (extension: string): string | undefined =>
-  Object.hasOwn(REACHING_OUT, extension) ? REACHING_OUT[extension] : undefined;
+  Object.hasOwn(REACHING_OUT, extension) ? REACHING_OUT[extension] : REACHING_OUT_BY_NAME.find(([pattern]) => pattern.test(extension))?.[1];

@@ -131,8 +131,14 @@ const truncate: Classifier<'TruncateStmt'> = (statement) =>
   );
 
 const copy: Classifier<'CopyStmt'> = (statement, { effectsOf }) => {
-  // The command line is a literal and may carry a secret (`curl -H "Authorization: …"`): named, never quoted.
-  const program = statement.is_program ? [effect('run', 'function', 'COPY PROGRAM', 'shell command on the database server')] : [];
+  // The command line is a literal and may carry a secret (`curl -H "Authorization: …"`): named, never quoted. A file
+  // is the server's own: COPY TO overwrites it (pg_hba.conf, even in a read-only transaction), COPY FROM reads it
+  // (the server's key) into a table the API may serve. Both are what pg_read_file and pg_write_file do: code run.
+  const program = statement.is_program
+    ? [effect('run', 'function', 'COPY PROGRAM', 'shell command on the database server')]
+    : statement.filename
+      ? [effect('run', 'function', statement.is_from ? 'COPY FROM FILE' : 'COPY TO FILE', `${statement.is_from ? 'reads' : 'writes'} a file on the database server`)]
+      : [];
   if (statement.is_from) return [effect('add', 'rows', relationName(statement.relation), 'COPY FROM'), ...program];
   const source = statement.query ? effectsOf(statement.query) : [effect('read', 'table', relationName(statement.relation), 'COPY TO')];
   return [...source, ...program];
@@ -272,6 +278,51 @@ function functionNamed(option: DefElem): string[] {
   if ('String' in arg) return [arg.String.sval ?? '?'];
   return ['?'];
 }
+
+/**
+ * A range type calls its `subtype_diff` (for every GiST index entry) and `canonical` functions; an operator class
+ * or family its support functions (`FUNCTION 1 f(…)`, for every row an index over it sees).
+ */
+const RANGE_FUNCTIONS: ReadonlySet<string> = new Set(['subtype_diff', 'canonical']);
+const OPCLASS_ITEM_FUNCTION = 2; // PostgreSQL's parsenodes.h
+
+const rangeFunctions = (params: Node[] | undefined) =>
+  (params ?? []).flatMap((node) => ('DefElem' in node && RANGE_FUNCTIONS.has(node.DefElem.defname ?? '') ? [functionNamed(node.DefElem)] : []));
+
+const supportFunctions = (items: Node[] | undefined) =>
+  (items ?? []).flatMap((node) =>
+    'CreateOpClassItem' in node && node.CreateOpClassItem.itemtype === OPCLASS_ITEM_FUNCTION ? [strings(node.CreateOpClassItem.name?.objname)] : [],
+  );
+
+/**
+ * A foreign table of file_fdw runs a shell command (`program`) or reads a server file (`filename`) each time it is
+ * read, as COPY FROM PROGRAM or pg_read_file do. Options by name, never their values (a command may carry a secret).
+ */
+const FOREIGN_OPTIONS_THAT_RUN: Readonly<Record<string, string>> = {
+  program: 'shell command on the database server, run each time the table is read',
+  filename: 'reads a file on the database server each time the table is read',
+};
+
+function foreignOptionsThatRun(options: Node[] | undefined, name: string): Effect[] {
+  return (options ?? []).flatMap((node) => {
+    const option = 'DefElem' in node ? (node.DefElem.defname ?? '') : '';
+    const why = Object.hasOwn(FOREIGN_OPTIONS_THAT_RUN, option) ? FOREIGN_OPTIONS_THAT_RUN[option] : undefined;
+    return why ? [effect('run', 'function', `foreign table ${name} (${option})`, why)] : [];
+  });
+}
+
+const createForeignTable: Classifier<'CreateForeignTableStmt'> = (statement) => {
+  const name = relationName(statement.base?.relation);
+  return [effect('add', 'table', name, 'foreign'), ...foreignOptionsThatRun(statement.options, name)];
+};
+
+/**
+ * Logical replication: a subscription lets another server insert, update, delete and truncate this database's tables
+ * from then on; a publication lets subscribers read them. Each widens who writes or reads the data: a grant.
+ */
+const replication = (kind: 'subscription' | 'publication', verbWord: string) => () => [
+  effect('grant', 'unknown', undefined, kind, kind === 'subscription' ? `${verbWord}: another server writes this database's tables` : `${verbWord}: subscribers read the tables it lists`),
+];
 
 /**
  * An object that runs functions implicitly (an operator when used, a cast when applied, an event trigger on every
@@ -430,9 +481,12 @@ const setting: Classifier<'VariableSetStmt'> = (statement) => {
 
 const explain: Classifier<'ExplainStmt'> = (statement, { effectsOf }) => {
   const analyzes = (statement.options ?? []).some((node) => 'DefElem' in node && node.DefElem.defname === 'analyze' && !isFalse(node.DefElem.arg));
-  // Plain EXPLAIN plans the query and runs nothing; EXPLAIN ANALYZE runs it, with every effect.
+  // EXPLAIN ANALYZE runs the query, with every effect. Plain EXPLAIN writes nothing, but the planner evaluates
+  // immutable calls with constant arguments and stable ones to estimate rows: a function whose volatility the guard
+  // cannot know may run, so its calls count.
   if (analyzes && statement.query) return effectsOf(statement.query);
-  return [effect('read', 'sql', undefined, 'EXPLAIN')];
+  const calls = statement.query ? effectsOf(statement.query).filter((found) => found.verb === 'run') : [];
+  return [effect('read', 'sql', undefined, 'EXPLAIN'), ...calls];
 };
 
 /** `ANALYZE false`, `ANALYZE off`, `ANALYZE 0`; anything else (no value, or one not understood) counts as true. */
@@ -579,7 +633,7 @@ export const CLASSIFIERS: Classifiers = {
   VacuumStmt: vacuum,
 
   CreateStmt: create('table', (statement) => relationName(statement.relation), (statement) => statement.relation?.relpersistence === 't' && 'temporary'),
-  CreateForeignTableStmt: create('table', (statement) => relationName(statement.base?.relation), () => 'foreign'),
+  CreateForeignTableStmt: createForeignTable,
   CreateTableAsStmt: createTableAs,
   IndexStmt: create('index', (statement) => statement.idxname ?? 'unnamed', (statement) => `on ${relationName(statement.relation)}`),
   CreateSeqStmt: create('sequence', (statement) => relationName(statement.sequence)),
@@ -587,7 +641,22 @@ export const CLASSIFIERS: Classifiers = {
   CreateExtensionStmt: createExtension,
   CompositeTypeStmt: create('type', (statement) => relationName(statement.typevar)),
   CreateEnumStmt: create('type', (statement) => typeName(statement.typeName), () => 'enum'),
-  CreateRangeStmt: create('type', (statement) => typeName(statement.typeName), () => 'range'),
+  CreateRangeStmt: (statement) => {
+    const name = typeName(statement.typeName);
+    return [effect('add', 'type', name, 'range'), ...callsLater(rangeFunctions(statement.params), `range type ${name}`)];
+  },
+  CreateOpClassStmt: (statement) => objectCalling('operator class', strings(statement.opclassname).join('.'), supportFunctions(statement.items)),
+  AlterOpFamilyStmt: (statement) => [
+    effect('modify', 'unknown', strings(statement.opfamilyname).join('.'), 'operator family'),
+    ...(statement.isDrop ? [] : callsLater(supportFunctions(statement.items), `operator family ${strings(statement.opfamilyname).join('.')}`)),
+  ],
+  CreatePublicationStmt: replication('publication', 'CREATE PUBLICATION'),
+  AlterPublicationStmt: replication('publication', 'ALTER PUBLICATION'),
+  CreateSubscriptionStmt: replication('subscription', 'CREATE SUBSCRIPTION'),
+  AlterSubscriptionStmt: replication('subscription', 'ALTER SUBSCRIPTION'),
+  // A label is an access rule to the provider that reads it: sepgsql's mandatory access control, PostgreSQL
+  // Anonymizer's masking (`IS NULL` unmasks a column), pgsodium's column encryption. Not a comment.
+  SecLabelStmt: (statement) => [effect('modify', 'unknown', undefined, `security label${statement.provider ? ` for ${statement.provider}` : ''}`)],
   CreateDomainStmt: create('type', (statement) => typeName(statement.domainname), () => 'domain'),
   CreatePolicyStmt: createPolicy,
   CreateRoleStmt: createRole,
@@ -631,10 +700,6 @@ export const CLASSIFIERS: Classifiers = {
 
   ...otherObjects({
     AlterEventTrigStmt: ['modify', 'event trigger'],
-    CreatePublicationStmt: ['add', 'publication'],
-    AlterPublicationStmt: ['modify', 'publication'],
-    CreateSubscriptionStmt: ['add', 'subscription'],
-    AlterSubscriptionStmt: ['modify', 'subscription'],
     DropSubscriptionStmt: ['drop', 'subscription'],
     AlterFdwStmt: ['modify', 'foreign data wrapper'],
     CreateForeignServerStmt: ['add', 'server'],
@@ -642,9 +707,7 @@ export const CLASSIFIERS: Classifiers = {
     AlterUserMappingStmt: ['modify', 'user mapping'],
     DropUserMappingStmt: ['drop', 'user mapping'],
     ImportForeignSchemaStmt: ['add', 'foreign tables'],
-    CreateOpClassStmt: ['add', 'operator class'],
     CreateOpFamilyStmt: ['add', 'operator family'],
-    AlterOpFamilyStmt: ['modify', 'operator family'],
     AlterOperatorStmt: ['modify', 'operator'],
     CreateStatsStmt: ['add', 'statistics'],
     AlterStatsStmt: ['modify', 'statistics'],
@@ -654,7 +717,6 @@ export const CLASSIFIERS: Classifiers = {
     AlterCollationStmt: ['modify', 'collation'],
     AlterTSConfigurationStmt: ['modify', 'text search configuration'],
     AlterTSDictionaryStmt: ['modify', 'text search dictionary'],
-    SecLabelStmt: ['comment', 'security label'],
   }),
 };
 
