@@ -30,6 +30,11 @@ export function identityOf(requester: Requester): string {
   return 'anonymous';
 }
 
+/** Every identity the requester has: the person and the user id when both are known (four-eyes compares them all). */
+export function identitiesOf(requester: Requester): string[] {
+  return [requester.person && `person:${requester.person.email}`, requester.userId && `user:${requester.userId}`].filter((id): id is string => Boolean(id));
+}
+
 export interface ChangeRequest {
   operation: string;
   table_name: string;

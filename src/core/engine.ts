@@ -23,6 +23,7 @@ import { credentialsHash, fingerprintOf } from './fingerprint.js';
 import { confirmerRefusal, type Approvers } from './approvers.js';
 import {
   checkInput,
+  identitiesOf,
   identityOf,
   label,
   onTable,
@@ -270,7 +271,7 @@ function advisoryVerdict(ctx: Context, c: Checked, requester: Requester): Adviso
   if (fx.length > MAX_TOKEN_EFFECTS) {
     return { code: 'TOO_MANY_EFFECTS', outcome: 'invalid', message: `Refused: the change has ${fx.length} kinds of effect, more than the ${MAX_TOKEN_EFFECTS} a confirmation token can carry. Split it into smaller changes.` };
   }
-  const { token, jti } = ctx.tokens.issue({ op: label(c.operation), tbl: c.table, env: c.environment.name, sub: identityOf(requester), fx });
+  const { token, jti } = ctx.tokens.issue({ op: label(c.operation), tbl: c.table, env: c.environment.name, sub: identityOf(requester), uid: requester.person ? requester.userId : undefined, fx });
   const who = ctx.fourEyes ? 'another user must confirm it' : 'confirm it';
   const message = `${describeChecked(c)}. In ${c.environment.name} it needs a confirmation: ${who} with confirmMetadataChange and this confirmation_token within ${ctx.tokens.ttlSeconds} seconds.`;
   return { code: 'CONFIRMATION_REQUIRED', outcome: 'confirmation_required', message, token, tokenId: jti };
@@ -344,7 +345,7 @@ async function confirmAdvisory(ctx: Context, claims: VerifiedClaims, requester: 
   }
   const environment = ctx.policy.findEnvironment(claims.env);
   if (!environment) return refuse('TOKEN_ENVIRONMENT_MISMATCH', `the token is for ${claims.env}, which the active policy does not know`, 'Validate the change again.');
-  const wrongPerson = confirmerProblem(ctx.fourEyes, claims.sub, requester);
+  const wrongPerson = confirmerProblem(ctx.fourEyes, claims, requester);
   if (wrongPerson) return refuse(...wrongPerson);
   const denied = await deniedNow(ctx, claims, environment);
   if (denied) return refuse('DENIED_BY_POLICY', denied.why, denied.fix);
@@ -355,8 +356,8 @@ async function confirmAdvisory(ctx: Context, claims: VerifiedClaims, requester: 
   return { success: true, code: 'CONFIRMED', message: `Confirmed: ${claims.op}${onTable(claims.tbl)} in ${claims.env}. Go ahead with the change.` };
 }
 
-/** Why this requester may not confirm a token issued to `sub`, or undefined when they may. */
-function confirmerProblem(fourEyes: boolean, sub: string, requester: Requester): [Code, string, string] | undefined {
+/** Why this requester may not confirm a token issued to `sub` (and `uid`), or undefined when they may. */
+function confirmerProblem(fourEyes: boolean, { sub, uid }: Pick<VerifiedClaims, 'sub' | 'uid'>, requester: Requester): [Code, string, string] | undefined {
   const confirmer = identityOf(requester);
   if (!fourEyes) {
     return confirmer === sub ? undefined : ['TOKEN_WRONG_REQUESTER', 'the token was issued to someone else', 'Confirm it as the user who validated the change.'];
@@ -366,7 +367,9 @@ function confirmerProblem(fourEyes: boolean, sub: string, requester: Requester):
   if (!sub.startsWith('user:') && !sub.startsWith('person:')) {
     return ['TOKEN_REQUESTER_UNKNOWN', 'four-eyes mode needs a token requested by an identified user', 'Validate the change again as a signed-in user.'];
   }
-  if (confirmer === sub) return ['TOKEN_SAME_USER', 'four-eyes mode needs a second person, and you requested this change', 'Ask another user to confirm it.'];
+  // Compared on every identity either side has: the person the auth proxy named, and the Hasura user id.
+  const requestedBy = [sub, ...(uid ? [`user:${uid}`] : [])];
+  if (identitiesOf(requester).some((id) => requestedBy.includes(id))) return ['TOKEN_SAME_USER', 'four-eyes mode needs a second person, and you requested this change', 'Ask another user to confirm it.'];
   return undefined;
 }
 

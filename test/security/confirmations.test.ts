@@ -1,6 +1,7 @@
 // Attacks on confirmations that an adversarial review found to work, each through a real door over HTTP, asserting the
 // safe behaviour: a token forged with the credentials' hash as an HMAC oracle (the hash now has its own key), a held
-// token confirmed again in the seconds of clock tolerance after exp, and a name that Teams would render as a link.
+// token confirmed again in the seconds of clock tolerance after exp, four-eyes fooled by one person seen as two
+// identities, and a name that Teams would render as a link.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as bodies from '../fixtures/console/bodies.js';
 import { doubleWiring } from '../support/analysis-double.js';
@@ -129,6 +130,51 @@ describe('single use of a held token inside the accepted clock skew', () => {
 });
 
 
+
+describe('FOUR_EYES on advisory tokens compares identities across two namespaces', () => {
+  const VALIDATE_Q = 'mutation($i: ValidateMetadataChangeInput!) { validateMetadataChange(input: $i) { success code confirmation_token } }';
+  const CONFIRM_Q = 'mutation($t: String!) { confirmMetadataChange(input: {confirmation_token: $t}) { success code message } }';
+  const change = { operation: 'DROP TABLE public.patients', table_name: 'public.patients', environment: 'production' };
+
+  it('the same x-hasura-user-id validates (through the auth proxy) and confirms (without it): not a second person', async () => {
+    const server: TestServer = await startTestServer({
+      ACTION_SECRET, FOUR_EYES: 'true', GUARD_ENVIRONMENT: 'production',
+      GUARD_IDENTITY_HEADER: 'x-forwarded-email', GUARD_TRUSTED_PROXIES: '127.0.0.1',
+    });
+    servers.push(server);
+    const graphql = (body: unknown, headers: Record<string, string>) => postJson(`${server.url}/graphql`, body, { action_secret: ACTION_SECRET, ...headers });
+
+    // alice asks through the auth proxy (her email) with her Hasura session (user id "alice"): sub = person:alice@example.com
+    const validated = await graphql({ query: VALIDATE_Q, variables: { i: change } }, { 'x-forwarded-email': 'alice@example.com', 'x-hasura-user-id': 'alice' });
+    const token = validated.json.data.validateMetadataChange.confirmation_token as string;
+    expect(claimsOf(token).sub).toBe('person:alice@example.com');
+    // Control: as herself through the proxy, refused.
+    const same = await graphql({ query: CONFIRM_Q, variables: { t: token } }, { 'x-forwarded-email': 'alice@example.com', 'x-hasura-user-id': 'alice' });
+    expect(same.json.data.confirmMetadataChange.code).toBe('TOKEN_SAME_USER');
+
+    // The same Hasura user, as Hasura's remote schema calls the guard (no auth proxy header): user:alice.
+    const viaHasura = await graphql({ query: CONFIRM_Q, variables: { t: token } }, { 'x-hasura-user-id': 'alice' });
+    // SAFE: four-eyes needs a second person; user "alice" asked for this change.
+    expect(viaHasura.json.data.confirmMetadataChange).toMatchObject({ success: false, code: 'TOKEN_SAME_USER' });
+  });
+
+  it('the other way round: asked as user "alice" through Hasura, confirmed through the auth proxy by her with the same user id', async () => {
+    const server: TestServer = await startTestServer({
+      ACTION_SECRET, FOUR_EYES: 'true', GUARD_ENVIRONMENT: 'production',
+      GUARD_IDENTITY_HEADER: 'x-forwarded-email', GUARD_TRUSTED_PROXIES: '127.0.0.1',
+    });
+    servers.push(server);
+    const graphql = (body: unknown, headers: Record<string, string>) => postJson(`${server.url}/graphql`, body, { action_secret: ACTION_SECRET, ...headers });
+    const validated = await graphql({ query: VALIDATE_Q, variables: { i: change } }, { 'x-hasura-user-id': 'alice' });
+    const token = validated.json.data.validateMetadataChange.confirmation_token as string;
+    expect(claimsOf(token).sub).toBe('user:alice');
+    const viaProxy = await graphql({ query: CONFIRM_Q, variables: { t: token } }, { 'x-forwarded-email': 'alice@example.com', 'x-hasura-user-id': 'alice' });
+    expect(viaProxy.json.data.confirmMetadataChange).toMatchObject({ success: false, code: 'TOKEN_SAME_USER' });
+    // Control: a second person (bob, through the proxy) confirms.
+    const byBob = await graphql({ query: CONFIRM_Q, variables: { t: token } }, { 'x-forwarded-email': 'bob@example.com', 'x-hasura-user-id': 'bob' });
+    expect(byBob.json.data.confirmMetadataChange).toMatchObject({ success: true, code: 'CONFIRMED' });
+  });
+});
 
 describe('notifications carry attacker-chosen names into the team\'s channel', () => {
   it('a table name written as a Markdown link reaches the Teams card as text, not as a link (sent with no credentials at all)', async () => {
