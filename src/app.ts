@@ -14,7 +14,8 @@ import { createProxyDoor, type ProxyDoor } from './doors/proxy.js';
 import { createConsolePage } from './doors/console-banner.js';
 import { createChangeLog, type ChangeLog } from './change-log.js';
 import { lazyHistoryStore } from './history/history.js';
-import { hasuraAdminCheck } from './history/viewer.js';
+import { hasuraAdminViewer } from './history/viewer.js';
+import { hasuraAdminCheck } from './http/hasura-admin.js';
 import type { Timers } from './notify/notifier.js';
 import { auditDecision, createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -144,6 +145,7 @@ function createDecisionEngine(
         analyzeBody: wiring.analyze ?? (async (body, context) => (await analysis()).analyzeHasuraBody(body, context)),
         decide: wiring.decide,
         credentialsKey: config.credentialsKey,
+        credentialCheck: hasuraAdminCheck({ hasuraUrl: config.hasuraUrl, clock, credentialsKey: config.credentialsKey }),
       }
     : undefined;
   return createEngine({
@@ -175,7 +177,7 @@ function createChangeLogFor(config: Config, parts: { clock: Clock; logger: Logge
     environment: environment.name,
     ...parts,
     store: createHistoryStore(config),
-    canView: hasuraAdminCheck({ hasuraUrl: config.hasuraUrl!, clock: parts.clock, credentialsKey: config.credentialsKey }),
+    canView: hasuraAdminViewer({ hasuraUrl: config.hasuraUrl!, clock: parts.clock, credentialsKey: config.credentialsKey }),
   });
 }
 

@@ -18,6 +18,8 @@ export interface Requester {
   role?: string;
   /** The admin secret or Authorization value the caller presented: confirms a change the proxy held. Never logged. */
   credentials?: string;
+  /** The header the credentials came in (`x-hasura-admin-secret`, `authorization`…), to ask Hasura about them. */
+  credentialHeader?: string;
   /** Who the auth proxy in front of the guard says is there (src/identity/): named before Hasura's session. */
   person?: Person;
 }

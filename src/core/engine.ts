@@ -62,7 +62,17 @@ export interface EnforcingOptions {
    * every replica must use the same key (the app passes TOKEN_SECRET's). Without it, a plain sha256.
    */
   credentialsKey?: KeyObject;
+  /**
+   * Asks Hasura whether the credentials presented to confirm a held change are an admin's (src/http/hasura-admin.ts).
+   * A token is bound to whatever credential the held request carried, and the guard cannot tell a right one from a
+   * made-up one; without this, anyone reaching the proxy could hold and confirm changes with made-up secrets, and fill
+   * the memory of used tokens and approvals until an admin's confirmation is refused.
+   */
+  credentialCheck?: CredentialCheck;
 }
+
+/** Whether Hasura accepts a credential (sent in `header`) as an admin's. */
+export type CredentialCheck = (credentials: string, header: string) => Promise<'admin' | 'not-admin' | 'unreachable'>;
 
 export interface EngineOptions {
   policy: Policy;
@@ -103,7 +113,7 @@ export interface Engine {
 interface Context extends Required<Omit<EngineOptions, 'guardEnvironment' | 'enforcing' | 'approvers'>> {
   guardEnvironment?: string;
   approvers?: Approvers;
-  enforcing?: Required<Omit<EnforcingOptions, 'credentialsKey'>> & { credentialsKey?: KeyObject; environment: string };
+  enforcing?: Required<Omit<EnforcingOptions, 'credentialsKey' | 'credentialCheck'>> & Pick<EnforcingOptions, 'credentialsKey' | 'credentialCheck'> & { environment: string };
 }
 
 /** Who and what a decision was about, for its audit record. */
@@ -136,6 +146,7 @@ function contextOf(options: EngineOptions): Context {
       analyzeBody: enforcing.analyzeBody,
       decide: enforcing.decide ?? decideInPolicy,
       credentialsKey: enforcing.credentialsKey,
+      credentialCheck: enforcing.credentialCheck,
     },
   };
 }
@@ -446,6 +457,10 @@ async function confirmHeld(ctx: Context, claims: HeldClaims, confirmer: Requeste
   if (!timingSafeEqual(presented, Buffer.from(claims.crd, 'hex'))) {
     return refuse('TOKEN_WRONG_CREDENTIALS', 'only someone holding the credentials the held request carried can confirm it');
   }
+  // Asked of Hasura only once the credentials match the held request's: a wrong one costs no round trip.
+  const admin = enforcing.credentialCheck ? await enforcing.credentialCheck(credentials, confirmer.credentialHeader ?? 'x-hasura-admin-secret') : 'admin';
+  if (admin === 'not-admin') return refuse('CREDENTIALS_NOT_ADMIN', "Hasura does not accept the credentials presented as an admin's, so they confirm nothing");
+  if (admin === 'unreachable') return refuse('HASURA_UNREACHABLE', "the guard could not ask Hasura whether the credentials presented are an admin's; try again shortly");
   const notThisPerson = confirmerRefusal({ approvers: ctx.approvers, fourEyes: ctx.fourEyes }, claims.by, confirmer.person);
   // Its message is whole sentences; refuseConfirmation adds the closing full stop.
   if (notThisPerson) return refuse(notThisPerson.code, notThisPerson.message.replace(/\.$/, ''));

@@ -9,7 +9,7 @@ import type { Engine } from '../core/engine.js';
 import type { Clock } from '../vocabulary/clock.js';
 import type { TokenService } from '../core/tokens.js';
 import { BodyTooLargeError, readBodyAsync } from '../http/body.js';
-import { hasuraCredentialsOf } from '../http/credentials.js';
+import { hasuraCredentialOf } from '../http/credentials.js';
 import { personOf } from '../vocabulary/person.js';
 
 const CONFIRM_PATH = '/guard/confirm';
@@ -66,8 +66,8 @@ export function createConfirmDoor(options: ConfirmDoorOptions) {
       return refuse(res, 400, 'INVALID_JSON', 'The body is not JSON; send {"token": "..."}.');
     }
     if (typeof token !== 'string') return refuse(res, 400, 'INVALID_PAYLOAD', 'Send {"token": "..."}: the token from the held request\'s error.');
-    const credentials = hasuraCredentialsOf((name) => req.headers[name]);
-    const result = await engine.confirm(token, { credentials, person: personOf(req) }, 'confirm-page');
+    const credential = hasuraCredentialOf((name) => req.headers[name]);
+    const result = await engine.confirm(token, { credentials: credential?.value, credentialHeader: credential?.header, person: personOf(req) }, 'confirm-page');
     return sendJson(res, statusOf(result.success, result.code), { success: result.success, code: result.code, message: result.message });
   }
 
@@ -88,13 +88,15 @@ export type ConfirmDoor = ReturnType<typeof createConfirmDoor>;
 const NOT_THIS_PERSON: ReadonlySet<Code> = new Set<Code>(['CONFIRMER_UNIDENTIFIED', 'NOT_AN_APPROVER', 'REQUESTER_UNIDENTIFIED', 'OWN_CHANGE']);
 
 /**
- * 403 when this person may not confirm (not an approver, their own change); 503 for a store outage, the guard's and
- * not the token's, so the page and scripts know to try again; else 400.
+ * 403 when this person may not confirm (not an approver, their own change); 401 when Hasura does not take the
+ * credentials as an admin's; 503 when the guard's store or Hasura cannot be asked, the guard's trouble and not the
+ * token's, so the page and scripts know to try again; else 400.
  */
 function statusOf(success: boolean, code: Code): number {
   if (success) return 200;
   if (NOT_THIS_PERSON.has(code)) return 403;
-  return code === 'STORE_UNAVAILABLE' ? 503 : 400;
+  if (code === 'CREDENTIALS_NOT_ADMIN') return 401;
+  return code === 'STORE_UNAVAILABLE' || code === 'HASURA_UNREACHABLE' ? 503 : 400;
 }
 
 function refuse(res: ServerResponse, status: number, code: Code, message: string): number {

@@ -8,16 +8,27 @@
 /** The headers that carry a credential, in Hasura's order of precedence. */
 export const HASURA_CREDENTIAL_HEADERS = ['x-hasura-admin-secret', 'x-hasura-access-key', 'authorization'] as const;
 
+/** The credential Hasura would authenticate with, and the header it came in (to ask Hasura about it the same way). */
+export interface HasuraCredential {
+  header: (typeof HASURA_CREDENTIAL_HEADERS)[number];
+  value: string;
+}
+
 /**
  * The credential Hasura would authenticate with, from a header reader (lower-case names). Undefined when none was
  * sent, or when the one Hasura would read is empty (Hasura refuses it; there is nothing to bind a confirmation to).
  * A header sent twice: Node joins the values, and that joined line is what the proxy forwards and Hasura reads.
  */
 export function hasuraCredentialsOf(get: (name: string) => unknown): string | undefined {
-  for (const name of HASURA_CREDENTIAL_HEADERS) {
-    const raw = get(name);
+  return hasuraCredentialOf(get)?.value;
+}
+
+/** The same, with the header it came in. */
+export function hasuraCredentialOf(get: (name: string) => unknown): HasuraCredential | undefined {
+  for (const header of HASURA_CREDENTIAL_HEADERS) {
+    const raw = get(header);
     const value = Array.isArray(raw) ? raw.join(', ') : raw;
-    if (typeof value === 'string') return value === '' ? undefined : value;
+    if (typeof value === 'string') return value === '' ? undefined : { header, value };
   }
   return undefined;
 }

@@ -1,5 +1,5 @@
 import type { Requester } from '../core/advisory.js';
-import { hasuraCredentialsOf } from './credentials.js';
+import { hasuraCredentialOf } from './credentials.js';
 
 /** Longest identity value accepted. Longer is refused, never cut or replaced: the role is not the user. */
 const MAX_IDENTITY_LENGTH = 256;
@@ -21,8 +21,8 @@ export function requesterFrom(get: (name: string) => unknown): RequesterResult {
   // What a change held by the enforcing proxy is bound to: the credential Hasura authenticates with (the admin
   // secret under either of its names, else Authorization). Only compared (as a keyed hash) when such a change is
   // confirmed; never logged.
-  const credentials = hasuraCredentialsOf(get);
-  return { ok: true, requester: credentials === undefined ? { userId, role } : { userId, role, credentials } };
+  const credential = hasuraCredentialOf(get);
+  return { ok: true, requester: credential === undefined ? { userId, role } : { userId, role, credentials: credential.value, credentialHeader: credential.header } };
 }
 
 function identityValue(name: string, raw: unknown): string | undefined | { ok: false; message: string } {

@@ -50,7 +50,9 @@ describe('needsCurrentMetadata', () => {
   });
 });
 
-function setup(overrides: { analyze?: EnforcingOptions['analyzeBody']; store?: DecisionStore; credentialsKey?: EnforcingOptions['credentialsKey'] } = {}) {
+function setup(
+  overrides: { analyze?: EnforcingOptions['analyzeBody']; store?: DecisionStore; credentialsKey?: EnforcingOptions['credentialsKey']; credentialCheck?: EnforcingOptions['credentialCheck'] } = {},
+) {
   const clock = manualClock();
   const decisions: Decision[] = [];
   const tokens = createTokenService({ key: createSecretKey(Buffer.from(TEST_SECRET)), ttlSeconds: 300, clock });
@@ -63,7 +65,7 @@ function setup(overrides: { analyze?: EnforcingOptions['analyzeBody']; store?: D
     store: overrides.store ?? memoryApprovalStore(),
     clock,
     onDecision: (d) => decisions.push(d),
-    enforcing: { analyzeBody: overrides.analyze ?? analyzeByType, decide: decideLikeProduction, credentialsKey: overrides.credentialsKey },
+    enforcing: { analyzeBody: overrides.analyze ?? analyzeByType, decide: decideLikeProduction, credentialsKey: overrides.credentialsKey, credentialCheck: overrides.credentialCheck },
   });
   // As the proxy and the confirm page call it.
   const enforcement = { judge: engine.judge, confirm: (token: string, credentials: string) => engine.confirm(token, { credentials }, 'confirm-page') };
@@ -161,5 +163,33 @@ describe('credentials hash', () => {
     expect(verified.ok && verified.claims.crd).toBe(createHmac('sha256', key).update('secret').digest('hex'));
     expect(verified.ok && verified.claims.crd).not.toBe(sha256Hex('secret'));
     expect(await enforcement.confirm(held.token, 'secret')).toMatchObject({ success: true });
+  });
+});
+
+describe("asking Hasura whether a confirmation's credentials are an admin's", () => {
+  it('asks only once the credentials match the held request, and spends the token only when Hasura says admin', async () => {
+    const asked: string[] = [];
+    let answer: 'admin' | 'not-admin' | 'unreachable' = 'not-admin';
+    const { enforcement, decisions } = setup({
+      credentialCheck: async (credentials, header) => {
+        asked.push(`${header}=${credentials}`);
+        return answer;
+      },
+    });
+    const held = (await enforcement.judge(request(untrack))) as { token: string };
+
+    expect(await enforcement.confirm(held.token, 'another')).toMatchObject({ success: false, code: 'TOKEN_WRONG_CREDENTIALS' });
+    expect(asked).toEqual([]);
+    expect(await enforcement.confirm(held.token, 'secret')).toMatchObject({ success: false, code: 'CREDENTIALS_NOT_ADMIN' });
+    answer = 'unreachable';
+    expect(await enforcement.confirm(held.token, 'secret')).toMatchObject({ success: false, code: 'HASURA_UNREACHABLE', message: expect.stringContaining('try again shortly') });
+    answer = 'admin';
+    expect(await enforcement.confirm(held.token, 'secret')).toMatchObject({ success: true, code: 'CONFIRMED' });
+    expect(asked).toEqual(['x-hasura-admin-secret=secret', 'x-hasura-admin-secret=secret', 'x-hasura-admin-secret=secret']);
+    // The refusals spent nothing: the token confirmed once, and only once.
+    expect(await enforcement.confirm(held.token, 'secret')).toMatchObject({ success: false, code: 'TOKEN_ALREADY_USED' });
+    expect(decisions.filter((d) => d.action === 'confirm').map((d) => d.reason)).toEqual([
+      'TOKEN_WRONG_CREDENTIALS', 'CREDENTIALS_NOT_ADMIN', 'HASURA_UNREACHABLE', 'CONFIRMED', 'TOKEN_ALREADY_USED',
+    ]);
   });
 });

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as bodies from '../fixtures/console/bodies.js';
 import { doubleWiring } from '../support/analysis-double.js';
 import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
+import { ADMIN_BEARER } from '../support/stand-in-hasura.js';
 
 let guard: EnforcingServer;
 beforeEach(async () => {
@@ -132,7 +133,7 @@ describe('a destructive change from the console', () => {
   });
 
   it('an Authorization header counts as the credentials when there is no admin secret', async () => {
-    const bearer = 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.signature';
+    const bearer = ADMIN_BEARER;
     const held = await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable, null, { authorization: bearer });
     const token = held.json.guard.confirmation_token;
     const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());

@@ -1,7 +1,8 @@
 // Attacks on confirmations that an adversarial review found to work, each through a real door over HTTP, asserting the
 // safe behaviour: a token forged with the credentials' hash as an HMAC oracle (the hash now has its own key), a held
 // token confirmed again in the seconds of clock tolerance after exp, four-eyes fooled by one person seen as two
-// identities, and a name that Teams would render as a link.
+// identities, the memory of used tokens filled by held changes confirmed with made-up secrets, and a name that Teams
+// would render as a link.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as bodies from '../fixtures/console/bodies.js';
 import { doubleWiring } from '../support/analysis-double.js';
@@ -175,6 +176,39 @@ describe('FOUR_EYES on advisory tokens compares identities across two namespaces
     expect(byBob.json.data.confirmMetadataChange).toMatchObject({ success: true, code: 'CONFIRMED' });
   });
 });
+
+describe('the replay memory in enforcing mode: one client crowding out everyone', () => {
+  it('a client with made-up credentials cannot fill the used-token memory so that an admin\'s confirmation is refused', async () => {
+    // The smallest REPLAY_CACHE_MAX the configuration accepts, so the flood is 1,000 pairs rather than 50,000.
+    const guard = await startEnforcingServer(doubleWiring({ store: undefined }), { REPLAY_CACHE_MAX: '1000' });
+    servers.push(guard);
+    let n = 0;
+    const confirmWith = (token: string, secret: string) =>
+      rawRequest(guard.url, 'POST', '/guard/confirm', { 'content-type': 'application/json', 'x-hasura-admin-secret': secret }, JSON.stringify({ token }));
+    // Hold + confirm with a credential Hasura refuses: the held change gets a token (the guard cannot tell a made-up
+    // secret from Hasura's when it holds), but confirming it asks Hasura first.
+    const pair = async () => {
+      const junk = `not-an-admin-secret-${n++}`; // each pair its own, so no approval is taken by another pair
+      const held = await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable, junk);
+      if (!held.json?.guard) throw new Error(`held: ${held.status} ${held.body.toString().slice(0, 300)}`);
+      const refused = await confirmWith(held.json.guard.confirmation_token, junk);
+      expect(refused.status).toBe(401);
+      return refused.json.code as string;
+    };
+    const codes: string[] = [];
+    for (let round = 0; round < 101; round++) codes.push(...(await Promise.all(Array.from({ length: 10 }, pair))));
+    // Hasura does not take a made-up secret as an admin's: refused before anything is spent or approved.
+    expect(new Set(codes)).toEqual(new Set(['CREDENTIALS_NOT_ADMIN']));
+
+    // The real admin's change, held and confirmed with the real admin secret.
+    const held = await postMetadata(guard.url, '/v2/query', bodies.dropTable());
+    const mine = await confirmWith(held.json.guard.confirmation_token, ADMIN_SECRET);
+    // SAFE (docs/security.md, "Memory exhaustion through confirmations": only the flooding identity is refused).
+    expect(mine.json).toMatchObject({ success: true, code: 'CONFIRMED' });
+    expect(guard.hasura.forwarded()).toEqual([]);
+  }, 60_000);
+});
+
 
 describe('notifications carry attacker-chosen names into the team\'s channel', () => {
   it('a table name written as a Markdown link reaches the Teams card as text, not as a link (sent with no credentials at all)', async () => {

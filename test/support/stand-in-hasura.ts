@@ -17,6 +17,8 @@ export interface RecordedRequest {
 
 /** The admin secret this Hasura accepts (get_catalog_state answers 200 only with it). */
 export const ADMIN_SECRET = 'stand-in-admin-secret-0123456789';
+/** An Authorization this Hasura takes as an admin's, as a Hasura in JWT mode takes a token of the admin role. */
+export const ADMIN_BEARER = 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.signature';
 
 /** A console asset, as Hasura serves one from HASURA_GRAPHQL_CONSOLE_ASSETS_DIR: a .gz file with content-encoding gzip. */
 export const CONSOLE_ASSET_JS = 'window.__loadConsoleAssetsFromBasePath = () => { /* <body> is not a page */ };\n'.repeat(40);
@@ -92,7 +94,10 @@ export async function startStandInHasura(): Promise<StandInHasura> {
       }
       if (path === '/v1/metadata' && body.toString().includes('"get_catalog_state"')) {
         // Hasura: every metadata command needs the admin role; a wrong admin secret is a 401.
-        if (req.headers['x-hasura-admin-secret'] === ADMIN_SECRET) return json(200, { id: 'stand-in', cli_state: {}, console_state: {} });
+        // The admin secret under either name, else (JWT mode) a bearer token of the admin role.
+        const secret = req.headers['x-hasura-admin-secret'] ?? req.headers['x-hasura-access-key'];
+        const admin = secret !== undefined ? secret === ADMIN_SECRET : req.headers.authorization === ADMIN_BEARER;
+        if (admin) return json(200, { id: 'stand-in', cli_state: {}, console_state: {} });
         return json(401, { path: '$', code: 'access-denied', error: 'invalid x-hasura-admin-secret/x-hasura-access-key' });
       }
       if (path === '/v1/metadata' && body.toString().includes('"export_metadata"')) {
