@@ -348,9 +348,16 @@ function refusedInReadOnly(type: string, payload: object, facts: StatementFacts)
     const select = payload as { intoClause?: unknown; lockingClause?: unknown[] };
     return Boolean(select.intoClause) || Boolean(select.lockingClause?.length) || facts.nestedWrites.length > 0;
   }
-  if (type === 'CopyStmt') return Boolean((payload as { is_from?: boolean }).is_from);
-  if (type === 'LockStmt') return ((payload as { mode?: number }).mode ?? 8) > 3; // stronger than ROW EXCLUSIVE
-  return true;
+  if (type === 'CopyStmt') {
+    // COPY FROM into a temporary table of the session is allowed in a read-only transaction (copy.c, DoCopy: only
+    // a table that is not local-temp is refused), and the name alone does not say which it is: a COPY FROM a
+    // program or a server file runs it whatever read_only says. COPY FROM STDIN adds rows only to a temporary table.
+    const copy = payload as { is_from?: boolean; is_program?: boolean; filename?: string };
+    return Boolean(copy.is_from) && !copy.is_program && !copy.filename;
+  }
+  // LOCK is allowed in a read-only transaction in every mode (utility.c, ClassifyUtilityCommandAsReadOnly): an
+  // ACCESS EXCLUSIVE lock still makes every reader wait. Not refused, so it is judged as without read_only.
+  return type !== 'LockStmt';
 }
 
 /**

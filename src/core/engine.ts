@@ -71,8 +71,11 @@ export interface EnforcingOptions {
   credentialCheck?: CredentialCheck;
 }
 
-/** Whether Hasura accepts a credential (sent in `header`) as an admin's. */
-export type CredentialCheck = (credentials: string, header: string) => Promise<'admin' | 'not-admin' | 'unreachable'>;
+/**
+ * Whether Hasura accepts a credential (sent in `header`, with the role asked for, as a JWT admin selects `admin`
+ * with x-hasura-role) as an admin's.
+ */
+export type CredentialCheck = (credentials: string, header: string, role?: string) => Promise<'admin' | 'not-admin' | 'unreachable'>;
 
 export interface EngineOptions {
   policy: Policy;
@@ -458,7 +461,7 @@ async function confirmHeld(ctx: Context, claims: HeldClaims, confirmer: Requeste
     return refuse('TOKEN_WRONG_CREDENTIALS', 'only someone holding the credentials the held request carried can confirm it');
   }
   // Asked of Hasura only once the credentials match the held request's: a wrong one costs no round trip.
-  const admin = enforcing.credentialCheck ? await enforcing.credentialCheck(credentials, confirmer.credentialHeader ?? 'x-hasura-admin-secret') : 'admin';
+  const admin = enforcing.credentialCheck ? await enforcing.credentialCheck(credentials, confirmer.credentialHeader ?? 'x-hasura-admin-secret', confirmer.role) : 'admin';
   if (admin === 'not-admin') return refuse('CREDENTIALS_NOT_ADMIN', "Hasura does not accept the credentials presented as an admin's, so they confirm nothing");
   if (admin === 'unreachable') return refuse('HASURA_UNREACHABLE', "the guard could not ask Hasura whether the credentials presented are an admin's; try again shortly");
   const notThisPerson = confirmerRefusal({ approvers: ctx.approvers, fourEyes: ctx.fourEyes }, claims.by, confirmer.person);

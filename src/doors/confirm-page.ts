@@ -67,7 +67,10 @@ export function createConfirmDoor(options: ConfirmDoorOptions) {
     }
     if (typeof token !== 'string') return refuse(res, 400, 'INVALID_PAYLOAD', 'Send {"token": "..."}: the token from the held request\'s error.');
     const credential = hasuraCredentialOf((name) => req.headers[name]);
-    const result = await engine.confirm(token, { credentials: credential?.value, credentialHeader: credential?.header, person: personOf(req) }, 'confirm-page');
+    // The role a JWT admin selects (x-hasura-role: admin) is part of how Hasura takes the credential as an admin's.
+    const role = typeof req.headers['x-hasura-role'] === 'string' ? req.headers['x-hasura-role'] : undefined;
+    const requester = { credentials: credential?.value, credentialHeader: credential?.header, role, person: personOf(req) };
+    const result = await engine.confirm(token, requester, 'confirm-page');
     return sendJson(res, statusOf(result.success, result.code), { success: result.success, code: result.code, message: result.message });
   }
 
@@ -130,7 +133,7 @@ function renderPage(state: PageState, viewer: string | undefined, nonce: string)
   <dt>Confirm before</dt><dd id="expires">${escapeHtml(state.expiresAt)} (${state.secondsLeft} seconds left)</dd>
 </dl>
 <form id="confirm">
-  <label for="secret">Admin secret the held request was sent with</label>
+  <label for="secret">Admin secret the held request was sent with (or its Authorization value, <code>Bearer …</code>)</label>
   <input id="secret" type="password" autocomplete="off" required>
   <button type="submit">Confirm this change</button>
 </form>
@@ -163,9 +166,12 @@ if (form) form.addEventListener('submit', async (event) => {
   result.className = '';
   result.textContent = 'Confirming…';
   try {
+    // A JWT is sent as Hasura reads one, asking for the admin role that a confirmation needs.
+    const secret = document.getElementById('secret').value;
+    const credential = /^bearer\\s/i.test(secret) ? { authorization: secret, 'x-hasura-role': 'admin' } : { 'x-hasura-admin-secret': secret };
     const response = await fetch(${JSON.stringify(CONFIRM_PATH)}, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-hasura-admin-secret': document.getElementById('secret').value },
+      headers: { 'content-type': 'application/json', ...credential },
       body: JSON.stringify({ token }),
     });
     const answer = await response.json();

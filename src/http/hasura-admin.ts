@@ -17,11 +17,11 @@ export function hasuraAdminCheck(options: { hasuraUrl: string; clock: Clock; cre
   const { hasuraUrl, clock } = options;
   const accepted = new Map<string, number>();
 
-  async function askHasura(credentials: string, header: string): Promise<'admin' | 'not-admin' | 'unreachable'> {
+  async function askHasura(credentials: string, header: string, role: string | undefined): Promise<'admin' | 'not-admin' | 'unreachable'> {
     try {
       const response = await fetch(`${hasuraUrl}/v1/metadata`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'hasura-metadata-guard', [header]: credentials },
+        headers: { 'content-type': 'application/json', 'user-agent': 'hasura-metadata-guard', [header]: credentials, ...(role ? { 'x-hasura-role': role } : {}) },
         body: JSON.stringify({ type: 'get_catalog_state', args: {} }),
         signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
       });
@@ -32,11 +32,11 @@ export function hasuraAdminCheck(options: { hasuraUrl: string; clock: Clock; cre
     }
   }
 
-  return async (credentials, header) => {
-    const key = `${header}:${credentialsHash(credentials, options.credentialsKey)}`;
+  return async (credentials, header, role) => {
+    const key = `${header}:${role ?? ''}:${credentialsHash(credentials, options.credentialsKey)}`;
     const now = clock();
     if ((accepted.get(key) ?? 0) > now) return 'admin';
-    const answer = await askHasura(credentials, header);
+    const answer = await askHasura(credentials, header, role);
     if (answer === 'admin') {
       if (accepted.size >= MAX_REMEMBERED) accepted.clear();
       accepted.set(key, now + REMEMBER_MS);

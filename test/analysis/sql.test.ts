@@ -345,8 +345,15 @@ describe('analyzeSql: read-only transactions (run_sql with read_only: true)', ()
     expect(readOnly('SELECT * INTO t FROM x')).toEqual([REFUSED]);
     expect(readOnly('WITH d AS (DELETE FROM a RETURNING 1) SELECT * FROM d')).toEqual([REFUSED]);
     expect(readOnly('EXPLAIN ANALYZE DELETE FROM patients')).toEqual([REFUSED]);
-    expect(readOnly('LOCK patients')).toEqual([REFUSED]); // ACCESS EXCLUSIVE by default
     expect(readOnly('COPY patients FROM STDIN')).toEqual([REFUSED]);
+  });
+
+  it('judges what PostgreSQL lets through a read-only transaction as if read_only were not set', () => {
+    // LOCK in any mode (utility.c: COMMAND_OK_IN_READ_ONLY_TXN): ACCESS EXCLUSIVE still makes every reader wait.
+    expect(readOnly('LOCK patients')).toEqual(['modify:table patients [LOCK ACCESS EXCLUSIVE]']);
+    // COPY FROM into a temporary table is allowed (copy.c), and the name does not say whether it is one.
+    expect(readOnly("COPY scratch FROM PROGRAM 'id'")).toContain('run:function COPY PROGRAM [shell command on the database server]');
+    expect(readOnly("COPY scratch FROM '/etc/passwd'")).toContain('run:function COPY FROM FILE [reads a file on the database server]');
   });
 
   it('keeps what it lets through as it is', () => {

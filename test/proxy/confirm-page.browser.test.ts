@@ -7,6 +7,7 @@ import { doubleWiring } from '../support/analysis-double.js';
 import { openGuardPage } from '../support/browser-page.js';
 import { findChromium } from '../support/chromium.js';
 import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
+import { ADMIN_BEARER } from '../support/stand-in-hasura.js';
 
 let browser: Browser;
 let guard: EnforcingServer;
@@ -46,6 +47,19 @@ describe('the confirm page', () => {
     expect((await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable)).status).toBe(400);
     expect(outside).toEqual([]);
     expect(problems).toEqual([]);
+  });
+
+  it('a change held with a JWT is confirmed by pasting its Authorization value (Bearer …), which the page sends as Hasura reads it', async () => {
+    const held = await rawRequest(guard.url, 'POST', '/v1/metadata', { 'content-type': 'application/json', authorization: ADMIN_BEARER }, JSON.stringify(bodies.untrackTable));
+    const { page } = await openPage(`${guard.url}/guard/confirm?token=${held.json.guard.confirmation_token}`);
+    await page.fill('#secret', ADMIN_BEARER);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#result.ok');
+    const retry = await rawRequest(guard.url, 'POST', '/v1/metadata', { 'content-type': 'application/json', authorization: ADMIN_BEARER }, JSON.stringify(bodies.untrackTable));
+    expect(retry.status).toBe(200);
+    expect(guard.hasura.requests.filter((r) => r.body.toString().includes('get_catalog_state')).map((r) => [r.headers.authorization, r.headers['x-hasura-role']])).toEqual([
+      [ADMIN_BEARER, 'admin'],
+    ]);
   });
 
   it('with the wrong secret, says so and confirms nothing', async () => {
