@@ -50,8 +50,10 @@ export const CODES = {
   TOKEN_ADVISORY: { meaning: 'Enforcing mode: the token confirms an advisory check, not a held request.' },
   TOKEN_WRONG_REQUESTER: { meaning: 'The token was issued to someone else.' },
   TOKEN_WRONG_CREDENTIALS: { meaning: 'Enforcing mode: the credentials sent are not those the held request carried.' },
-  CREDENTIALS_NOT_ADMIN: { meaning: "Enforcing mode: Hasura does not accept the credentials a held change's confirmation presented as an admin's; 401." },
-  HASURA_UNREACHABLE: { meaning: "Enforcing mode: the guard could not ask Hasura whether a confirmation's credentials are an admin's; 503." },
+  CREDENTIALS_NOT_ADMIN: {
+    meaning: "Enforcing mode: Hasura does not accept the credentials as an admin's: a change that needs a confirmation or is denied is refused, not held or recorded, and a held change is not confirmed with them; 401.",
+  },
+  HASURA_UNREACHABLE: { meaning: "Enforcing mode: the guard could not ask Hasura whether a request's or a confirmation's credentials are an admin's; 500 through the proxy, 503 on the confirm page." },
   TOKEN_CONFIRMER_UNKNOWN: { meaning: 'Four-eyes mode needs a confirming user (x-hasura-user-id).' },
   TOKEN_REQUESTER_UNKNOWN: { meaning: 'Four-eyes mode needs a token requested by an identified user.' },
   TOKEN_SAME_USER: { meaning: 'Four-eyes mode: the requester cannot confirm their own change.' },

@@ -19,6 +19,9 @@ export interface JudgeRequest {
    * its names, else Authorization); undefined when it carries none.
    */
   credentials: string | undefined;
+  /** The header the credentials came in, and the role asked for (x-hasura-role): how Hasura would read them. */
+  credentialHeader?: string;
+  role?: string;
   fetchCurrentMetadata: () => Promise<unknown>;
   /** Where the guard is reached, e.g. https://guard.example.com: the confirm page's address is built on it. */
   guardUrl: string;

@@ -511,6 +511,8 @@ async function judge(ctx: Context, request: JudgeRequest): Promise<Verdict> {
     record(ctx, 'judge', 'forwarded', 'ALLOWED', judged);
     return { action: 'forward', reason: 'allowed' };
   }
+  const notAdmin = request.credentials === undefined ? undefined : await unlessHasuraAdmin(ctx, request, judged);
+  if (notAdmin) return notAdmin;
   if (decision.level === 'deny') {
     const instead = decision.instead ? ` ${decision.instead}` : '';
     const message = `Refused by ${where}: this request ${said}. The policy does not allow "${decision.className}" changes in ${enforcing.environment}, and no confirmation can change that.${instead} Nothing was changed.`;
@@ -521,6 +523,26 @@ async function judge(ctx: Context, request: JudgeRequest): Promise<Verdict> {
     return holdWithout(ctx, 'CREDENTIALS_MISSING', 'denied', message, judged, effects);
   }
   return holdOrPassConfirmed(ctx, request, { effects, said, className: decision.className, crd, subject: judged });
+}
+
+/**
+ * A request Hasura would refuse for its credentials is refused here too, before it is held, denied, recorded in the
+ * history or announced: anyone who reaches the proxy can make up an admin secret, and a held change with a token
+ * and a notification to the team for each would let them flood both. Asked of Hasura as the request would be
+ * (credentialCheck, remembered a minute for an admin); without a check configured, nothing is asked.
+ */
+async function unlessHasuraAdmin(ctx: Context, request: JudgeRequest, subject: Subject): Promise<Verdict | undefined> {
+  const check = ctx.enforcing!.credentialCheck;
+  if (!check || request.credentials === undefined) return undefined;
+  const answer = await check(request.credentials, request.credentialHeader ?? 'x-hasura-admin-secret', request.role);
+  const notSent = `Not sent to Hasura by ${whereOf(ctx.enforcing!.environment)}`;
+  if (answer === 'not-admin') {
+    return holdWithout(ctx, 'CREDENTIALS_NOT_ADMIN', 'refused', `${notSent}: Hasura does not accept this request's credentials as an admin's, and the guard holds changes for admins only. Nothing was changed.`, subject);
+  }
+  if (answer === 'unreachable') {
+    return holdWithout(ctx, 'HASURA_UNREACHABLE', 'refused', `${notSent}: the guard could not ask Hasura whether this request's credentials are an admin's. Nothing was changed; try again shortly.`, subject);
+  }
+  return undefined;
 }
 
 /** The request's effects, most telling first, or the verdict when they cannot be known (fails closed). */

@@ -19,7 +19,7 @@ import { measureJson, type JsonMeasure } from '../big-json/measure.js';
 import { boundSetBy, checkBounds, DEFAULT_MAX_BULK_REQUESTS, DEFAULT_MAX_JSON_VALUES, withoutCredentials, type BodyBounds } from '../http/body-bounds.js';
 import { BodyDecodeError, decodeBody } from '../http/decode-body.js';
 import { sendHasuraError } from '../http/hasura-error.js';
-import { hasuraCredentialsOf, HASURA_CREDENTIAL_HEADERS } from '../http/credentials.js';
+import { hasuraCredentialOf, HASURA_CREDENTIAL_HEADERS } from '../http/credentials.js';
 import { upstreamRouteOf } from '../http/inspected-path.js';
 import { personOf } from '../vocabulary/person.js';
 import { printable } from '../vocabulary/text.js';
@@ -299,10 +299,13 @@ async function inspect(door: Door, req: IncomingMessage, res: ServerResponse, en
   const { raw, body } = read;
 
   const judgedFrom = door.clock();
+  const credential = hasuraCredentialOf((name) => req.headers[name]);
   const verdict = await door.engine.judge({
     endpoint,
     body,
-    credentials: hasuraCredentialsOf((name) => req.headers[name]),
+    credentials: credential?.value,
+    credentialHeader: credential?.header,
+    role: typeof req.headers['x-hasura-role'] === 'string' ? req.headers['x-hasura-role'] : undefined,
     fetchCurrentMetadata: () => fetchCurrentMetadata(door, req),
     guardUrl: linkBase(door.options, req),
     person: personOf(req),
@@ -321,6 +324,12 @@ function refusedPath(door: Door, req: IncomingMessage, reason: string): string {
   return `Not sent to Hasura: ${reason}, which the metadata guard does not forward (it could be read as another path upstream).`;
 }
 
+/**
+ * Statuses other than 400: credentials Hasura refuses are a 401, as Hasura answers them; the guard's store or Hasura
+ * out of reach is the guard's trouble, not the request's: 500, the most the console still shows.
+ */
+const VERDICT_STATUS: Partial<Record<Code, number>> = { CREDENTIALS_NOT_ADMIN: 401, STORE_UNAVAILABLE: 500, HASURA_UNREACHABLE: 500 };
+
 /** A held or refused request's answer, in Hasura's shape. */
 function sendVerdict(res: ServerResponse, verdict: Extract<Verdict, { action: 'hold' }>): number {
   // A metadata apply can hold hundreds of thousands of effects; the console shows the message, and the list is for
@@ -329,8 +338,7 @@ function sendVerdict(res: ServerResponse, verdict: Extract<Verdict, { action: 'h
   const more = verdict.effects.length - listed.length;
   const objects = verdict.objects.slice(0, MAX_LISTED_CHANGES);
   const moreObjects = verdict.objects.length - objects.length;
-  // A store outage is the guard's fault, not the request's: 500, the most the console still shows.
-  return sendHasuraError(res, verdict.code === 'STORE_UNAVAILABLE' ? 500 : 400, verdict.code, verdict.message, {
+  return sendHasuraError(res, VERDICT_STATUS[verdict.code] ?? 400, verdict.code, verdict.message, {
     confirmation_token: verdict.token,
     changes: listed,
     ...(more > 0 ? { more_changes: more } : {}),

@@ -70,7 +70,9 @@ export function signalFromDecision(decision: EnforcementDecision & PersonFields,
   if (decision.action === 'judge' && decision.outcome === 'held') {
     return { ...base, ...described, type: 'held', requester: requesterOf(decision) };
   }
-  if (decision.action === 'judge' && decision.outcome === 'denied') {
+  // A destructive request sent without credentials is one Hasura refuses as well: audited, but neither a change of
+  // production nor news for the team (anyone who reaches the proxy could otherwise flood the history and the channels).
+  if (decision.action === 'judge' && decision.outcome === 'denied' && decision.reason !== 'CREDENTIALS_MISSING') {
     return { ...base, ...described, type: 'denied', requester: requesterOf(decision) };
   }
   if (decision.action === 'confirm' && decision.outcome === 'confirmed') {

@@ -74,9 +74,13 @@ export function createIdentify(settings: IdentitySettings, clock: Clock, logger:
   };
 }
 
+/**
+ * The lines a header was sent in, or undefined when it was not sent or sent once empty. Every line counts, empty ones
+ * too: an empty line from the proxy beside the client's own must read as "sent twice", never as the client's alone.
+ */
 function present(values: string[] | undefined): string[] | undefined {
-  const sent = values?.filter((v) => v !== '');
-  return sent && sent.length > 0 ? sent : undefined;
+  if (!values || values.length === 0 || (values.length === 1 && values[0] === '')) return undefined;
+  return values;
 }
 
 function personFromHeader(req: IncomingMessage, values: string[], settings: TrustedHeaderSettings): Person | IdentityRefusal {
@@ -86,6 +90,10 @@ function personFromHeader(req: IncomingMessage, values: string[], settings: Trus
   if (values.length > 1) return { code: 'IDENTITY_REPEATED', message: `the ${settings.header} header was sent more than once` };
   const email = normalEmail(values[0]);
   if (email === undefined) return { code: 'IDENTITY_HEADER_INVALID', message: `the ${settings.header} header is empty, too long or holds control characters` };
-  const groups = settings.groupsHeader ? groupsFrom(req.headersDistinct[settings.groupsHeader]?.join(',')) : [];
+  // Sent twice, the groups are refused as the email is: a proxy that appends its line beside the client's would
+  // otherwise let the client name its own groups (and so become an approver).
+  const groupLines = settings.groupsHeader ? (req.headersDistinct[settings.groupsHeader] ?? []) : [];
+  if (groupLines.length > 1) return { code: 'IDENTITY_REPEATED', message: `the ${settings.groupsHeader} header was sent more than once` };
+  const groups = groupsFrom(groupLines[0]);
   return { email, groups, via: 'header' };
 }

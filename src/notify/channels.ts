@@ -78,25 +78,37 @@ const isAbsolute = (link: string) => /^https?:\/\//.test(link);
 /** Slack's mrkdwn reads &, < and > as markup: they are escaped as its documentation says. */
 const slackEscape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+/**
+ * Text on one line: names are the requester's words, and a table called `x\n\n*Confirmed by carol*` must not write a
+ * line of the guard's message. Control and format characters become a space.
+ */
+const oneLine = (text: string) => text.replace(/[\p{Cc}\p{Cf}\u2028\u2029]+/gu, ' ');
+
+/** Slack text that is shown as written: no link made of a URL in a name, no mention, no emphasis. */
+const slackPlain = (text: string) => ({ type: 'plain_text', text, emoji: false });
+
 export function slackChannel(url: string): Channel {
   return {
     name: 'slack',
     url,
     message(event) {
-      const text = slackEscape(headline(event));
+      const headlineText = oneLine(headline(event));
       const facts = [
-        `*Environment:* ${slackEscape(event.environment)}`,
-        `*Requested by:* ${slackEscape(event.requester ?? 'unknown')}`,
-        ...(event.confirmer ? [`*Confirmed by:* ${slackEscape(event.confirmer)}`] : []),
+        `Environment: ${oneLine(event.environment)}`,
+        `Requested by: ${oneLine(event.requester ?? 'unknown')}`,
+        ...(event.confirmer ? [`Confirmed by: ${oneLine(event.confirmer)}`] : []),
       ];
-      const open = isAbsolute(event.link) ? `<${event.link}|Open in the history>` : `History: ${slackEscape(event.link)}`;
+      // The guard's own link is the one piece of markup: verbatim, so nothing else in that line becomes one.
+      const open = isAbsolute(event.link) ? `<${event.link}|Open in the history>` : `History: ${slackEscape(oneLine(event.link))}`;
+      const changes = event.changes.slice(0, 20).map((c) => `• ${oneLine(c)}`).join('\n') || '•';
       const blocks = [
-        { type: 'section', text: { type: 'mrkdwn', text } },
-        { type: 'section', fields: facts.map((fact) => ({ type: 'mrkdwn', text: fact })) },
-        { type: 'section', text: { type: 'mrkdwn', text: event.changes.slice(0, 20).map((c) => `• ${slackEscape(c)}`).join('\n') || '•' } },
-        { type: 'context', elements: [{ type: 'mrkdwn', text: `${open} · ${event.at}` }] },
+        { type: 'section', text: slackPlain(headlineText) },
+        { type: 'section', fields: facts.map(slackPlain) },
+        { type: 'section', text: slackPlain(changes) },
+        { type: 'context', elements: [{ type: 'mrkdwn', text: `${open} · ${event.at}`, verbatim: true }] },
       ];
-      return { body: JSON.stringify({ text, blocks }), headers: JSON_TYPE };
+      // `text` is the notification's fallback (mrkdwn): escaped, and on one line.
+      return { body: JSON.stringify({ text: slackEscape(headlineText), blocks }), headers: JSON_TYPE };
     },
     accepted: (status, body) => status === 200 && body.trim() === 'ok',
   };
@@ -105,7 +117,7 @@ export function slackChannel(url: string): Channel {
 const ATTENTION: Record<ChangeOutcome, string> = { held: 'Warning', confirmed: 'Accent', passed: 'Good', failed: 'Attention', denied: 'Attention' };
 
 /** A line of plain text: a TextRun, which Teams never reads as Markdown (a TextBlock would render `[x](url)`). */
-const plain = (text: string, style: Record<string, string> = {}) => ({ type: 'TextRun', text, ...style });
+const plain = (text: string, style: Record<string, string> = {}) => ({ type: 'TextRun', text: oneLine(text), ...style });
 
 /**
  * A Workflows webhook takes a message whose attachment is an Adaptive Card (the MessageCard connectors are retired).

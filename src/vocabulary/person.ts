@@ -26,10 +26,14 @@ export function personOf(req: IncomingMessage | undefined): Person | undefined {
   return req === undefined ? undefined : people.get(req);
 }
 
-/** An email as compared: trimmed, NFC, lower-case; undefined when empty, too long or holding control characters. */
+/**
+ * An email as compared: trimmed, its ASCII letters lower-case; undefined when empty, too long or holding control
+ * characters. Only ASCII is folded: Unicode case folding and normalisation make other accounts equal to an approver
+ * (`\u212Aate@…`, KELVIN SIGN, lower-cases and normalises to `kate@…`), so any other character must match exactly.
+ */
 export function normalEmail(raw: unknown): string | undefined {
   if (typeof raw !== 'string') return undefined;
-  const email = raw.trim().normalize('NFC').toLowerCase();
+  const email = raw.trim().replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
   if (email === '' || email.length > MAX_PERSON_TEXT || /\p{Cc}/u.test(email)) return undefined;
   return email;
 }

@@ -169,7 +169,7 @@ describe('credentials hash', () => {
 describe("asking Hasura whether a confirmation's credentials are an admin's", () => {
   it('asks only once the credentials match the held request, and spends the token only when Hasura says admin', async () => {
     const asked: string[] = [];
-    let answer: 'admin' | 'not-admin' | 'unreachable' = 'not-admin';
+    let answer: 'admin' | 'not-admin' | 'unreachable' = 'admin';
     const { enforcement, decisions } = setup({
       credentialCheck: async (credentials, header) => {
         asked.push(`${header}=${credentials}`);
@@ -177,19 +177,36 @@ describe("asking Hasura whether a confirmation's credentials are an admin's", ()
       },
     });
     const held = (await enforcement.judge(request(untrack))) as { token: string };
+    expect(asked).toEqual(['x-hasura-admin-secret=secret']); // asked once when held
 
+    answer = 'not-admin';
     expect(await enforcement.confirm(held.token, 'another')).toMatchObject({ success: false, code: 'TOKEN_WRONG_CREDENTIALS' });
-    expect(asked).toEqual([]);
+    expect(asked).toHaveLength(1);
     expect(await enforcement.confirm(held.token, 'secret')).toMatchObject({ success: false, code: 'CREDENTIALS_NOT_ADMIN' });
     answer = 'unreachable';
     expect(await enforcement.confirm(held.token, 'secret')).toMatchObject({ success: false, code: 'HASURA_UNREACHABLE', message: expect.stringContaining('try again shortly') });
     answer = 'admin';
     expect(await enforcement.confirm(held.token, 'secret')).toMatchObject({ success: true, code: 'CONFIRMED' });
-    expect(asked).toEqual(['x-hasura-admin-secret=secret', 'x-hasura-admin-secret=secret', 'x-hasura-admin-secret=secret']);
+    expect(asked).toEqual(Array(4).fill('x-hasura-admin-secret=secret'));
     // The refusals spent nothing: the token confirmed once, and only once.
     expect(await enforcement.confirm(held.token, 'secret')).toMatchObject({ success: false, code: 'TOKEN_ALREADY_USED' });
     expect(decisions.filter((d) => d.action === 'confirm').map((d) => d.reason)).toEqual([
       'TOKEN_WRONG_CREDENTIALS', 'CREDENTIALS_NOT_ADMIN', 'HASURA_UNREACHABLE', 'CONFIRMED', 'TOKEN_ALREADY_USED',
     ]);
+  });
+});
+
+describe("a change judged for credentials Hasura refuses", () => {
+  it('is refused without a token (CREDENTIALS_NOT_ADMIN), or when Hasura cannot be asked (HASURA_UNREACHABLE); routine requests are not asked about', async () => {
+    let answer: 'admin' | 'not-admin' | 'unreachable' = 'not-admin';
+    let asked = 0;
+    const { enforcement, decisions } = setup({ credentialCheck: async () => (asked++, answer) });
+    expect(await enforcement.judge(request(untrack))).toMatchObject({ action: 'hold', code: 'CREDENTIALS_NOT_ADMIN', token: null });
+    answer = 'unreachable';
+    expect(await enforcement.judge(request(untrack))).toMatchObject({ action: 'hold', code: 'HASURA_UNREACHABLE', token: null });
+    expect(await enforcement.judge(request({ type: 'export_metadata', args: {} }))).toEqual({ action: 'forward', reason: 'allowed' });
+    expect(asked).toBe(2);
+    // Refused, not held: nothing the history or the team hears of (src/history/changes.ts records held and denied).
+    expect(decisions.map((d) => `${d.outcome} ${d.reason}`)).toEqual(['refused CREDENTIALS_NOT_ADMIN', 'refused HASURA_UNREACHABLE', 'forwarded ALLOWED']);
   });
 });

@@ -35,6 +35,8 @@ describe('HS256 key reuse: the credentials HMAC in every held token is a signing
   it('a requester cannot forge a held token (by: someone else) and confirm her own change under FOUR_EYES', async () => {
     const guard = await startEnforcingServer(doubleWiring(), { ...assertionEnv(keySet), GUARD_APPROVERS: 'group:platform-admins', FOUR_EYES: 'true' });
     servers.push(guard);
+    // A Hasura without an admin secret takes any credential as an admin's, so the guard holds (and hashes) any string.
+    guard.hasura.noAdminSecret = true;
     const as = async (who: keyof typeof people) => ({ 'cf-access-jwt-assertion': await keySet.sign('ec-1', people[who], Math.floor(guard.clock() / 1000)) });
 
     // alice (an approver, and holder of the admin secret) sends a DROP TABLE: held for her.
@@ -66,6 +68,7 @@ describe('HS256 key reuse: the credentials HMAC in every held token is a signing
   it('nor mint an advisory token for the GraphQL door (sub: someone else, any change) with no validation at all', async () => {
     const guard = await startEnforcingServer(doubleWiring(), { ACTION_SECRET, FOUR_EYES: 'true', ...assertionEnv(keySet) });
     servers.push(guard);
+    guard.hasura.noAdminSecret = true;
     const now = Math.floor(guard.clock() / 1000);
     const claims = {
       op: 'DROP TABLE public.patients', tbl: 'public.patients', env: 'production', sub: 'user:bob', fx: ['drop:table'],
@@ -185,20 +188,18 @@ describe('the replay memory in enforcing mode: one client crowding out everyone'
     let n = 0;
     const confirmWith = (token: string, secret: string) =>
       rawRequest(guard.url, 'POST', '/guard/confirm', { 'content-type': 'application/json', 'x-hasura-admin-secret': secret }, JSON.stringify({ token }));
-    // Hold + confirm with a credential Hasura refuses: the held change gets a token (the guard cannot tell a made-up
-    // secret from Hasura's when it holds), but confirming it asks Hasura first.
+    // A destructive request with a credential Hasura refuses is refused too (401, as Hasura would): no token, nothing
+    // remembered, nothing recorded or announced.
     const pair = async () => {
-      const junk = `not-an-admin-secret-${n++}`; // each pair its own, so no approval is taken by another pair
+      const junk = `not-an-admin-secret-${n++}`;
       const held = await postMetadata(guard.url, '/v1/metadata', bodies.untrackTable, junk);
-      if (!held.json?.guard) throw new Error(`held: ${held.status} ${held.body.toString().slice(0, 300)}`);
-      const refused = await confirmWith(held.json.guard.confirmation_token, junk);
-      expect(refused.status).toBe(401);
-      return refused.json.code as string;
+      expect(held.status).toBe(401);
+      expect(held.json).toMatchObject({ code: 'guard-credentials-not-admin' });
+      return held.json.guard?.confirmation_token ?? null;
     };
-    const codes: string[] = [];
-    for (let round = 0; round < 101; round++) codes.push(...(await Promise.all(Array.from({ length: 10 }, pair))));
-    // Hasura does not take a made-up secret as an admin's: refused before anything is spent or approved.
-    expect(new Set(codes)).toEqual(new Set(['CREDENTIALS_NOT_ADMIN']));
+    const tokens: unknown[] = [];
+    for (let round = 0; round < 101; round++) tokens.push(...(await Promise.all(Array.from({ length: 10 }, pair))));
+    expect(new Set(tokens)).toEqual(new Set([null]));
 
     // The real admin's change, held and confirmed with the real admin secret.
     const held = await postMetadata(guard.url, '/v2/query', bodies.dropTable());
@@ -211,14 +212,15 @@ describe('the replay memory in enforcing mode: one client crowding out everyone'
 
 
 describe('notifications carry attacker-chosen names into the team\'s channel', () => {
-  it('a table name written as a Markdown link reaches the Teams card as text, not as a link (sent with no credentials at all)', async () => {
+  it('a table name written as a Markdown link reaches the Teams card as text, not as a link', async () => {
     const { startReceivers, manualTimers } = await import('../support/receivers.js');
     const receivers = await startReceivers();
     // The real analysis and policy (no doubles): names come from the SQL as sent.
     const guard = await startEnforcingServer(doubleWiring({ analyze: undefined, decide: undefined, store: undefined }), receivers.env, { notifyTimers: manualTimers() });
     servers.push(guard, receivers);
     const sql = 'DROP TABLE "[Approve it here](https://evil.example/confirm)"';
-    const sent = await postMetadata(guard.url, '/v2/query', { type: 'run_sql', args: { source: 'default', sql } }, null);
+    // Sent by an admin (a request without credentials is neither recorded nor announced).
+    const sent = await postMetadata(guard.url, '/v2/query', { type: 'run_sql', args: { source: 'default', sql } });
     expect(sent.status).toBe(400);
     await guard.app.changeLog!.settled();
     await guard.app.changeLog!.notifier!.idle();

@@ -57,8 +57,17 @@ describe('confirming with another header than the held request used', () => {
   it('a made-up value held as x-hasura-admin-secret and confirmed as Authorization is still not an admin', async () => {
     const guard = await startEnforcingServer(doubleWiring());
     try {
+      // Held with a made-up value Hasura refuses: refused at once, no token.
+      const refused = await rawRequest(guard.url, 'POST', '/v1/metadata', { ...json, 'x-hasura-admin-secret': 'made-up' }, JSON.stringify(bodies.untrackTable));
+      expect(refused.status).toBe(401);
+      expect(refused.json.guard.confirmation_token).toBeNull();
+      // Held while Hasura took any credential (no admin secret), confirmed after it got one.
+      guard.hasura.noAdminSecret = true;
       const held = await rawRequest(guard.url, 'POST', '/v1/metadata', { ...json, 'x-hasura-admin-secret': 'made-up' }, JSON.stringify(bodies.untrackTable));
+      guard.hasura.noAdminSecret = false;
+      guard.clock.advance(61); // past the minute an accepted credential is remembered
       const token = held.json.guard.confirmation_token;
+      expect(token).toBeTypeOf('string');
       const asBearer = await rawRequest(guard.url, 'POST', '/guard/confirm', { ...json, authorization: 'made-up' }, JSON.stringify({ token }));
       expect(asBearer.json.code).toBe('CREDENTIALS_NOT_ADMIN');
       // Both headers: the guard, like Hasura, reads the admin secret first and asks with it.
@@ -118,9 +127,13 @@ describe('notifications carry names as text', () => {
   };
 
   it('Slack: no link or mention can be formed from a name', () => {
-    const body = slackChannel('https://hooks.slack.example/x').message(event).body;
-    expect(body).not.toMatch(/<https:\/\/evil/);
-    expect(body).not.toContain('<!channel>');
+    const message = JSON.parse(slackChannel('https://hooks.slack.example/x').message(event).body);
+    // The fallback text is mrkdwn: escaped. The blocks show names as plain_text, which Slack never reads as markup.
+    expect(message.text).not.toMatch(/<https:\/\/evil/);
+    expect(message.text).not.toContain('<!channel>');
+    type TextObject = { type: string; text: string; verbatim?: boolean };
+    const texts: TextObject[] = message.blocks.flatMap((b: { text?: TextObject; fields?: TextObject[]; elements?: TextObject[] }) => [b.text, ...(b.fields ?? []), ...(b.elements ?? [])].filter(Boolean));
+    for (const t of texts.filter((t) => t.text.includes('evil') || t.text.includes('<!channel>'))) expect(t.type).toBe('plain_text');
   });
 
   it('Teams: no TextBlock (Markdown) anywhere in the card', () => {

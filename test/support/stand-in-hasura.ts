@@ -37,6 +37,11 @@ export interface StandInHasura {
   /** What export_metadata answers; set `exportFails` to make it answer 500. */
   metadata: unknown;
   exportFails: boolean;
+  /**
+   * When true, every credential is an admin's, as in a Hasura without an admin secret (Auth.hs, `AMNoAuth`:
+   * every request is the admin role).
+   */
+  noAdminSecret: boolean;
   /** When true, every other metadata and query request is refused (400, as Hasura refuses a change it cannot make). */
   refuseChanges: boolean;
   /** The gzip'd console asset's bytes exactly as served. */
@@ -58,6 +63,7 @@ export async function startStandInHasura(): Promise<StandInHasura> {
     forwarded: () => state.requests.filter((r) => r.headers['user-agent'] !== 'hasura-metadata-guard'),
     metadata: { version: 3, sources: [{ name: 'default', kind: 'postgres', tables: [] }] },
     exportFails: false,
+    noAdminSecret: false,
     refuseChanges: false,
     consoleAssetGzip,
     consoleEncoding: 'gzip',
@@ -96,7 +102,7 @@ export async function startStandInHasura(): Promise<StandInHasura> {
         // Hasura: every metadata command needs the admin role; a wrong admin secret is a 401.
         // The admin secret under either name, else (JWT mode) a bearer token of the admin role.
         const secret = req.headers['x-hasura-admin-secret'] ?? req.headers['x-hasura-access-key'];
-        const admin = secret !== undefined ? secret === ADMIN_SECRET : req.headers.authorization === ADMIN_BEARER;
+        const admin = state.noAdminSecret || (secret !== undefined ? secret === ADMIN_SECRET : req.headers.authorization === ADMIN_BEARER);
         if (admin) return json(200, { id: 'stand-in', cli_state: {}, console_state: {} });
         return json(401, { path: '$', code: 'access-denied', error: 'invalid x-hasura-admin-secret/x-hasura-access-key' });
       }
