@@ -4,6 +4,7 @@ export type CheckErrorCode =
   | 'BAD_OPTION'
   | 'NO_PROJECT'
   | 'NOT_CONFIG_V3'
+  | 'UNSUPPORTED_PROJECT'
   | 'BAD_YAML'
   | 'UNREADABLE_FILE'
   | 'MISSING_INCLUDE'

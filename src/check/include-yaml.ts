@@ -4,7 +4,8 @@
 // Hasura's CLI: cli/internal/metadatautil/yaml.go (resolveTags, resolver), hasura/graphql-engine at 5a67e3e6.
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, relative } from 'node:path';
-import { load, DEFAULT_SCHEMA, Type } from 'js-yaml';
+import * as jsYaml from 'js-yaml';
+import { load, CORE_SCHEMA, Type } from 'js-yaml';
 import { CheckError } from './errors.js';
 
 /** What js-yaml builds for a `!include path` tag, resolved afterwards (a tag cannot read files by itself). */
@@ -13,7 +14,12 @@ class IncludeTag {
 }
 
 const INCLUDE_TAG = new Type('!include', { kind: 'scalar', construct: (data: string | null) => new IncludeTag(String(data ?? '')) });
-const SCHEMA = DEFAULT_SCHEMA.extend([INCLUDE_TAG]);
+/**
+ * YAML 1.2's core schema, as the CLI's yaml.v3 reads a file: an unquoted `2024-01-01` stays a string (js-yaml's
+ * default schema builds a Date, which compares as `{}`, so a permission filter's date could change unseen), merge
+ * keys (`<<: *base`) are resolved, and a tag the CLI does not know (`!!binary`, `!!set`) fails the check.
+ */
+const SCHEMA = CORE_SCHEMA.extend([(jsYaml as unknown as { types: { merge: Type } }).types.merge, INCLUDE_TAG]); // `types` is js-yaml 4's, not in @types/js-yaml
 
 /** Every object or array read from a file remembers the file: a table's effects are reported at its own file. */
 export const fileOf = new WeakMap<object, string>();

@@ -7,8 +7,11 @@
 //   cli/internal/metadataobject/sources/sources.go  databases.yaml: includes followed in `tables` and `functions` only,
 //                                                   relative to metadata/databases
 //   cli/migrate/source/parse.go                     migration names: <version>_<name>, version digits only
+//   cli/migrate/source/file/file.go                 Scan: migration files and directories in a database's directory
+//   cli/commands/root.go, cli/cli.go                .env in the project, and HASURA_GRAPHQL_* variables over config.yaml
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { parseEnv } from 'node:util';
 import { isObject } from '../vocabulary/json.js';
 import { objectPath } from '../analysis/hasura-names.js';
 import { buildActions } from './actions.js';
@@ -20,9 +23,9 @@ type Json = Record<string, unknown>;
 export interface Migration {
   /** The database (source) it applies to: the directory under migrations/. */
   database: string;
-  /** `1622047079431_chinook`, the migration's directory name and identity. */
+  /** `1622047079431_chinook`, the migration's directory (or file) name without `.up.sql`: what it is listed as. */
   id: string;
-  /** Its up.sql, absolute. */
+  /** Its up SQL file, absolute: `<id>/up.sql`, `<id>/<name>.up.sql` or `<id>.up.sql`. */
   file: string;
 }
 
@@ -61,14 +64,50 @@ export function readProject(dir: string, root: string): Project {
   if (!isObject(config) || config.version !== 3) {
     throw new CheckError('NOT_CONFIG_V3', `${relative(root, join(dir, 'config.yaml'))}: only config version 3 projects can be checked`);
   }
-  const metadataDir = join(dir, directoryOption(config.metadata_directory, 'metadata'));
-  const migrationsDir = join(dir, directoryOption(config.migrations_directory, 'migrations'));
+  const settings = projectSettings(config, dir, root);
+  if (settings.metadataFile !== undefined) {
+    throw new CheckError('UNSUPPORTED_PROJECT', `${settings.metadataFile.from} sets the metadata file (${settings.metadataFile.value}): hasura metadata apply then sends that file, and check reads the metadata directory only`);
+  }
+  const metadataDir = join(dir, directoryOption(settings.metadataDirectory?.value, 'metadata'));
+  const migrationsDir = join(dir, directoryOption(settings.migrationsDirectory?.value, 'migrations'));
   const filesByObject = new Map<string, string>();
   const metadata = readMetadata(metadataDir, root, filesByObject);
   return { dir, metadataDir, metadata, migrations: readMigrations(migrationsDir, root), filesByObject };
 }
 
 const directoryOption = (value: unknown, fallback: string): string => (typeof value === 'string' && value !== '' ? value : fallback);
+
+/** The variables the CLI reads over config.yaml's keys (viper's AutomaticEnv, prefix HASURA_GRAPHQL). */
+const SETTING_VARIABLES = {
+  metadataDirectory: ['HASURA_GRAPHQL_METADATA_DIRECTORY', 'metadata_directory'],
+  migrationsDirectory: ['HASURA_GRAPHQL_MIGRATIONS_DIRECTORY', 'migrations_directory'],
+  metadataFile: ['HASURA_GRAPHQL_METADATA_FILE', 'metadata_file'],
+} as const;
+
+/**
+ * Where the CLI finds the metadata and the migrations: config.yaml's keys, overridden by the environment, which the
+ * CLI fills from the project's `.env` too (without replacing a variable already set). A check that read
+ * config.yaml alone would review one directory while `migrate apply` ran another.
+ */
+function projectSettings(config: Json, dir: string, root: string): Record<keyof typeof SETTING_VARIABLES, { value: string; from: string } | undefined> {
+  const envFile = join(dir, '.env');
+  let fromFile: NodeJS.Dict<string> = {};
+  if (existsSync(envFile)) {
+    assertInside(envFile, root);
+    fromFile = parseEnv(readFileSync(envFile, 'utf8'));
+  }
+  const setting = ([variable, key]: readonly [string, string]) => {
+    const fromEnvironment = process.env[variable] || fromFile[variable];
+    if (fromEnvironment) return { value: fromEnvironment, from: process.env[variable] ? variable : `${relative(root, envFile)} (${variable})` };
+    const value = config[key];
+    return typeof value === 'string' && value !== '' ? { value, from: `${relative(root, join(dir, 'config.yaml'))} (${key})` } : undefined;
+  };
+  return {
+    metadataDirectory: setting(SETTING_VARIABLES.metadataDirectory),
+    migrationsDirectory: setting(SETTING_VARIABLES.migrationsDirectory),
+    metadataFile: setting(SETTING_VARIABLES.metadataFile),
+  };
+}
 
 function readMetadata(metadataDir: string, root: string, filesByObject: Map<string, string>): Json {
   const version = readYamlFile(join(metadataDir, 'version.yaml'), root);
@@ -129,20 +168,33 @@ function readActions(metadataDir: string, root: string): Json {
   return { actions, custom_types };
 }
 
-/** migrations/<database>/<version>_<name>/up.sql, in the order `hasura migrate apply` runs them (by version). */
+/**
+ * The up migrations of each database, as `hasura migrate apply` finds them (file.go's Scan, parse.go's Parsev2): a
+ * directory `<version>_<name>` holding `up.sql` or any `<name>.up.sql`, or a file `<version>_<name>.up.sql` right in the
+ * database's directory (the CLI's older layout, which it still reads). In the order the CLI runs them (by version).
+ */
 function readMigrations(migrationsDir: string, root: string): Migration[] {
   const migrations: Migration[] = [];
   for (const database of subdirectories(migrationsDir)) {
-    for (const id of subdirectories(join(migrationsDir, database))) {
-      const file = join(migrationsDir, database, id, 'up.sql');
-      if (!/^[0-9]+_/.test(id) || !existsSync(file)) continue;
-      assertInside(file, root);
-      migrations.push({ database, id, file });
+    const databaseDir = join(migrationsDir, database);
+    for (const entry of readdirSync(databaseDir).sort()) {
+      const path = join(databaseDir, entry);
+      const files = statSync(path).isDirectory()
+        ? VERSIONED.test(entry) ? readdirSync(path).sort().filter((file) => file === 'up.sql' || file.endsWith('.up.sql')).map((file) => join(path, file)) : []
+        : UP_FILE.test(entry) ? [path] : [];
+      const id = entry.replace(/\.up\.sql$/, '');
+      for (const file of files.filter((f) => statSync(f).isFile())) {
+        assertInside(file, root);
+        migrations.push({ database, id, file });
+      }
     }
   }
   const version = (m: Migration) => BigInt(m.id.split('_', 1)[0]!);
   return migrations.sort((a, b) => (version(a) < version(b) ? -1 : version(a) > version(b) ? 1 : a.database.localeCompare(b.database)));
 }
+
+const VERSIONED = /^[0-9]+_/;
+const UP_FILE = /^[0-9]+_.*\.up\.sql$/;
 
 function subdirectories(dir: string): string[] {
   if (!existsSync(dir)) return [];

@@ -93,13 +93,19 @@ function withoutNulls(value: unknown): unknown {
  */
 function migrationsToAnalyse(input: ReviewInput): Migration[] {
   if (input.hasBase) {
-    const known = new Set(input.base?.migrations.map(migrationKey) ?? []);
-    return input.project.migrations.filter((m) => !known.has(migrationKey(m)));
+    const atBase = new Map((input.base?.migrations ?? []).map((m) => [fileKey(m, input.base!.dir), m.file]));
+    return input.project.migrations.filter((m) => {
+      const before = atBase.get(fileKey(m, input.project.dir));
+      return before === undefined || !sameContent(before, m.file);
+    });
   }
   return input.liveMetadata === undefined ? input.project.migrations : [];
 }
 
 const migrationKey = (migration: Migration) => `${migration.database}/${migration.id}`;
+/** A migration's file, relative to its project: what is compared with the base's. */
+const fileKey = (migration: Migration, projectDir: string) => relative(projectDir, migration.file);
+const sameContent = (a: string, b: string) => readFileSync(a).equals(readFileSync(b));
 
 function judge(effect: Effect, file: string, line: number | undefined, policy: Policy, environment: Environment): Finding {
   const decision = policy.decide([effect], environment);

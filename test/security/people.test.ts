@@ -228,3 +228,94 @@ describe('notifications: a name that writes its own lines', () => {
     for (const text of texts) expect(text).not.toMatch(/\n\*Confirmed in production by carol@example\.com\*/);
   });
 });
+
+// ---- (d) the check CLI ----------------------------------------------------------------------------------------------
+
+describe('check: what the Hasura CLI applies is what check reads', () => {
+  let repo: ProjectRepo;
+  afterEach(() => repo?.dispose());
+  const prepare = () => {
+    repo = createProjectRepo();
+    repo.git('checkout', '--quiet', '-b', 'pull-request');
+  };
+  const check = () => runCheck(['--project', repo.project, '--base', 'main', '--format', 'json']);
+
+  it('a migration written as a file, migrations/pg/<version>_<name>.up.sql (the CLI\'s "v1" layout, which config v3 still scans)', async () => {
+    prepare();
+    // cli/migrate/source/file/file.go Scan: a file directly in the database's directory is parsed by Parsev2
+    // (^([0-9]+)_(.*)\.(down|up)\.(sql)$) and applied by `hasura migrate apply` like a directory's up.sql.
+    repo.write('migrations/pg/1700000000000_drop_genres.up.sql', 'DROP TABLE genres CASCADE;\n');
+    repo.commit('drop genres, v1 layout');
+    const run = await check();
+    // SAFE: the DROP is analysed (needs a confirmation), or the check refuses to pass a migration it does not read.
+    expect(run.code).toBe(1); // the DROP needs a confirmation
+    expect(JSON.parse(run.stdout).changes.map((c: { effect: { verb: string; name?: string } }) => `${c.effect.verb} ${c.effect.name}`)).toContainEqual(expect.stringMatching(/^drop .*genres$/));
+  });
+
+  it('a migration directory whose SQL is in drop.up.sql rather than up.sql (the CLI reads "<dir>.<file>" with Parsev2)', async () => {
+    prepare();
+    // "1700000000000_cleanup" + "." + "drop.up.sql" → version 1700000000000, name "cleanup.drop", direction up.
+    repo.write('migrations/pg/1700000000000_cleanup/drop.up.sql', 'DROP TABLE genres CASCADE;\n');
+    repo.commit('cleanup');
+    const run = await check();
+    expect(run.code).toBe(1); // the DROP needs a confirmation
+    expect(JSON.parse(run.stdout).changes.map((c: { effect: { verb: string; name?: string } }) => `${c.effect.verb} ${c.effect.name}`)).toContainEqual(expect.stringMatching(/^drop .*genres$/));
+  });
+
+  it('config.yaml names a metadata_file (metadata.json): `hasura metadata apply` sends that file', async () => {
+    prepare();
+    // cli/cli.go: metadata_file (.json or .yaml) puts the CLI in MetadataModeJSON/YAML; cli/pkg/metadata/mode_handlers.go
+    // then reads ec.MetadataFile for apply, not the metadata directory.
+    repo.write('config.yaml', `${repo.read('config.yaml')}\nmetadata_file: metadata.json\n`);
+    repo.write('metadata.json', JSON.stringify({ version: 3, sources: [{ name: 'pg', kind: 'postgres', tables: [], configuration: { connection_info: { database_url: { from_env: 'PG_DATABASE_URL' } } } }] }));
+    repo.commit('metadata as one file: every table untracked');
+    const run = await check();
+    // SAFE: the file the CLI applies is the one diffed (every table untracked: a confirmation), or exit 3.
+    expect(run.code).toBe(3); // not read, so not passed
+    expect(run.stderr).toContain('[UNSUPPORTED_PROJECT]');
+  });
+
+  it('a .env in the project sets HASURA_GRAPHQL_MIGRATIONS_DIRECTORY (the CLI loads it, and env wins over config.yaml)', async () => {
+    prepare();
+    // cli/cli.go: Validate() loads <project>/.env (gotenv), then readConfig() binds HASURA_GRAPHQL_* (viper AutomaticEnv).
+    repo.write('.env', 'HASURA_GRAPHQL_MIGRATIONS_DIRECTORY=db\n');
+    repo.write('db/pg/1622047079431_chinook/up.sql', repo.read('migrations/pg/1622047079431_chinook/up.sql'));
+    repo.write('db/pg/1700000000000_drop_genres/up.sql', 'DROP TABLE genres CASCADE;\n');
+    repo.commit('migrations elsewhere');
+    const run = await check();
+    expect(run.code).toBe(1); // the DROP needs a confirmation
+    expect(JSON.parse(run.stdout).changes.map((c: { effect: { verb: string; name?: string } }) => `${c.effect.verb} ${c.effect.name}`)).toContainEqual(expect.stringMatching(/^drop .*genres$/));
+  });
+
+  it('a permission filter\'s unquoted date widened from 2024-01-01 to 1970-01-01', async () => {
+    repo = createProjectRepo();
+    const file = 'metadata/databases/pg/tables/public_albums.yaml';
+    const permission = (date: string) => `select_permissions:\n- role: user\n  permission:\n    columns: [id, title]\n    filter:\n      released_at:\n        _gte: ${date}\n`;
+    repo.write(file, `${repo.read(file)}${permission('2024-01-01')}`);
+    repo.commit('user reads albums released since 2024');
+    repo.git('checkout', '--quiet', '-b', 'pull-request');
+    repo.write(file, repo.read(file).replace('_gte: 2024-01-01', '_gte: 1970-01-01'));
+    repo.commit('user reads every album');
+    // The Hasura CLI (gopkg.in/yaml.v3) reads an unquoted timestamp into interface{} as its string, so apply sends
+    // "1970-01-01": the role now reads every row. The check's YAML schema builds a Date, which has no own keys.
+    const run = await check();
+    const json = JSON.parse(run.stdout);
+    // SAFE: the widened filter is a change (the same change with quotes, "1970-01-01", is reported).
+    expect(json.changes.length).toBeGreaterThan(0);
+    expect(run.code).not.toBe(0);
+  });
+
+  it('an existing migration edited in the branch (main has it, production may not have run it yet)', async () => {
+    repo = createProjectRepo();
+    repo.write('migrations/pg/1700000000000_reviews/up.sql', 'CREATE TABLE public.reviews (id serial PRIMARY KEY, body text);\n');
+    repo.commit('reviews (merged, not yet deployed)');
+    repo.git('checkout', '--quiet', '-b', 'pull-request');
+    repo.write('migrations/pg/1700000000000_reviews/up.sql', 'CREATE TABLE public.reviews (id serial PRIMARY KEY, body text);\nDROP TABLE genres CASCADE;\n');
+    repo.commit('edit the migration');
+    const run = await check();
+    // SAFE: a migration whose up.sql differs from the base's is analysed again (or at least flagged), since the
+    // base's migration may not have been applied yet and `migrate apply` will run the edited file.
+    expect(run.code).toBe(1); // the DROP needs a confirmation
+    expect(JSON.parse(run.stdout).changes.map((c: { effect: { verb: string; name?: string } }) => `${c.effect.verb} ${c.effect.name}`)).toContainEqual(expect.stringMatching(/^drop .*genres$/));
+  });
+});
