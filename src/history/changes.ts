@@ -3,7 +3,7 @@
 // change; nothing here decides anything.
 import type { EnforcementDecision } from '../core/enforcement.js';
 
-export type ChangeOutcome = 'held' | 'confirmed' | 'passed' | 'failed' | 'denied';
+export type ChangeOutcome = 'held' | 'confirmed' | 'passed' | 'failed' | 'unanswered' | 'denied';
 
 /** One step in a change's life, before the history has placed it. */
 export interface ChangeSignal {
@@ -82,10 +82,14 @@ export function signalFromDecision(decision: EnforcementDecision & PersonFields,
   return undefined;
 }
 
-/** The proxy's word that Hasura answered a confirmed change: 2xx is accepted (passed), anything else failed. */
+/**
+ * The proxy's word on what Hasura answered a confirmed change: 2xx is accepted (passed), any other status failed, and
+ * no answer at all (the sender left before it came, so the request to Hasura was abandoned; or Hasura could not be
+ * reached) is unanswered: Hasura may have applied it, so the history says it does not know rather than "failed".
+ */
 export function signalFromHasuraAnswer(change: { fingerprint: string; sub: string }, environment: string, hasuraStatus: number | undefined, at: number): ChangeSignal {
-  const accepted = hasuraStatus !== undefined && hasuraStatus >= 200 && hasuraStatus < 300;
-  return { type: accepted ? 'passed' : 'failed', environment, at, fingerprint: change.fingerprint, subject: change.sub, hasuraStatus };
+  const type = hasuraStatus === undefined || hasuraStatus === 0 ? 'unanswered' : hasuraStatus >= 200 && hasuraStatus < 300 ? 'passed' : 'failed';
+  return { type, environment, at, fingerprint: change.fingerprint, subject: change.sub, hasuraStatus };
 }
 
 /** describeEffects joins with "; " (src/vocabulary/effects.ts): the list back, for receivers that show one per line. */

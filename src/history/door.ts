@@ -130,7 +130,7 @@ ${PAGE_STYLE}</style>
 </head>
 <body>
 <h1>Production change history</h1>
-<p>Every production change the metadata guard held, confirmed, passed, failed or denied: who asked, who confirmed, what it does.</p>
+<p>Every production change the metadata guard held, confirmed, passed, failed (or saw no answer to) or denied: who asked, who confirmed, what it does.</p>
 <form id="unlock">
   <label for="secret">Hasura admin secret</label>
   <input id="secret" type="password" autocomplete="off" required>
@@ -152,7 +152,7 @@ form { margin: 1rem 0; } input { padding: .4rem; width: 22rem; max-width: 100%; 
 .change { border: 1px solid #ccc; border-radius: 6px; padding: .6rem .9rem; margin: .8rem 0; }
 .change.focus { border-color: #1f5fa8; box-shadow: 0 0 0 2px #1f5fa833; }
 .outcome { font-weight: 700; text-transform: uppercase; font-size: .8rem; padding: .1rem .4rem; border-radius: 4px; background: #eee; }
-.outcome.held { background: #fff1c2; } .outcome.confirmed { background: #dbe9ff; } .outcome.passed { background: #d7f5dc; }
+.outcome.held, .outcome.unanswered { background: #fff1c2; } .outcome.confirmed { background: #dbe9ff; } .outcome.passed { background: #d7f5dc; }
 .outcome.failed, .outcome.denied { background: #ffd9dc; }
 .who { color: #555; } ul { margin: .3rem 0; padding-left: 1.2rem; font-family: ui-monospace, monospace; font-size: .9rem; }
 #problem { color: #a4000f; }

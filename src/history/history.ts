@@ -94,7 +94,7 @@ function advance(record: ChangeRecord, signal: ChangeSignal): ChangeRecord {
     next.confirmer = signal.confirmer ?? null;
     next.confirmedAt = signal.at;
   }
-  if (signal.type === 'passed' || signal.type === 'failed' || signal.type === 'denied') {
+  if (signal.type === 'passed' || signal.type === 'failed' || signal.type === 'unanswered' || signal.type === 'denied') {
     next.finishedAt = signal.at;
     next.hasuraStatus = signal.hasuraStatus ?? null;
   }

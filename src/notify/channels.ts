@@ -68,6 +68,8 @@ function headline(event: ChangeEvent): string {
       return `Applied in ${event.environment}: Hasura accepted the confirmed change: ${event.summary}${who}.`;
     case 'failed':
       return `Not applied in ${event.environment}: Hasura refused the confirmed change: ${event.summary}${who}.`;
+    case 'unanswered':
+      return `Sent to Hasura in ${event.environment}, no answer seen: ${event.summary}${who}. The sender left, or the connection broke, before Hasura answered: check whether Hasura applied it.`;
     case 'denied':
       return `Denied in ${event.environment}: ${event.summary}${who}. The policy does not allow it.`;
   }
@@ -114,7 +116,7 @@ export function slackChannel(url: string): Channel {
   };
 }
 
-const ATTENTION: Record<ChangeOutcome, string> = { held: 'Warning', confirmed: 'Accent', passed: 'Good', failed: 'Attention', denied: 'Attention' };
+const ATTENTION: Record<ChangeOutcome, string> = { held: 'Warning', confirmed: 'Accent', passed: 'Good', failed: 'Attention', unanswered: 'Warning', denied: 'Attention' };
 
 /** A line of plain text: a TextRun, which Teams never reads as Markdown (a TextBlock would render `[x](url)`). */
 const plain = (text: string, style: Record<string, string> = {}) => ({ type: 'TextRun', text: oneLine(text), ...style });

@@ -319,3 +319,67 @@ describe('check: what the Hasura CLI applies is what check reads', () => {
     expect(JSON.parse(run.stdout).changes.map((c: { effect: { verb: string; name?: string } }) => `${c.effect.verb} ${c.effect.name}`)).toContainEqual(expect.stringMatching(/^drop .*genres$/));
   });
 });
+
+// ---- a confirmed change whose answer the guard never saw ------------------------------------------------------------
+
+describe('history: the outcome of a confirmed change', () => {
+  it('the sender hangs up after the confirmed retry reached Hasura, which applies it: the history says no answer was seen, not "failed"', async () => {
+    const { createServer } = await import('node:http');
+    const { createApp } = await import('../../src/app.js');
+    const { loadConfig } = await import('../../src/config.js');
+    const { startServer } = await import('../../src/server.js');
+    const { logCapture, manualClock, TEST_SECRET } = await import('../helpers.js');
+    // A Hasura that takes a while to apply a change (a big migration does): it has the request, and answers when the
+    // test lets it, after the sender has gone.
+    const applied: string[] = [];
+    let reached!: () => void;
+    const reachedHasura = new Promise<void>((resolve) => (reached = resolve));
+    const answers: Array<() => void> = [];
+    const hasura = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString();
+        const json = (status: number, value: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(value));
+        };
+        if (body.includes('"get_catalog_state"')) return json(req.headers['x-hasura-admin-secret'] === ADMIN_SECRET ? 200 : 401, {});
+        // Hasura (warp) goes on with a request whose client has gone: the change is made.
+        applied.push(body);
+        answers.push(() => json(200, { result_type: 'CommandOk' }));
+        reached();
+      });
+    });
+    await new Promise<void>((resolve) => hasura.listen(0, '127.0.0.1', resolve));
+    closing.push({ close: () => new Promise<void>((resolve) => (hasura.closeAllConnections(), hasura.close(() => resolve()))) });
+    const hasuraUrl = `http://127.0.0.1:${(hasura.address() as { port: number }).port}`;
+    const config = loadConfig({ TOKEN_SECRET: TEST_SECRET, LOG_LEVEL: 'info', GUARD_ENVIRONMENT: 'production', HASURA_URL: hasuraUrl });
+    const app = createApp(config, { clock: manualClock(), logDestination: logCapture().stream, enforcement: doubleWiring(), notifyTimers: manualTimers() });
+    const running = await startServer(app.listener, { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 500, onUpgrade: app.upgrade });
+    closing.push({ close: async () => (await running.shutdown(), await app.close()) });
+
+    const held = await postMetadata(running.url, '/v2/query', bodies.dropTable(), ADMIN_SECRET);
+    const token = held.json.guard.confirmation_token as string;
+    const confirmed = await rawRequest(running.url, 'POST', '/guard/confirm', { 'content-type': 'application/json', 'x-hasura-admin-secret': ADMIN_SECRET }, JSON.stringify({ token }));
+    expect(confirmed.json.success).toBe(true);
+
+    // The confirmed retry, and the sender hangs up before Hasura answers.
+    const body = JSON.stringify(bodies.dropTable());
+    const { port } = new URL(running.url);
+    const socket = connect(Number(port), '127.0.0.1', () =>
+      socket.write(`POST /v2/query HTTP/1.1\r\nhost: guard\r\ncontent-type: application/json\r\nx-hasura-admin-secret: ${ADMIN_SECRET}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`),
+    );
+    await reachedHasura;
+    socket.destroy(); // the sender leaves before Hasura answers
+    await vi.waitFor(async () => {
+      await app.changeLog!.settled();
+      expect((await app.changeLog!.history.list(1))[0]!.outcome).not.toBe('confirmed');
+    });
+    for (const answer of answers) answer(); // Hasura answers at last, to no one
+    expect(applied).toHaveLength(1); // Hasura has it, and made the change
+    const [change] = await app.changeLog!.history.list(1);
+    // SAFE: not recorded (and announced) as "failed: Hasura refused the confirmed change" when Hasura applied it.
+    expect(change!.outcome).toBe('unanswered');
+  });
+});
