@@ -17,7 +17,8 @@ const INCLUDE_TAG = new Type('!include', { kind: 'scalar', construct: (data: str
 /**
  * YAML 1.2's core schema, as the CLI's yaml.v3 reads a file: an unquoted `2024-01-01` stays a string (js-yaml's
  * default schema builds a Date, which compares as `{}`, so a permission filter's date could change unseen), merge
- * keys (`<<: *base`) are resolved, and a tag the CLI does not know (`!!binary`, `!!set`) fails the check.
+ * keys (`<<: *base`) are resolved, and the rarer tags (`!!binary`, `!!set`, `!!timestamp`) fail the check rather than
+ * be read differently from yaml.v3.
  */
 const SCHEMA = CORE_SCHEMA.extend([(jsYaml as unknown as { types: { merge: Type } }).types.merge, INCLUDE_TAG]); // `types` is js-yaml 4's, not in @types/js-yaml
 

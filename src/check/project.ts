@@ -75,6 +75,25 @@ export function readProject(dir: string, root: string): Project {
   return { dir, metadataDir, metadata, migrations: readMigrations(migrationsDir, root), filesByObject };
 }
 
+const SETTING_NAMES = /HASURA_GRAPHQL_(?:METADATA_DIRECTORY|MIGRATIONS_DIRECTORY|METADATA_FILE)/;
+const PLAIN_LINE = /^\s*(?:#.*)?$|^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*=\s*(?:"[^"$]*"|'[^'$]*'|[^"'$#\s][^$#]*?)?\s*(?:#.*)?$/;
+
+/**
+ * The project's `.env`, when it sets what check reads. The CLI reads it with gotenv, which also takes `KEY: value`,
+ * expands `$VAR`, and ignores the whole file when one line does not parse; node's parseEnv differs on each. Rather
+ * than guess, only the plainest file is read (every line blank, a comment or `KEY=value` without `$`); any other
+ * stops the check (exit 3) instead of reviewing a directory the CLI might not apply.
+ */
+function readEnvFile(envFile: string, root: string): NodeJS.Dict<string> {
+  assertInside(envFile, root);
+  const text = readFileSync(envFile, 'utf8');
+  if (!SETTING_NAMES.test(text)) return {};
+  if (!text.split(/\r?\n/).every((line) => PLAIN_LINE.test(line))) {
+    throw new CheckError('UNSUPPORTED_PROJECT', `${relative(root, envFile)} names a HASURA_GRAPHQL_ directory or file, and has a line check does not read as the Hasura CLI does (KEY: value, $VAR, or one that does not parse): write every line as KEY=value`);
+  }
+  return parseEnv(text);
+}
+
 const directoryOption = (value: unknown, fallback: string): string => (typeof value === 'string' && value !== '' ? value : fallback);
 
 /** The variables the CLI reads over config.yaml's keys (viper's AutomaticEnv, prefix HASURA_GRAPHQL). */
@@ -91,11 +110,7 @@ const SETTING_VARIABLES = {
  */
 function projectSettings(config: Json, dir: string, root: string): Record<keyof typeof SETTING_VARIABLES, { value: string; from: string } | undefined> {
   const envFile = join(dir, '.env');
-  let fromFile: NodeJS.Dict<string> = {};
-  if (existsSync(envFile)) {
-    assertInside(envFile, root);
-    fromFile = parseEnv(readFileSync(envFile, 'utf8'));
-  }
+  const fromFile = existsSync(envFile) ? readEnvFile(envFile, root) : {};
   const setting = ([variable, key]: readonly [string, string]) => {
     const fromEnvironment = process.env[variable] || fromFile[variable];
     if (fromEnvironment) return { value: fromEnvironment, from: process.env[variable] ? variable : `${relative(root, envFile)} (${variable})` };
@@ -179,11 +194,12 @@ function readMigrations(migrationsDir: string, root: string): Migration[] {
     const databaseDir = join(migrationsDir, database);
     for (const entry of readdirSync(databaseDir).sort()) {
       const path = join(databaseDir, entry);
-      const files = statSync(path).isDirectory()
-        ? VERSIONED.test(entry) ? readdirSync(path).sort().filter((file) => file === 'up.sql' || file.endsWith('.up.sql')).map((file) => join(path, file)) : []
+      if (!VERSIONED.test(entry)) continue; // the CLI skips names it cannot parse (a README, a dangling link)
+      const files = isDirectory(path, root)
+        ? readdirSync(path).sort().filter((file) => file === 'up.sql' || file.endsWith('.up.sql')).map((file) => join(path, file))
         : UP_FILE.test(entry) ? [path] : [];
       const id = entry.replace(/\.up\.sql$/, '');
-      for (const file of files.filter((f) => statSync(f).isFile())) {
+      for (const file of files.filter((f) => !isDirectory(f, root))) {
         assertInside(file, root);
         migrations.push({ database, id, file });
       }
@@ -194,6 +210,15 @@ function readMigrations(migrationsDir: string, root: string): Migration[] {
 }
 
 const VERSIONED = /^[0-9]+_/;
+
+/** Whether a migration's entry or file is a directory; one that cannot be read (a dangling link) stops the check. */
+function isDirectory(path: string, root: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    throw new CheckError('UNREADABLE_FILE', `${relative(root, path)} cannot be read`);
+  }
+}
 const UP_FILE = /^[0-9]+_.*\.up\.sql$/;
 
 function subdirectories(dir: string): string[] {

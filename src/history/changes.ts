@@ -70,9 +70,10 @@ export function signalFromDecision(decision: EnforcementDecision & PersonFields,
   if (decision.action === 'judge' && decision.outcome === 'held') {
     return { ...base, ...described, type: 'held', requester: requesterOf(decision) };
   }
-  // A destructive request sent without credentials is one Hasura refuses as well: audited, but neither a change of
-  // production nor news for the team (anyone who reaches the proxy could otherwise flood the history and the channels).
-  if (decision.action === 'judge' && decision.outcome === 'denied' && decision.reason !== 'CREDENTIALS_MISSING') {
+  // A request sent without credentials is one Hasura refuses as well, whatever the policy said of it: audited, but
+  // neither a change of production nor news for the team (anyone who reaches the proxy could otherwise flood the
+  // history and the channels). With credentials, only an admin's gets this far (the engine asks Hasura first).
+  if (decision.action === 'judge' && decision.outcome === 'denied' && decision.sub !== undefined) {
     return { ...base, ...described, type: 'denied', requester: requesterOf(decision) };
   }
   if (decision.action === 'confirm' && decision.outcome === 'confirmed') {

@@ -4,7 +4,8 @@
 // server/src-lib/Hasura/App.hs, hasura/graphql-engine 5a67e3e6); get_catalog_state reads one small row and changes
 // nothing (server/src-lib/Hasura/Server/API/Metadata/Instances.hs). A credential Hasura accepted is remembered for a
 // minute, under a keyed hash, so a page and its paging, or a confirmation and its retry, do not ask each time.
-// Used by the history page (who may see it) and the engine (who may confirm a held change).
+// Used by the history page (who may see it) and the engine (whose destructive change is held or denied at all, and
+// who may confirm a held one).
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../vocabulary/clock.js';
 import { credentialsHash } from '../core/fingerprint.js';
@@ -26,7 +27,10 @@ export function hasuraAdminCheck(options: { hasuraUrl: string; clock: Clock; cre
         signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
       });
       await response.arrayBuffer();
-      return response.status === 200 ? 'admin' : 'not-admin';
+      // Hasura refuses a credential with 400 (access-denied), 401 or 403; any other status (a 5xx while it restarts,
+      // a load balancer's 502) says nothing about the credential.
+      if (response.status === 200) return 'admin';
+      return [400, 401, 403].includes(response.status) ? 'not-admin' : 'unreachable';
     } catch {
       return 'unreachable';
     }

@@ -69,7 +69,7 @@ function headline(event: ChangeEvent): string {
     case 'failed':
       return `Not applied in ${event.environment}: Hasura refused the confirmed change: ${event.summary}${who}.`;
     case 'unanswered':
-      return `Sent to Hasura in ${event.environment}, no answer seen: ${event.summary}${who}. The sender left, or the connection broke, before Hasura answered: check whether Hasura applied it.`;
+      return `Sent to Hasura in ${event.environment}, no answer seen: ${event.summary}${who}. No answer came back (the sender left, the connection broke, or Hasura was out of reach): check whether Hasura applied it.`;
     case 'denied':
       return `Denied in ${event.environment}: ${event.summary}${who}. The policy does not allow it.`;
   }
