@@ -63,10 +63,11 @@ export interface EnforcingOptions {
    */
   credentialsKey?: KeyObject;
   /**
-   * Asks Hasura whether the credentials presented to confirm a held change are an admin's (src/http/hasura-admin.ts).
-   * A token is bound to whatever credential the held request carried, and the guard cannot tell a right one from a
-   * made-up one; without this, anyone reaching the proxy could hold and confirm changes with made-up secrets, and fill
-   * the memory of used tokens and approvals until an admin's confirmation is refused.
+   * Asks Hasura whether a credential is an admin's (src/http/hasura-admin.ts): the one a destructive request carries,
+   * before it is held or denied, and the one presented to confirm a held change. The guard cannot tell Hasura's admin
+   * secret from a made-up one; without this, anyone reaching the proxy could hold and confirm changes with made-up
+   * secrets, fill the history and the team's channels, and the memory of used tokens and approvals until an admin's
+   * confirmation is refused.
    */
   credentialCheck?: CredentialCheck;
 }
@@ -511,7 +512,7 @@ async function judge(ctx: Context, request: JudgeRequest): Promise<Verdict> {
     record(ctx, 'judge', 'forwarded', 'ALLOWED', judged);
     return { action: 'forward', reason: 'allowed' };
   }
-  const notAdmin = request.credentials === undefined ? undefined : await unlessHasuraAdmin(ctx, request, judged);
+  const notAdmin = await unlessHasuraAdmin(ctx, request, judged);
   if (notAdmin) return notAdmin;
   if (decision.level === 'deny') {
     const instead = decision.instead ? ` ${decision.instead}` : '';

@@ -67,9 +67,7 @@ export function createConfirmDoor(options: ConfirmDoorOptions) {
     }
     if (typeof token !== 'string') return refuse(res, 400, 'INVALID_PAYLOAD', 'Send {"token": "..."}: the token from the held request\'s error.');
     const credential = hasuraCredentialOf((name) => req.headers[name]);
-    // The role a JWT admin selects (x-hasura-role: admin) is part of how Hasura takes the credential as an admin's.
-    const role = typeof req.headers['x-hasura-role'] === 'string' ? req.headers['x-hasura-role'] : undefined;
-    const requester = { credentials: credential?.value, credentialHeader: credential?.header, role, person: personOf(req) };
+    const requester = { credentials: credential?.value, credentialHeader: credential?.header, role: credential?.role, person: personOf(req) };
     const result = await engine.confirm(token, requester, 'confirm-page');
     return sendJson(res, statusOf(result.success, result.code), { success: result.success, code: result.code, message: result.message });
   }

@@ -305,7 +305,7 @@ async function inspect(door: Door, req: IncomingMessage, res: ServerResponse, en
     body,
     credentials: credential?.value,
     credentialHeader: credential?.header,
-    role: typeof req.headers['x-hasura-role'] === 'string' ? req.headers['x-hasura-role'] : undefined,
+    role: credential?.role,
     fetchCurrentMetadata: () => fetchCurrentMetadata(door, req),
     guardUrl: linkBase(door.options, req),
     person: personOf(req),

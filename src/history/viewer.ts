@@ -24,7 +24,7 @@ export function hasuraAdminViewer(options: { hasuraUrl: string; clock: Clock; cr
   return async (req) => {
     const credential = hasuraCredentialOf((name) => req.headers[name]);
     if (credential === undefined) return NO_CREDENTIALS;
-    const answer = await isAdmin(credential.value, credential.header);
+    const answer = await isAdmin(credential.value, credential.header, credential.role);
     if (answer === 'admin') return { ok: true };
     if (answer === 'not-admin') return { ...NO_CREDENTIALS, message: 'Hasura does not accept this credential as an admin, so the history is not shown.' };
     return { ok: false, status: 503, code: hasuraCodeOf('HISTORY_HASURA_UNREACHABLE'), message: 'The guard could not ask Hasura whether this credential is an admin\'s; try again shortly.' };

@@ -8,10 +8,14 @@
 /** The headers that carry a credential, in Hasura's order of precedence. */
 export const HASURA_CREDENTIAL_HEADERS = ['x-hasura-admin-secret', 'x-hasura-access-key', 'authorization'] as const;
 
-/** The credential Hasura would authenticate with, and the header it came in (to ask Hasura about it the same way). */
+/**
+ * The credential Hasura would authenticate with, the header it came in and the role asked for (x-hasura-role: a JWT
+ * admin selects `admin` with it): what it takes to ask Hasura about it the same way.
+ */
 export interface HasuraCredential {
   header: (typeof HASURA_CREDENTIAL_HEADERS)[number];
   value: string;
+  role?: string;
 }
 
 /**
@@ -28,7 +32,10 @@ export function hasuraCredentialOf(get: (name: string) => unknown): HasuraCreden
   for (const header of HASURA_CREDENTIAL_HEADERS) {
     const raw = get(header);
     const value = Array.isArray(raw) ? raw.join(', ') : raw;
-    if (typeof value === 'string') return value === '' ? undefined : { header, value };
+    if (typeof value !== 'string') continue;
+    if (value === '') return undefined;
+    const role = get('x-hasura-role');
+    return typeof role === 'string' && role !== '' ? { header, value, role } : { header, value };
   }
   return undefined;
 }
