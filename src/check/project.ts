@@ -75,27 +75,6 @@ export function readProject(dir: string, root: string): Project {
   return { dir, metadataDir, metadata, migrations: readMigrations(migrationsDir, root), filesByObject };
 }
 
-const SETTING_NAMES = /HASURA_GRAPHQL_(?:METADATA_DIRECTORY|MIGRATIONS_DIRECTORY|METADATA_FILE)/;
-const PLAIN_LINE = /^\s*(?:#.*)?$|^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*=\s*(?:"[^"$]*"|'[^'$]*'|[^"'$#\s][^$#]*?)?\s*(?:#.*)?$/;
-
-/**
- * The project's `.env`, when it sets what check reads. The CLI reads it with gotenv, which also takes `KEY: value`,
- * expands `$VAR`, and ignores the whole file when one line does not parse; node's parseEnv differs on each. Rather
- * than guess, only the plainest file is read (every line blank, a comment or `KEY=value` without `$`); any other
- * stops the check (exit 3) instead of reviewing a directory the CLI might not apply.
- */
-function readEnvFile(envFile: string, root: string): NodeJS.Dict<string> {
-  assertInside(envFile, root);
-  const text = readFileSync(envFile, 'utf8');
-  if (!SETTING_NAMES.test(text)) return {};
-  if (!text.split(/\r?\n/).every((line) => PLAIN_LINE.test(line))) {
-    throw new CheckError('UNSUPPORTED_PROJECT', `${relative(root, envFile)} names a HASURA_GRAPHQL_ directory or file, and has a line check does not read as the Hasura CLI does (KEY: value, $VAR, or one that does not parse): write every line as KEY=value`);
-  }
-  return parseEnv(text);
-}
-
-const directoryOption = (value: unknown, fallback: string): string => (typeof value === 'string' && value !== '' ? value : fallback);
-
 /** The variables the CLI reads over config.yaml's keys (viper's AutomaticEnv, prefix HASURA_GRAPHQL). */
 const SETTING_VARIABLES = {
   metadataDirectory: ['HASURA_GRAPHQL_METADATA_DIRECTORY', 'metadata_directory'],
@@ -123,6 +102,26 @@ function projectSettings(config: Json, dir: string, root: string): Record<keyof 
     metadataFile: setting(SETTING_VARIABLES.metadataFile),
   };
 }
+
+const PLAIN_LINE = /^\s*(?:#.*)?$|^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*=\s*(?:"[^"$]*"|'[^'$]*'|[^"'$#\s][^$#]*?)?\s*(?:#.*)?$/;
+
+/**
+ * The project's `.env`, when it sets what check reads. The CLI reads it with gotenv, which also takes `KEY: value`,
+ * expands `$VAR`, and ignores the whole file when one line does not parse; node's parseEnv differs on each. Rather
+ * than guess, only the plainest file is read (every line blank, a comment or `KEY=value` without `$`); any other
+ * stops the check (exit 3) instead of reviewing a directory the CLI might not apply.
+ */
+function readEnvFile(envFile: string, root: string): NodeJS.Dict<string> {
+  assertInside(envFile, root);
+  const text = readFileSync(envFile, 'utf8');
+  if (!Object.values(SETTING_VARIABLES).some(([variable]) => text.includes(variable))) return {};
+  if (!text.split(/\r?\n/).every((line) => PLAIN_LINE.test(line))) {
+    throw new CheckError('UNSUPPORTED_PROJECT', `${relative(root, envFile)} names a HASURA_GRAPHQL_ directory or file, and has a line check does not read as the Hasura CLI does (KEY: value, $VAR, or one that does not parse): write every line as KEY=value`);
+  }
+  return parseEnv(text);
+}
+
+const directoryOption = (value: unknown, fallback: string): string => (typeof value === 'string' && value !== '' ? value : fallback);
 
 function readMetadata(metadataDir: string, root: string, filesByObject: Map<string, string>): Json {
   const version = readYamlFile(join(metadataDir, 'version.yaml'), root);
