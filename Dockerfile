@@ -16,7 +16,7 @@ RUN npm run build
 # 2. The image: the bundle and the data files it reads. No node_modules at all: no tsx, TypeScript, vitest or
 #    browser driver, and nothing the bundle does not use.
 FROM node:24.21.0-bookworm-slim
-ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0
+ENV NODE_ENV=production PORT=3000
 # glibc's malloc keeps freed memory in each thread's arena up to a threshold it raises by itself whenever a large
 # block is freed (start-up frees some): on Node 24 the process then held 25-45 MB more after load than it used.
 # The thresholds fixed at glibc's own starting values hand it back: RSS after 30 s of load 132-151 MB (median 136)

@@ -4,6 +4,7 @@ import { createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:cry
 import * as z from './vocabulary/zod.js';
 import { loadPolicy, PolicyError, type Policy } from './core/policy.js';
 import { printable } from './vocabulary/text.js';
+import { unknownEffect } from './vocabulary/effects.js';
 import { DEFAULT_MAX_BULK_REQUESTS, DEFAULT_MAX_JSON_VALUES } from './http/body-bounds.js';
 import { parseApprovers, type Approvers } from './core/approvers.js';
 import type { IdentitySettings } from './identity/identify.js';
@@ -11,7 +12,8 @@ import { parseTrustedProxies } from './identity/trusted-proxies.js';
 
 export interface Config {
   port: number;
-  host: string;
+  /** Unset: every address (src/server.ts). */
+  host?: string;
   production: boolean;
   /** HS256 key, built once: jsonwebtoken is many times slower when handed a string secret per call. */
   tokenKey: KeyObject;
@@ -107,7 +109,9 @@ const envSchema = z.object({
     }),
   ),
   PORT: z._default(int('PORT', 0, 65535), 3000),
-  HOST: z._default(z.string(), '0.0.0.0'),
+  // Unset: every address, IPv6 and IPv4 (Node listens on `::`, or on 0.0.0.0 where IPv6 is off): a single-stack
+  // IPv6 cluster probes and routes to the pod's IPv6 address.
+  HOST: z.optional(z.string()),
   TOKEN_SECRET: z.optional(z.string()),
   TOKEN_TTL_SECONDS: z._default(int('TOKEN_TTL_SECONDS', 10, 3600, ' seconds'), 300),
   POLICY_FILE: z.optional(z.string()),
@@ -254,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`HEADERS_TIMEOUT_MS (${e.HEADERS_TIMEOUT_MS}) must not exceed REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS}): the headers are part of the request`);
   }
   checkProductionOpenings(e, production, policy, warnings);
+  checkWeakenings(e, production, policy, guardEnvironment, warnings);
   if (e.GUARD_DATABASE_URL !== undefined) checkDatabaseUrl(e.GUARD_DATABASE_URL);
   const notify = notifyConfig(e, warnings);
 
@@ -390,6 +395,32 @@ function checkProductionOpenings(e: Env, production: boolean, policy: Policy, wa
     }
   } else if (e.ACTION_SECRET === undefined) {
     warnings.push(`ACTION_SECRET is not set: anyone who reaches this port can call the guard and claim any x-hasura-user-id. Set it, and configure Hasura to send it.`);
+  }
+}
+
+/**
+ * Settings that would quietly weaken the guard: refused when nothing could make them right, else said at start.
+ * - a secret shared with TOKEN_SECRET: Hasura's environment and every GraphiQL user hold ACTION_SECRET, and a webhook
+ *   receiver GUARD_NOTIFY_WEBHOOK_SECRET; each could then sign confirmation tokens;
+ * - the policy's own warnings (a policy without effects, say);
+ * - a production guard whose environment lets everything pass, the not-understood included;
+ * - links to the confirm page, which takes the admin secret, over plain http to another host, in production.
+ */
+function checkWeakenings(e: Env, production: boolean, policy: Policy, guardEnvironment: string | undefined, warnings: string[]): void {
+  for (const name of ['ACTION_SECRET', 'GUARD_NOTIFY_WEBHOOK_SECRET'] as const) {
+    if (e[name] !== undefined && e[name] === e.TOKEN_SECRET) {
+      throw new ConfigError(`${name} must differ from TOKEN_SECRET: whoever holds ${name} could sign confirmation tokens; set it to its own random value`);
+    }
+  }
+  warnings.push(...policy.warnings.map((warning) => `POLICY_FILE: ${warning}`));
+  const guarded = guardEnvironment === undefined ? undefined : policy.findEnvironment(guardEnvironment);
+  const looksProduction = (name: string) => /prod|live/i.test(name);
+  if (production && guarded && [guarded.name, ...guarded.aliases].some(looksProduction) && policy.decide([unknownEffect('a start-up check')], guarded).level === 'allow') {
+    warnings.push(`GUARD_ENVIRONMENT=${guarded.name}: the policy lets every change pass there, anything not understood included, so the guard holds nothing. Set its levels in POLICY_FILE.`);
+  }
+  const publicUrl = e.GUARD_PUBLIC_URL === undefined ? undefined : new URL(e.GUARD_PUBLIC_URL);
+  if (production && publicUrl?.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(publicUrl.hostname)) {
+    warnings.push(`GUARD_PUBLIC_URL is plain http (${publicUrl.host}): the confirm page it links to takes Hasura's admin secret. Serve the guard over https.`);
   }
 }
 

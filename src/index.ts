@@ -25,7 +25,7 @@ const running = await startServer(app.listener, {
   ...config.http,
 }).catch((err: NodeJS.ErrnoException) => {
   const why = err.code === 'EADDRINUSE' ? 'the address is in use; set PORT to a free port' : `${err.code ?? err.message}; check HOST and PORT`;
-  process.stderr.write(`Cannot listen on ${config.host}:${config.port}: ${why}\n`);
+  process.stderr.write(`Cannot listen on ${config.host ?? 'every address'}:${config.port}: ${why}\n`);
   process.exit(1);
 });
 // Load the GraphQL door a moment after listening, so requests already waiting (a health probe, a webhook) are
@@ -40,7 +40,7 @@ app.logger.info(
     metrics: config.metricsEnabled,
     fourEyes: config.fourEyes,
   },
-  `listening on ${config.host}:${(running.server.address() as { port: number }).port}`,
+  `listening on ${config.host ?? 'every address'}:${(running.server.address() as { port: number }).port}`,
 );
 if (config.graphiqlEnabled) app.logger.info({ graphiql: `${running.url}/graphql` }, `GraphiQL: open ${running.url}/graphql in a browser`);
 

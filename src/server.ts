@@ -249,7 +249,8 @@ function send(res: ServerResponse, response: WebhookResponse, extraHeaders?: Rec
   const body = JSON.stringify(response.body);
   if (extraHeaders) for (const [name, value] of Object.entries(extraHeaders)) res.setHeader(name, value);
   if (response.headers) for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
-  res.writeHead(response.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  // Answers carry confirmation tokens: no cache keeps them.
+  res.writeHead(response.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
   res.end(body);
   return response.status;
 }
@@ -271,7 +272,8 @@ export function startServer(
   listener: RequestListener,
   options: {
     port: number;
-    host: string;
+    /** Unset: every address Node can listen on (`::` with IPv4 too, or 0.0.0.0). */
+    host?: string;
     shutdownTimeoutMs: number;
     onShutdownStart?: () => void;
     /** Enforcing mode: websocket upgrades, passed on to Hasura. Without it, upgrades are refused. */
@@ -320,7 +322,7 @@ export function startServer(
     server.listen(options.port, options.host, () => {
       server.off('error', reject);
       const { port } = server.address() as AddressInfo;
-      const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+      const host = options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
       resolve({ server, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, shutdown });
     });
   });

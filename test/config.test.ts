@@ -16,7 +16,8 @@ const run = promisify(execFile);
 describe('configuration', () => {
   it('has safe development defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 3000, host: '0.0.0.0', tokenTtlSeconds: 300, production: false, graphiqlEnabled: true, metricsEnabled: true, fourEyes: false, actionSecretHeader: 'action_secret', replayCacheMax: 50_000, maxBodyBytes: 65_536 });
+    expect(c.host).toBeUndefined(); // every address, IPv6 and IPv4
+    expect(c).toMatchObject({ port: 3000, tokenTtlSeconds: 300, production: false, graphiqlEnabled: true, metricsEnabled: true, fourEyes: false, actionSecretHeader: 'action_secret', replayCacheMax: 50_000, maxBodyBytes: 65_536 });
     expect(c.warnings.join('\n')).toMatch(/TOKEN_SECRET is not set: using a random key/);
     expect(c.warnings.join('\n')).toMatch(/ACTION_SECRET is not set/);
   });

@@ -103,6 +103,7 @@ export async function createGuardYoga(options: {
       useCSRFPreventionWithCode(),
       useNoSubscriptions(),
       useInputErrorCode(),
+      useNoStore(),
     ],
   });
 }
@@ -117,6 +118,15 @@ function graphiqlOptions(secretHeader?: string) {
     // A new tab starts with the same session, so its tokens are bound to a user too.
     defaultHeaders: headers,
     defaultEditorToolsVisibility: true,
+  };
+}
+
+/** Answers carry confirmation tokens: no cache keeps them (RFC 6749 §5.1 asks the same of access tokens). */
+function useNoStore(): Plugin {
+  return {
+    onResponse({ response }) {
+      response.headers.set('cache-control', 'no-store');
+    },
   };
 }
 

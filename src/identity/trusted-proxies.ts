@@ -18,6 +18,8 @@ export function parseTrustedProxies(text: string): TrustedProxies {
     if (family === 0 || extra !== undefined || !(prefix >= 0 && prefix <= maxPrefix)) {
       return { ok: false, problem: `"${entry.slice(0, 60)}" is not an address or CIDR range` };
     }
+    // A prefix of 0 is every address: any client could then name itself to the guard as anyone, approvers included.
+    if (prefix === 0) return { ok: false, problem: `"${entry.slice(0, 60)}" trusts every address; name the auth proxy's own addresses` };
     list.addSubnet(address, prefix, family === 4 ? 'ipv4' : 'ipv6');
   }
   return { ok: true, list, text: entries.join(', ') };
