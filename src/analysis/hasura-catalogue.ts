@@ -194,7 +194,8 @@ export const CATALOGUE: readonly CatalogueRow[] = [
 
   // native queries, logical models (once "custom return types"), stored procedures
   { types: ['get_native_query'], backendScoped: true, verb: 'read', object: 'native_query', name: sourceNamed },
-  { types: ['track_native_query'], backendScoped: true, verb: 'add', object: 'native_query', name: inItsSource('root_field_name') },
+  // A root field over SQL the guard does not read, open at once to the roles its logical model lets select.
+  { types: ['track_native_query'], backendScoped: true, verb: 'grant', object: 'native_query', name: inItsSource('root_field_name') },
   { types: ['untrack_native_query'], backendScoped: true, verb: 'untrack', object: 'native_query', name: inItsSource('root_field_name') },
   { types: ['get_logical_model', 'get_custom_return_type'], backendScoped: true, verb: 'read', object: 'logical_model', name: sourceNamed },
   { types: ['track_logical_model', 'track_custom_return_type'], backendScoped: true, verb: 'add', object: 'logical_model', name: inItsSource('name') },
@@ -206,7 +207,8 @@ export const CATALOGUE: readonly CatalogueRow[] = [
   { types: ['untrack_stored_procedure'], backendScoped: true, verb: 'untrack', object: 'stored_procedure', name: inItsSource('stored_procedure') },
 
   // event triggers
-  { types: ['create_event_trigger'], backendScoped: true, verb: 'add', object: 'event_trigger', name: field('name'), meaning: [REPLACE], withoutBody: MAY_REPLACE },
+  // Every row written to the table is then sent, old and new, to the trigger's webhook: data leaves the database.
+  { types: ['create_event_trigger'], backendScoped: true, verb: 'grant', object: 'event_trigger', name: field('name'), meaning: [REPLACE], withoutBody: MAY_REPLACE },
   { types: ['delete_event_trigger'], backendScoped: true, verb: 'drop', object: 'event_trigger', name: field('name'), meaning: [CLEARS_EVENT_LOGS] },
   // Both make Hasura call the trigger's webhook now: what that does is the webhook's business.
   { types: ['redeliver_event'], backendScoped: true, verb: 'run', object: 'event_trigger', name: field('event_id'), detail: () => 'redelivers an event' },
@@ -217,7 +219,8 @@ export const CATALOGUE: readonly CatalogueRow[] = [
   { types: ['resume_event_trigger_cleanups'], verb: 'modify', object: 'event_trigger', detail: () => 'log cleanup resumed' },
 
   // remote schemas
-  { types: ['add_remote_schema'], verb: 'add', object: 'remote_schema', name: field('name') },
+  // Without remote schema permissions (Hasura's default) every role may query it, called with its headers.
+  { types: ['add_remote_schema'], verb: 'grant', object: 'remote_schema', name: field('name') },
   { types: ['update_remote_schema'], verb: 'modify', object: 'remote_schema', name: field('name') },
   { types: ['remove_remote_schema'], verb: 'drop', object: 'remote_schema', name: field('name') },
   { types: ['reload_remote_schema', 'introspect_remote_schema'], verb: 'read', object: 'remote_schema', name: field('name') },

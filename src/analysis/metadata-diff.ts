@@ -55,7 +55,8 @@ export const MAX_LISTED_EFFECTS = 10_000;
 const VERBS: Partial<Record<ObjectKind, { removed: Verb; added: Verb }>> = {
   table: { removed: 'untrack', added: 'add' },
   function: { removed: 'untrack', added: 'add' },
-  native_query: { removed: 'untrack', added: 'add' },
+  // A native query is a root field over SQL the guard does not read, open at once to the roles its model lets select.
+  native_query: { removed: 'untrack', added: 'grant' },
   logical_model: { removed: 'untrack', added: 'add' },
   stored_procedure: { removed: 'untrack', added: 'add' },
   permission: { removed: 'revoke', added: 'grant' },
@@ -66,6 +67,20 @@ const VERBS: Partial<Record<ObjectKind, { removed: Verb; added: Verb }>> = {
   remote_schema_permission: { removed: 'revoke', added: 'grant' },
   role: { removed: 'revoke', added: 'grant' },
   tls_allowlist: { removed: 'revoke', added: 'grant' },
+  // Without remote schema permissions (Hasura's default), every role may query a new remote schema, called with its
+  // configured headers (Hasura/GraphQL/Schema.hs: "Permissions are disabled, unauthenticated users have access").
+  remote_schema: { removed: 'drop', added: 'grant' },
+  // From then on every row written to the table is sent, old and new, to the trigger's webhook.
+  event_trigger: { removed: 'drop', added: 'grant' },
+  // An agent serves every query of its sources, with their configuration: a new or another one is a new destination.
+  data_connector: { removed: 'drop', added: 'grant' },
+  // Hasura leaves a setting out of its export while it has its default value, so one that appears is one set, as
+  // set_api_limits or update_source set it: a change, never an addition.
+  api_limits: { removed: 'drop', added: 'modify' },
+  introspection: { removed: 'drop', added: 'modify' },
+  metrics_config: { removed: 'drop', added: 'modify' },
+  opentelemetry: { removed: 'drop', added: 'modify' },
+  customization: { removed: 'drop', added: 'modify' },
 };
 const DROP_OR_ADD = { removed: 'drop', added: 'add' } as const;
 
@@ -605,6 +620,17 @@ function collectGlobalObjects(entries: Map<string, Entry>, metadata: Record<stri
     ['opentelemetry', 'opentelemetry'],
   ];
   for (const [key, object] of settings) if (metadata[key] !== undefined) add(entries, object, key, metadata[key]);
+  collectAgents(metadata.backend_configs, entries);
+}
+
+/** backend_configs.dataconnector.<agent>: each agent (its URI) a data connector of its own. */
+function collectAgents(configs: unknown, entries: Map<string, Entry>): void {
+  if (configs === undefined || configs === null) return;
+  if (!isObject(configs)) throw new MalformedMetadata('backend_configs is not an object');
+  for (const [backend, agents] of Object.entries(configs)) {
+    if (!isObject(agents)) throw new MalformedMetadata(`backend_configs.${backend} is not an object`);
+    for (const [name, agent] of Object.entries(agents)) add(entries, 'data_connector', `${backend}.${name}`, agent);
+  }
 }
 
 function collectCustomTypes(types: unknown, entries: Map<string, Entry>): void {

@@ -85,7 +85,7 @@ const OPERATIONS: OperationRow[] = [
   ['export_metadata', 'public.patients', 'read:metadata', 'allow'],
   ['get_inconsistent_metadata', 'public.patients', 'read:metadata', 'allow'],
   ['pg_get_event_logs', 'public.patients', 'read:event_logs', 'allow'],
-  ['pg_track_native_query', 'public.patients', 'add:native_query', 'allow'],
+  ['pg_track_native_query', 'public.patients', 'grant:native_query', 'confirm'],
   ['pg_track_logical_model', 'public.patients', 'add:logical_model', 'allow'],
   ['pg_untrack_native_query', 'public.patients', 'untrack:native_query', 'confirm'],
   // --- SQL typed as operation ---
@@ -196,7 +196,7 @@ const BODIES: BodyRow[] = [
   ['a table with serial, now() and uuid defaults', bulk(runSql("CREATE TABLE t (id serial PRIMARY KEY, n int DEFAULT nextval('s'), at timestamptz DEFAULT now(), u uuid DEFAULT gen_random_uuid())")), 'add:table', 'allow'],
   // arguments that change the meaning
   ['event trigger with replace', { type: 'pg_create_event_trigger', args: { name: 'audit', table, source: 'default', replace: true, insert: { columns: '*' }, webhook: 'http://x' } }, 'replace:event_trigger', 'confirm'],
-  ['event trigger, new', { type: 'pg_create_event_trigger', args: { name: 'audit', table, source: 'default', insert: { columns: '*' }, webhook: 'http://x' } }, 'add:event_trigger', 'allow'],
+  ['event trigger, new', { type: 'pg_create_event_trigger', args: { name: 'audit', table, source: 'default', insert: { columns: '*' }, webhook: 'http://x' } }, 'grant:event_trigger', 'confirm'],
   ['cron trigger with replace', { type: 'create_cron_trigger', args: { name: 'nightly', webhook: 'http://x', schedule: '0 0 * * *', replace: true } }, 'replace:cron_trigger', 'confirm'],
   ['add source with replace_configuration', { type: 'pg_add_source', args: { name: 'default', configuration: {}, replace_configuration: true } }, 'replace:source', 'confirm'],
   ['add source, new', { type: 'pg_add_source', args: { name: 'analytics', configuration: {} } }, 'add:source', 'allow'],
@@ -212,7 +212,7 @@ const BODIES: BodyRow[] = [
   ['data API: delete without where', { type: 'delete', args: { table: 'patients', where: {} } }, 'delete:all_rows', 'confirm'],
   ['data API: select', { type: 'select', args: { table: 'patients', columns: ['*'] } }, 'read:rows', 'allow'],
   // remote schemas, actions, triggers, collections, limits, functions and more
-  ['add_remote_schema', { type: 'add_remote_schema', args: { name: 'payments', definition: { url: 'http://x' } } }, 'add:remote_schema', 'allow'],
+  ['add_remote_schema', { type: 'add_remote_schema', args: { name: 'payments', definition: { url: 'http://x' } } }, 'grant:remote_schema', 'confirm'],
   ['update_remote_schema', { type: 'update_remote_schema', args: { name: 'payments', definition: { url: 'http://y' } } }, 'modify:remote_schema', 'confirm'],
   ['reload_remote_schema', { type: 'reload_remote_schema', args: { name: 'payments' } }, 'read:remote_schema', 'allow'],
   ['add_remote_schema_permissions', { type: 'add_remote_schema_permissions', args: { remote_schema: 'payments', role: 'user', definition: { schema: 'type Query { a: Int }' } } }, 'grant:remote_schema_permission', 'confirm'],
@@ -431,7 +431,7 @@ const FIDELITY_BODIES: BodyRow[] = [
   ['cockroach_run_sql', { type: 'cockroach_run_sql', args: { source: 'crdb', sql: 'SELECT 1' } }, 'read:sql', 'allow', "PostgreSQL's dialect"],
   // triggers: replace: true is a replacement, without it an addition
   ['pg_create_event_trigger, replace: true', { type: 'pg_create_event_trigger', args: { name: 'audit', table, source: 'default', replace: true, insert: { columns: '*' }, webhook: 'http://x' } }, 'replace:event_trigger', 'confirm'],
-  ['create_event_trigger, new', { type: 'create_event_trigger', args: { name: 'audit', table, insert: { columns: '*' }, webhook: 'http://x' } }, 'add:event_trigger', 'allow'],
+  ['create_event_trigger, new', { type: 'create_event_trigger', args: { name: 'audit', table, insert: { columns: '*' }, webhook: 'http://x' } }, 'grant:event_trigger', 'confirm'],
   ['create_cron_trigger, replace: true', { type: 'create_cron_trigger', args: { name: 'nightly', webhook: 'http://x', schedule: '0 0 * * *', replace: true } }, 'replace:cron_trigger', 'confirm'],
   // sources
   ['pg_add_source, new, from_env', { type: 'pg_add_source', args: { name: 'analytics', configuration: fromEnv } }, 'add:source', 'allow'],

@@ -115,7 +115,7 @@ const METADATA_ROWS: Row[] = [
   ['pg_add_computed_field', call('pg_add_computed_field', { source: 'default', table: t, name: 'age', definition: {} }), ['add:computed_field default.public.patients.age']],
   ['pg_drop_computed_field cascade', call('pg_drop_computed_field', { source: 'default', table: t, name: 'age', cascade: true }), ['drop:computed_field default.public.patients.age (CASCADE)']],
   // native queries, logical models, stored procedures
-  ['pg_track_native_query', call('pg_track_native_query', { source: 'default', root_field_name: 'top_patients', code: 'SELECT 1', returns: 'p' }), ['add:native_query default.top_patients']],
+  ['pg_track_native_query', call('pg_track_native_query', { source: 'default', root_field_name: 'top_patients', code: 'SELECT 1', returns: 'p' }), ['grant:native_query default.top_patients']],
   ['pg_untrack_native_query', call('pg_untrack_native_query', { source: 'default', root_field_name: 'top_patients' }), ['untrack:native_query default.top_patients']],
   ['pg_get_native_query', call('pg_get_native_query', { source: 'default' }), ['read:native_query default']],
   ['pg_track_logical_model', call('pg_track_logical_model', { source: 'default', name: 'p', fields: [] }), ['add:logical_model default.p']],
@@ -128,9 +128,9 @@ const METADATA_ROWS: Row[] = [
   ['mssql_untrack_stored_procedure', call('mssql_untrack_stored_procedure', { source: 'ms', stored_procedure: 'report' }), ['untrack:stored_procedure ms.report']],
   ['mssql_get_stored_procedure', call('mssql_get_stored_procedure', { source: 'ms' }), ['read:stored_procedure ms']],
   // event triggers
-  ['pg_create_event_trigger', call('pg_create_event_trigger', { source: 'default', table: t, name: 'notify', webhook: 'http://x' }), ['add:event_trigger notify']],
+  ['pg_create_event_trigger', call('pg_create_event_trigger', { source: 'default', table: t, name: 'notify', webhook: 'http://x' }), ['grant:event_trigger notify']],
   ['pg_create_event_trigger replace: true', call('pg_create_event_trigger', { source: 'default', table: t, name: 'notify', webhook: 'http://x', replace: true }), ['replace:event_trigger notify (replace: true)']],
-  ['create_event_trigger (v1)', call('create_event_trigger', { table: t, name: 'notify', replace: false }), ['add:event_trigger notify']],
+  ['create_event_trigger (v1)', call('create_event_trigger', { table: t, name: 'notify', replace: false }), ['grant:event_trigger notify']],
   ['mssql_create_event_trigger replace', call('mssql_create_event_trigger', { source: 'ms', table: 'orders', name: 'n', replace: true }), ['replace:event_trigger n (replace: true)']],
   ['pg_delete_event_trigger', call('pg_delete_event_trigger', { source: 'default', name: 'notify' }), ['drop:event_trigger notify']],
   ['pg_delete_event_trigger clear_data', call('pg_delete_event_trigger', { source: 'default', name: 'notify', clear_data: true }), ['drop:event_trigger notify (clears its logs)']],
@@ -143,7 +143,7 @@ const METADATA_ROWS: Row[] = [
   ['pause_event_trigger_cleanups', call('pause_event_trigger_cleanups', { event_triggers: ['notify'] }), ['modify:event_trigger (log cleanup paused)']],
   ['resume_event_trigger_cleanups', call('resume_event_trigger_cleanups', { event_triggers: ['notify'] }), ['modify:event_trigger (log cleanup resumed)']],
   // remote schemas
-  ['add_remote_schema', call('add_remote_schema', { name: 'countries', definition: {} }), ['add:remote_schema countries']],
+  ['add_remote_schema', call('add_remote_schema', { name: 'countries', definition: {} }), ['grant:remote_schema countries']],
   ['update_remote_schema', call('update_remote_schema', { name: 'countries', definition: {} }), ['modify:remote_schema countries']],
   ['remove_remote_schema', consoleBodies.removeRemoteSchema, ['drop:remote_schema countries']],
   ['reload_remote_schema', call('reload_remote_schema', { name: 'countries' }), ['read:remote_schema countries']],

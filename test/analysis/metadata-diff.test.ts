@@ -56,13 +56,19 @@ describe('diffMetadata', () => {
     expect(diff(metadata(), reordered)).toEqual([]);
   });
 
-  it('additions only: only add and grant effects, nothing critical', () => {
+  it('additions only: only add effects, nothing critical', () => {
     const next = changed((m) => {
       m.sources[0]!.tables.push({ table: { schema: 'public', name: 'visits' }, array_relationships: [] });
+    });
+    expect(diff(metadata(), next)).toEqual(['add:table default.public.visits']);
+    expect(diff(metadata(), next).filter((said) => CRITICAL.test(said))).toEqual([]);
+  });
+
+  it('a new remote schema is a grant: without remote schema permissions every role may query it', () => {
+    const next = changed((m) => {
       m.remote_schemas.push({ name: 'weather', definition: { url: 'http://w' } });
     });
-    expect(diff(metadata(), next)).toEqual(['add:table default.public.visits', 'add:remote_schema weather']);
-    expect(diff(metadata(), next).filter((said) => CRITICAL.test(said))).toEqual([]);
+    expect(diff(metadata(), next)).toEqual(['grant:remote_schema weather']);
   });
 
   it('a new permission is a grant: it widens access', () => {
