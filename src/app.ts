@@ -4,7 +4,7 @@ import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from './config.js';
 import { systemClock, type Clock } from './vocabulary/clock.js';
-import { createEngine, type DecisionStore, type Engine, type EnforcingOptions } from './core/engine.js';
+import { createEngine, type CredentialCheck, type DecisionStore, type Engine, type EnforcingOptions } from './core/engine.js';
 import { createRateLimits } from './core/limits.js';
 import { createTokenService, type TokenService } from './core/tokens.js';
 import type { Metrics } from './metrics.js';
@@ -76,9 +76,11 @@ export function createApp(
   // Who is there, from the auth proxy in front (docs/teams.md); undefined when no identity source is configured.
   const identify = config.identity && createIdentify(config.identity, clock, logger);
   const tokens = createTokenService({ key: config.tokenKey, ttlSeconds: config.tokenTtlSeconds, clock, deploymentId: config.deploymentId });
+  // Enforcing mode: who Hasura takes as an admin, asked by the engine (holding, confirming) and the history's door.
+  const adminCheck = config.hasuraUrl ? hasuraAdminCheck({ hasuraUrl: config.hasuraUrl, clock, credentialsKey: config.credentialsKey }) : undefined;
   // The history of production changes and their notifications (docs/history-and-notifications.md).
-  const changeLog = config.hasuraUrl ? createChangeLogFor(config, { clock, logger, metrics, notifyTimers: options.notifyTimers }) : undefined;
-  const engine = createDecisionEngine(config, { clock, tokens, store, logger, metrics, wiring: options.enforcement, changeLog });
+  const changeLog = adminCheck && createChangeLogFor(config, { clock, logger, metrics, notifyTimers: options.notifyTimers, adminCheck });
+  const engine = createDecisionEngine(config, { clock, tokens, store, logger, metrics, wiring: options.enforcement, changeLog, adminCheck });
   // Enforcing mode: the same engine judges the bodies the console and CLI send to Hasura.
   const proxy = config.hasuraUrl ? createProxyDoor(proxyOptions(config, engine, logger, clock, changeLog)) : undefined;
   const enforcing = proxy && { proxy, confirm: createConfirmDoor({ engine, tokens, clock }), history: changeLog?.door };
@@ -137,7 +139,7 @@ function createHistoryStore(config: Config) {
 /** The one decision engine every door asks; in enforcing mode it also judges the proxy's requests. */
 function createDecisionEngine(
   config: Config,
-  parts: { clock: Clock; tokens: TokenService; store: GuardStore; logger: Logger; metrics?: Metrics; wiring?: EnforcementWiring; changeLog?: ChangeLog },
+  parts: { clock: Clock; tokens: TokenService; store: GuardStore; logger: Logger; metrics?: Metrics; wiring?: EnforcementWiring; changeLog?: ChangeLog; adminCheck?: CredentialCheck },
 ): Engine {
   const { clock, tokens, logger, metrics, changeLog, wiring = {} } = parts;
   const enforcing: EnforcingOptions | undefined = config.hasuraUrl
@@ -145,7 +147,7 @@ function createDecisionEngine(
         analyzeBody: wiring.analyze ?? (async (body, context) => (await analysis()).analyzeHasuraBody(body, context)),
         decide: wiring.decide,
         credentialsKey: config.credentialsKey,
-        credentialCheck: hasuraAdminCheck({ hasuraUrl: config.hasuraUrl, clock, credentialsKey: config.credentialsKey }),
+        credentialCheck: parts.adminCheck,
       }
     : undefined;
   return createEngine({
@@ -170,14 +172,17 @@ function createDecisionEngine(
 }
 
 /** The change log of the guarded environment, its history in PostgreSQL when GUARD_DATABASE_URL is set. */
-function createChangeLogFor(config: Config, parts: { clock: Clock; logger: Logger; metrics?: Metrics; notifyTimers?: Timers }): ChangeLog {
+function createChangeLogFor(config: Config, parts: { clock: Clock; logger: Logger; metrics?: Metrics; notifyTimers?: Timers; adminCheck: CredentialCheck }): ChangeLog {
   const environment = config.policy.findEnvironment(config.guardEnvironment!)!;
   return createChangeLog({
     config,
     environment: environment.name,
-    ...parts,
+    clock: parts.clock,
+    logger: parts.logger,
+    metrics: parts.metrics,
+    notifyTimers: parts.notifyTimers,
     store: createHistoryStore(config),
-    canView: hasuraAdminViewer({ hasuraUrl: config.hasuraUrl!, clock: parts.clock, credentialsKey: config.credentialsKey }),
+    canView: hasuraAdminViewer(parts.adminCheck),
   });
 }
 

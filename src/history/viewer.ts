@@ -3,11 +3,9 @@
 // Identity (issue 19, part 1) will replace this check, where identity is configured, with "an identified approver":
 // createHistoryDoor takes any ViewerCheck.
 import type { IncomingMessage } from 'node:http';
-import type { KeyObject } from 'node:crypto';
 import { hasuraCodeOf } from '../core/codes.js';
-import type { Clock } from '../vocabulary/clock.js';
+import type { CredentialCheck } from '../core/engine.js';
 import { hasuraCredentialOf } from '../http/credentials.js';
-import { hasuraAdminCheck } from '../http/hasura-admin.js';
 
 export type ViewerVerdict = { ok: true } | { ok: false; status: 401 | 503; code: string; message: string };
 export type ViewerCheck = (req: IncomingMessage) => Promise<ViewerVerdict>;
@@ -19,8 +17,8 @@ const NO_CREDENTIALS = {
   message: 'The change history needs Hasura\'s admin secret: send it in the x-hasura-admin-secret header.',
 } as const satisfies ViewerVerdict;
 
-export function hasuraAdminViewer(options: { hasuraUrl: string; clock: Clock; credentialsKey?: KeyObject; timeoutMs?: number }): ViewerCheck {
-  const isAdmin = hasuraAdminCheck(options);
+/** The history's door asks the same admin check the engine asks before holding and confirming (one cache). */
+export function hasuraAdminViewer(isAdmin: CredentialCheck): ViewerCheck {
   return async (req) => {
     const credential = hasuraCredentialOf((name) => req.headers[name]);
     if (credential === undefined) return NO_CREDENTIALS;

@@ -1,7 +1,8 @@
 // What one request body may cost the guard, checked before any tree is built. JSON.parse turns 3 bytes of `{},`
 // into an object of about 70 bytes, and the analysis adds an effect of a few hundred bytes for each request of a
 // bulk: 42 MB of `{"type":"bulk","args":[{},{},…]}` (41 kB gzipped) took the guard past its heap. So the decoded
-// bytes are first measured in one linear pass that allocates nothing per byte or per value (measureJson, in
+// bytes are first measured in one linear pass that allocates nothing per byte or per value, only each key's text
+// while its object is open, to find a key said twice (measureJson, in
 // src/big-json/measure.ts), and a body past a bound is refused with the bound named (checkBounds). Pure: bytes and
 // bounds in, a measure or a refusal out. docs/security.md ("Bounded work per request") says why each default is where it is.
 

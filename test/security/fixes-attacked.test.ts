@@ -6,6 +6,7 @@ import * as bodies from '../fixtures/console/bodies.js';
 import { analyzeChange } from '../../src/analysis/index.js';
 import { loadPolicy } from '../../src/core/policy.js';
 import { slackChannel, teamsChannel, type ChangeEvent } from '../../src/notify/channels.js';
+import { slackTexts } from '../support/receivers.js';
 import { doubleWiring } from '../support/analysis-double.js';
 import { ADMIN_SECRET, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 import { ADMIN_BEARER } from '../support/stand-in-hasura.js';
@@ -131,9 +132,7 @@ describe('notifications carry names as text', () => {
     // The fallback text is mrkdwn: escaped. The blocks show names as plain_text, which Slack never reads as markup.
     expect(message.text).not.toMatch(/<https:\/\/evil/);
     expect(message.text).not.toContain('<!channel>');
-    type TextObject = { type: string; text: string; verbatim?: boolean };
-    const texts: TextObject[] = message.blocks.flatMap((b: { text?: TextObject; fields?: TextObject[]; elements?: TextObject[] }) => [b.text, ...(b.fields ?? []), ...(b.elements ?? [])].filter(Boolean));
-    for (const t of texts.filter((t) => t.text.includes('evil') || t.text.includes('<!channel>'))) expect(t.type).toBe('plain_text');
+    for (const t of slackTexts(message).filter((t) => t.text.includes('evil') || t.text.includes('<!channel>'))) expect(t.type).toBe('plain_text');
   });
 
   it('Teams: no TextBlock (Markdown) anywhere in the card', () => {

@@ -6,7 +6,7 @@ import * as bodies from '../fixtures/console/bodies.js';
 import { doubleWiring } from '../support/analysis-double.js';
 import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 import { assertionEnv, AUDIENCE, ISSUER, startStandInKeySet, type StandInKeySet } from '../support/stand-in-key-set.js';
-import { manualTimers, startReceivers, type Receivers } from '../support/receivers.js';
+import { manualTimers, slackTexts, startReceivers, type Receivers } from '../support/receivers.js';
 import { createProjectRepo, runCheck, type ProjectRepo } from '../check/project-repo.js';
 import { isTrusted, parseTrustedProxies } from '../../src/identity/trusted-proxies.js';
 
@@ -115,9 +115,7 @@ describe('notifications', () => {
     const message = receivers.of('slack')[0]!.json;
     expect(message.text).toContain('&lt;!channel&gt;');
     expect(message.text).not.toContain('<@U123>');
-    type TextObject = { type: string; text: string };
-    const texts: TextObject[] = message.blocks.flatMap((b: { text?: TextObject; fields?: TextObject[]; elements?: TextObject[] }) => [b.text, ...(b.fields ?? []), ...(b.elements ?? [])].filter(Boolean));
-    for (const t of texts.filter((t) => /<!channel>|<@U123>|evil\.example/.test(t.text))) expect(t.type).toBe('plain_text');
+    for (const t of slackTexts(message).filter((t) => /<!channel>|<@U123>|evil\.example/.test(t.text))) expect(t.type).toBe('plain_text');
   });
 });
 

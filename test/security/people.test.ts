@@ -7,7 +7,7 @@ import * as bodies from '../fixtures/console/bodies.js';
 import { doubleWiring } from '../support/analysis-double.js';
 import { ADMIN_SECRET, postMetadata, rawRequest, startEnforcingServer, type EnforcingServer } from '../support/enforcing-server.js';
 import { assertionEnv, startStandInKeySet, type StandInKeySet } from '../support/stand-in-key-set.js';
-import { manualTimers, startReceivers, type Receivers } from '../support/receivers.js';
+import { manualTimers, slackTexts, startReceivers, type Receivers } from '../support/receivers.js';
 import { createProjectRepo, runCheck, type ProjectRepo } from '../check/project-repo.js';
 
 vi.setConfig({ testTimeout: 120_000 });
@@ -196,12 +196,7 @@ describe('notifications: Slack renders attacker-chosen names', () => {
     await guard.app.changeLog!.settled();
     await guard.app.changeLog!.notifier!.idle();
     const message = receivers.of('slack')[0]!.json;
-    type TextObject = { type: string; text: string; verbatim?: boolean };
-    const texts: TextObject[] = message.blocks.flatMap((b: { text?: TextObject; fields?: TextObject[]; elements?: TextObject[] }) => [
-      ...(b.text ? [b.text] : []),
-      ...(b.fields ?? []),
-      ...(b.elements ?? []),
-    ]);
+    const texts = slackTexts(message);
     const carrying = texts.filter((t) => t.text.includes('evil.example'));
     expect(carrying.length).toBeGreaterThan(0);
     // SAFE (Slack's text object reference): only plain_text, or mrkdwn with verbatim: true, leaves a URL in the text
@@ -222,7 +217,7 @@ describe('notifications: a name that writes its own lines', () => {
     await guard.app.changeLog!.settled();
     await guard.app.changeLog!.notifier!.idle();
     const message = receivers.of('slack')[0]!.json;
-    const texts: string[] = [message.text, ...message.blocks.flatMap((b: any) => [b.text?.text, ...(b.fields ?? []).map((f: any) => f.text), ...(b.elements ?? []).map((e: any) => e.text)])].filter(Boolean);
+    const texts: string[] = [message.text, ...slackTexts(message).map((t) => t.text)];
     // SAFE: a name's control characters are replaced (as printable() does for log lines) and mrkdwn's markup in it is
     // neutralised: no line of the guard's message is written by the requester.
     for (const text of texts) expect(text).not.toMatch(/\n\*Confirmed in production by carol@example\.com\*/);

@@ -105,3 +105,16 @@ export function manualTimers(): Timers & { delays: () => number[]; fireAll: () =
     },
   };
 }
+
+/** A Slack text object: `mrkdwn` (Slack reads markup in it) or `plain_text` (shown as written). */
+export interface SlackText {
+  type: string;
+  text: string;
+  verbatim?: boolean;
+}
+
+/** Every text object of a Slack message's blocks (sections' text and fields, context elements): what Slack renders. */
+export function slackTexts(message: { blocks: Array<{ text?: SlackText; fields?: SlackText[]; elements?: SlackText[] }> }): SlackText[] {
+  return message.blocks.flatMap((block) => [...(block.text ? [block.text] : []), ...(block.fields ?? []), ...(block.elements ?? [])]);
+}
+
