@@ -20,7 +20,7 @@ export interface Config {
   /**
    * Key of the credentials' hash (`crd` in held tokens, approvals, the history viewer's cache), derived from
    * TOKEN_SECRET, never TOKEN_SECRET itself: the hash of a string the caller chooses is published in every held token,
-   * and with the signing key it would be an HS256 signature of that string (docs/security.md, "Forged tokens").
+   * and with the signing key it would be an HS256 signature of that string (docs/security.md, "An adversarial review").
    */
   credentialsKey: KeyObject;
   tokenTtlSeconds: number;
